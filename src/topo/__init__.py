@@ -1,0 +1,35 @@
+"""topo: a rule engine for TOPO customer journeys.
+
+Load a journey, validate it, and (in later releases) move members along it from their events::
+
+    import topo
+
+    journey = topo.load_journey("journeys/knowledge-club.yaml")
+    diagnostics = topo.validate("journeys/")
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0.dev0"
+
+from topo.codes import CODES, Code
+from topo.diagnostics import Diagnostic, Severity
+from topo.errors import InvalidEvent, InvalidJourney, TopoError, UsageError
+from topo.model import Journey
+from topo.validation import load_journey, validate, validate_text
+
+__all__ = [
+    "CODES",
+    "Code",
+    "Diagnostic",
+    "InvalidEvent",
+    "InvalidJourney",
+    "Journey",
+    "Severity",
+    "TopoError",
+    "UsageError",
+    "__version__",
+    "load_journey",
+    "validate",
+    "validate_text",
+]

@@ -1,0 +1,7 @@
+"""``python -m topo``: the same as the ``topo`` command."""
+
+import sys
+
+from topo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,271 @@
+"""The load stage: a journey file's text into plain data and a source map.
+
+PyYAML's safe loader reads the file; topo then builds the data itself from the composed node
+graph, so that it can record the span of every key and value, report every duplicate key, bound
+alias expansion ("billion laughs") and nesting, and keep YAML 1.1's ``on/off/yes/no`` as strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from topo.codes import make
+from topo.diagnostics import Diagnostic
+from topo.source import Document, Path, ScalarSource, SourceMap, Span
+
+__all__ = ["MAX_ALIAS_NODES", "MAX_BYTES", "MAX_DEPTH", "Loaded", "load_file", "load_text"]
+
+MAX_BYTES = 1024 * 1024
+"""Journey files larger than this (1 MiB) are refused; real journeys are a few kilobytes."""
+
+MAX_ALIAS_NODES = 10_000
+"""How many nodes aliases may repeat in all, beyond the nodes written in the file."""
+
+MAX_DEPTH = 64
+"""How deeply mappings and lists may nest; journeys need about six levels."""
+
+_BOOL = "tag:yaml.org,2002:bool"
+_MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+_ALLOWED_SCALARS = frozenset(
+    {_STR, _BOOL, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:null"}
+)
+_DROPPED_RESOLVERS = frozenset({_BOOL, "tag:yaml.org,2002:timestamp"})
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
+class _Refused(Exception):
+    """The document cannot be built at all; carries the diagnostic that says why."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+
+
+class _JourneyLoader(yaml.SafeLoader):
+    """The safe loader, with only ``true``/``false`` as booleans and a bound on nesting."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_RESOLVERS]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
+_JourneyLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"), list("tTfF")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What the load stage hands on: the document, if one could be built, and its problems."""
+
+    document: Document | None
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+
+def load_file(path: str | FilePath, *, name: str | None = None, max_bytes: int = MAX_BYTES) -> Loaded:
+    """Load a journey file. ``name`` is how diagnostics call the file (default: ``path``).
+
+    Raises :class:`OSError` when the file cannot be read; the caller decides how to say so.
+    """
+    shown = str(path) if name is None else name
+    size = FilePath(path).stat().st_size
+    if size > max_bytes:
+        message = (
+            f"the file has {size:,} bytes, more than the limit of {max_bytes:,}; "
+            "split the journey or check that this is the right file"
+        )
+        return Loaded(None, (make("file-too-large", message, shown, Span(1, 1, 1, 1)),))
+    raw = FilePath(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8"
+        span = Span(line, column, line, column + 1)
+        return Loaded(None, (make("not-utf8", message, shown, span),))
+    return load_text(text, shown, max_bytes=max_bytes)
+
+
+def load_text(text: str, file: str = "<string>", *, max_bytes: int = MAX_BYTES) -> Loaded:
+    """Load a journey from its text; ``file`` is how diagnostics call it."""
+    if len(text.encode("utf-8")) > max_bytes:
+        message = f"the text is larger than the limit of {max_bytes:,} bytes"
+        return Loaded(None, (make("file-too-large", message, file, Span(1, 1, 1, 1)),))
+    try:
+        root = _compose(text, file)
+        builder = _Builder(file, SourceMap(text))
+        data = builder.build(root, ()) if root is not None else None
+    except _Refused as refused:
+        return Loaded(None, (refused.diagnostic,))
+    problems = tuple(builder.diagnostics)
+    if not isinstance(data, dict):
+        what = "empty" if data is None else f"a {_kind(data)}"
+        message = f"the file is {what}; a journey is a mapping that starts with `topo: 1`"
+        span = builder.source.value(())
+        return Loaded(None, (*problems, make("not-a-mapping", message, file, span)))
+    return Loaded(Document(file, data, builder.source), problems)
+
+
+def _compose(text: str, file: str) -> Node | None:
+    loader = _JourneyLoader(text)
+    try:
+        return loader.get_single_node()
+    except _TooDeep as deep:
+        span = _mark_span(deep.mark)
+        message = f"mappings and lists are nested more than {MAX_DEPTH} levels deep"
+        raise _Refused(make("nesting-too-deep", message, file, span)) from None
+    except yaml.MarkedYAMLError as exc:
+        raise _Refused(_syntax_diagnostic(exc, file)) from None
+    except yaml.reader.ReaderError as exc:
+        source = SourceMap(text)
+        line, column = source.position(exc.position)
+        message = f"character {exc.character!r} is not allowed in YAML"
+        raise _Refused(make("yaml-syntax", message, file, Span(line, column, line, column + 1)))
+    except yaml.YAMLError as exc:
+        raise _Refused(make("yaml-syntax", f"not valid YAML: {exc}", file, Span(1, 1, 1, 1)))
+    finally:
+        loader.dispose()
+
+
+def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    span = _mark_span(mark) if mark is not None else Span(1, 1, 1, 1)
+    problem = exc.problem or "the text cannot be read"
+    context = f" ({exc.context} at line {exc.context_mark.line + 1})" if (
+        exc.context and exc.context_mark is not None and exc.context_mark is not mark
+    ) else ""
+    return make("yaml-syntax", f"not valid YAML: {problem}{context}", file, span)
+
+
+def _mark_span(mark: yaml.Mark) -> Span:
+    return Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
+
+
+def _node_span(node: Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def _kind(value: object) -> str:
+    return {list: "list", str: "text", bool: "boolean", int: "number", float: "number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+class _Builder:
+    """Builds plain data from composed nodes, recording spans and bounding alias expansion."""
+
+    def __init__(self, file: str, source: SourceMap) -> None:
+        self.file = file
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+        self._seen: set[int] = set()
+        self._active: set[int] = set()
+        self._repeated = 0
+        self._constructor = yaml.SafeLoader("")
+
+    def build(self, node: Node, path: Path) -> Any:
+        key = id(node)
+        if key in self._active:
+            self._refuse(node, "an alias refers to a node that contains it; expansion never ends")
+        if key in self._seen:
+            self._repeated += 1
+            if self._repeated > MAX_ALIAS_NODES:
+                self._refuse(
+                    node,
+                    f"aliases expand to more than {MAX_ALIAS_NODES:,} repeated values "
+                    "(a 'billion laughs' file); write the values out or use fewer aliases",
+                )
+        self._seen.add(key)
+        self.source.values[path] = _node_span(node)
+        self._active.add(key)
+        try:
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self._scalar(node, path)
+        finally:
+            self._active.discard(key)
+
+    def _refuse(self, node: Node, message: str) -> None:
+        raise _Refused(make("alias-expansion", message, self.file, _node_span(node)))
+
+    def _scalar(self, node: Node, path: Path) -> Any:
+        assert isinstance(node, ScalarNode)
+        if node.tag not in _ALLOWED_SCALARS:
+            message = f"the tag {node.tag!r} is not supported; journeys use plain values"
+            self.diagnostics.append(make("unsupported-yaml", message, self.file, _node_span(node), path))
+            return node.value
+        value = self._constructor.yaml_constructors[node.tag](self._constructor, node)
+        if isinstance(value, str):
+            scalar = ScalarSource(node.start_mark.index, node.end_mark.index, node.style)
+            self.source.scalars[path] = scalar
+            self.source.strings[path] = value
+        return value
+
+    def _mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for merged in self._merged_mappings(node, path):
+            for key, value in merged.items():
+                result.setdefault(key, value)
+        first_seen: dict[Any, Span] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                continue
+            if not isinstance(key_node, ScalarNode):
+                message = "a key must be a plain value, not a list or mapping"
+                span = _node_span(key_node)
+                self.diagnostics.append(make("unsupported-yaml", message, self.file, span, path))
+                continue
+            key = self._scalar(key_node, (*path, "<key>"))
+            span = _node_span(key_node)
+            if key in first_seen:
+                line = first_seen[key].line
+                message = f"duplicate key {key!r} (first at line {line}); keep one of them"
+                self.diagnostics.append(make("duplicate-key", message, self.file, span, (*path, key)))
+                continue
+            first_seen[key] = span
+            self.source.keys[(*path, key)] = span
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+    def _merged_mappings(self, node: MappingNode, path: Path) -> Iterator[dict[Any, Any]]:
+        """The mappings that ``<<`` merge keys bring in, earlier ones first (they win)."""
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE:
+                continue
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, MappingNode):
+                    message = "`<<` merges mappings only"
+                    span = _node_span(source)
+                    self.diagnostics.append(make("unsupported-yaml", message, self.file, span, path))
+                    continue
+                yield self.build(source, path)

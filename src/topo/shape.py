@@ -1,0 +1,285 @@
+"""The shape stage: a loaded document into the :class:`topo.model.Journey` model.
+
+Every pydantic validation error becomes a diagnostic at its place in the file: unknown keys at
+the key (with the nearest known key suggested), missing keys at the mapping that lacks them,
+wrong values at the value.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from topo.codes import CODES, make
+from topo.diagnostics import Diagnostic
+from topo.model import Journey
+from topo.site import Site
+from topo.source import Document, Path
+from topo.suggestions import did_you_mean
+
+__all__ = ["Shaped", "build_journey"]
+
+_DICT_SECTIONS = frozenset(
+    {"owners", "offerings", "attributes", "events", "metrics", "nodes", "incentives"}
+)
+_LIST_SECTIONS = frozenset({"moves", "reminders", "migrations"})
+_PLACEHOLDERS: dict[str, object] = {"topo": 1, "journey": "journey", "version": 1}
+
+_CUSTOM = frozenset(code.name for code in CODES)
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Shaped:
+    """The shape stage's result: the model, its problems, and what was left out of it.
+
+    When entries have shape errors, ``journey`` is a *partial* model without them, so that the
+    later stages can still report every other problem of the file; ``ghosts``, ``broken`` and
+    ``indices`` say what was left out (see :class:`topo.site.Site`). ``complete`` is False then.
+    """
+
+    journey: Journey | None
+    diagnostics: list[Diagnostic]
+    ghosts: dict[str, frozenset[str]] = field(default_factory=dict)
+    broken: frozenset[str] = frozenset()
+    indices: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the model holds the whole file."""
+        return not self.diagnostics
+
+    def site(self, document: Document) -> Site | None:
+        """The site the later stages check, or None when no model could be made."""
+        if self.journey is None:
+            return None
+        return Site(self.journey, document, self.ghosts, self.broken, self.indices)
+
+
+def build_journey(document: Document) -> Shaped:
+    """The journey model of ``document`` and the problems of its shape."""
+    try:
+        return Shaped(Journey.model_validate(document.data), [])
+    except ValidationError as exc:
+        errors = exc.errors()
+    seen: set[tuple[Path, str]] = set()
+    diagnostics = []
+    for error in errors:
+        diagnostic = _diagnostic(error, document)
+        key = (diagnostic.path, diagnostic.code)
+        if key not in seen:  # a union reports one problem once per member type
+            seen.add(key)
+            diagnostics.append(diagnostic)
+    return _partial(document.data, errors, diagnostics)
+
+
+def _partial(data: dict[str, Any], errors: list[ErrorDetails], diagnostics: list[Diagnostic]) -> Shaped:
+    """A model of what is left once every entry with a shape error is taken out."""
+    data = dict(data)
+    ghosts: dict[str, set[str]] = {}
+    broken: set[str] = set()
+    dropped: dict[str, set[int]] = {}
+    for error in errors:
+        path, _ = _data_path(error["loc"], data)
+        if error["type"] == "missing" and len(path) < len(error["loc"]):
+            path = (*path, error["loc"][len(path)])
+        _leave_out(data, path, ghosts, broken, dropped)
+    indices: dict[str, tuple[int, ...]] = {}
+    for section, gone in dropped.items():
+        kept = [i for i in range(len(data[section])) if i not in gone]
+        indices[section] = tuple(kept)
+        data[section] = [data[section][i] for i in kept]
+    try:
+        journey = Journey.model_validate(data)
+    except ValidationError:  # pragma: no cover - what is left is valid by construction
+        journey = None
+    frozen = {section: frozenset(ids) for section, ids in ghosts.items()}
+    return Shaped(journey, diagnostics, frozen, frozenset(broken), indices)
+
+
+def _leave_out(
+    data: dict[str, Any],
+    path: Path,
+    ghosts: dict[str, set[str]],
+    broken: set[str],
+    dropped: dict[str, set[int]],
+) -> None:
+    """Take the smallest whole entry around ``path`` out of ``data`` (a shallow copy)."""
+    if not path:
+        return
+    head = str(path[0])
+    value = data.get(head)
+    if head in _DICT_SECTIONS or head in _LIST_SECTIONS:
+        is_list = head in _LIST_SECTIONS
+        shaped_right = isinstance(value, list if is_list else dict)
+        if len(path) == 1 or not shaped_right:
+            data[head] = [] if is_list else {}
+            broken.add(head)
+        elif is_list and isinstance(path[1], int):
+            dropped.setdefault(head, set()).add(path[1])
+        elif not is_list:
+            data[head] = {k: v for k, v in value.items() if k != path[1]}
+            ghosts.setdefault(head, set()).add(str(path[1]))
+    elif head == "settings" and len(path) >= 2 and isinstance(value, dict):
+        data[head] = {k: v for k, v in value.items() if k != path[1]}
+    elif head in _PLACEHOLDERS:
+        data[head] = _PLACEHOLDERS[head]
+    else:
+        data.pop(head, None)
+
+
+def _diagnostic(error: ErrorDetails, document: Document) -> Diagnostic:
+    path, at_key = _data_path(error["loc"], document.data)
+    kind = error["type"]
+    source = document.source
+    where = _describe_path(path)
+    if kind in _CUSTOM:
+        if at_key:
+            return make(kind, error["msg"], document.file, source.key(path), path)
+        return make(kind, f"{where}: {error['msg']}", document.file, source.value(path), path)
+    if kind == "extra_forbidden":
+        key = str(path[-1])
+        hint = did_you_mean(key, _known_keys(path[:-1]))
+        message = f"unknown key {key!r} in {_describe_path(path[:-1])}{hint}"
+        return make("unknown-key", message, document.file, source.key(path), path)
+    if kind == "missing":
+        missing = str(error["loc"][-1])
+        message = f"{where} is missing the required key {missing!r}"
+        return make("missing-key", message, document.file, source.value(path), path)
+    span = source.key(path) if at_key else source.value(path)
+    value = error.get("input")
+    if kind in _EXPECTED:
+        message = f"{where}: expected {_EXPECTED[kind]}, got {_describe_value(value)}"
+        return make("wrong-type", message, document.file, span, path)
+    return make("invalid-value", f"{where}: {_value_message(error)}", document.file, span, path)
+
+
+def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[Path, bool]:
+    """The part of a pydantic location that exists in the data, and whether it ends at a key.
+
+    Locations also hold union member tags (``str``, ``list[str]``) and, for missing keys, the
+    key that is not there; neither is a place in the file.
+    """
+    path: list[str | int] = []
+    for i, part in enumerate(loc):
+        if part == "[key]":
+            return tuple(path), True
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        elif i == len(loc) - 1 or not isinstance(part, str):
+            break
+        else:
+            continue
+        path.append(part)
+    return tuple(path), False
+
+
+def _value_message(error: ErrorDetails) -> str:
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    kind = error["type"]
+    if kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        hint = did_you_mean(str(value), allowed) if isinstance(value, str) else ""
+        return f"{value!r} is not allowed; expected one of {', '.join(allowed)}{hint}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": "at least", "greater_than": "more than",
+                 "less_than_equal": "at most", "less_than": "less than"}[kind]
+        bound = next(iter(ctx.values()))
+        return f"{_describe_value(value)} is too {'small' if 'greater' in kind else 'large'}; it must be {words} {bound}"
+    if kind == "too_short":
+        return "the list is empty; give at least one value"
+    if kind == "finite_number":
+        return f"{value!r} is not a finite number"
+    return str(error["msg"])
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _describe_path(path: Path) -> str:
+    """``moves[2].when``: a path as a person reads it."""
+    if not path:
+        return "the journey"
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _known_keys(path: Path) -> list[str]:
+    """The keys the model allows at ``path`` (a mapping), to suggest one for a typo."""
+    model = _model_at(Journey, path)
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _model_at(annotation: Any, path: Path) -> type[BaseModel] | None:
+    for part in path:
+        annotation = _step(annotation, part)
+        if annotation is None:
+            return None
+    return next(_models_in(annotation), None)
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    for candidate in _unwrap(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel) and isinstance(part, str):
+            for name, info in candidate.model_fields.items():
+                if part in (name, info.alias):
+                    return info.annotation
+        origin = typing.get_origin(candidate)
+        if origin is dict and isinstance(part, str):
+            return typing.get_args(candidate)[1]
+        if origin is list and isinstance(part, int):
+            return typing.get_args(candidate)[0]
+    return None
+
+
+def _unwrap(annotation: Any) -> Iterator[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        yield from _unwrap(typing.get_args(annotation)[0])
+    elif origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            yield from _unwrap(arg)
+    else:
+        yield annotation
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    for candidate in _unwrap(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            yield candidate
