@@ -304,6 +304,8 @@ class _Checker:
             listed = ", ".join(FUNCTION_NAMES)
             message = f"{func.id}() is not a function of the language ({listed}){hint}"
             yield self.problem("unknown-function", message, func)
+        elif any(isinstance(arg, ast.Starred) for arg in node.args):
+            pass  # the starred argument is reported below; its count is unknown
         elif node.keywords:
             yield self.problem("forbidden-construct", "keyword arguments are not part of the language", node.keywords[0])
         else:

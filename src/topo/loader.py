@@ -37,6 +37,11 @@ _STR = "tag:yaml.org,2002:str"
 _ALLOWED_SCALARS = frozenset(
     {_STR, _BOOL, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:null"}
 )
+_ALLOWED_TAGS = {
+    MappingNode: frozenset({"tag:yaml.org,2002:map"}),
+    SequenceNode: frozenset({"tag:yaml.org,2002:seq"}),
+    ScalarNode: _ALLOWED_SCALARS,
+}
 _DROPPED_RESOLVERS = frozenset({_BOOL, "tag:yaml.org,2002:timestamp"})
 
 
@@ -133,8 +138,9 @@ def load_text(text: str, file: str = "<string>", *, max_bytes: int = MAX_BYTES) 
 
 
 def _compose(text: str, file: str) -> Node | None:
-    loader = _JourneyLoader(text)
+    loader: _JourneyLoader | None = None
     try:
+        loader = _JourneyLoader(text)  # the reader already checks characters here
         return loader.get_single_node()
     except _TooDeep as deep:
         span = _mark_span(deep.mark)
@@ -150,7 +156,8 @@ def _compose(text: str, file: str) -> Node | None:
     except yaml.YAMLError as exc:
         raise _Refused(make("yaml-syntax", f"not valid YAML: {exc}", file, Span(1, 1, 1, 1)))
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
@@ -204,6 +211,10 @@ class _Builder:
                 )
         self._seen.add(key)
         self.source.values[path] = _node_span(node)
+        if node.tag not in _ALLOWED_TAGS[type(node)]:
+            message = f"the tag {node.tag!r} is not supported; journeys use plain values"
+            self.diagnostics.append(make("unsupported-yaml", message, self.file, _node_span(node), path))
+            return None
         self._active.add(key)
         try:
             if isinstance(node, MappingNode):
@@ -219,7 +230,7 @@ class _Builder:
 
     def _scalar(self, node: Node, path: Path) -> Any:
         assert isinstance(node, ScalarNode)
-        if node.tag not in _ALLOWED_SCALARS:
+        if node.tag not in _ALLOWED_SCALARS:  # a tagged key; values are checked in build()
             message = f"the tag {node.tag!r} is not supported; journeys use plain values"
             self.diagnostics.append(make("unsupported-yaml", message, self.file, _node_span(node), path))
             return node.value

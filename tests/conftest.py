@@ -1,0 +1,49 @@
+"""Shared test set-up: hypothesis profiles and small journey builders."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+settings.register_profile("default", max_examples=100, deadline=None)
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+MINIMAL = """\
+topo: 1
+journey: demo
+version: 1
+owners:
+  crm: {title: CRM}
+events:
+  purchase:
+    fields:
+      amount: {type: float, min: 0}
+metrics:
+  spend: {sum: purchase.amount}
+nodes:
+  visitor: {kind: start, owner: crm}
+  vip: {kind: peak, owner: crm}
+moves:
+  - {from: visitor, to: vip, on: purchase, when: "spend >= 100"}
+"""
+"""A small valid journey; tests append to it or replace parts of it."""
+
+
+def dedent(text: str) -> str:
+    """Test texts are written indented; journeys are not."""
+    return textwrap.dedent(text).lstrip("\n")
+
+
+@pytest.fixture
+def root() -> Path:
+    """The repository's root folder."""
+    return ROOT

@@ -1,0 +1,89 @@
+"""The docs are executed: their examples cannot rot.
+
+- every ```yaml block parses as YAML (topo's loader, so ``on:`` stays a string);
+- every ```yaml journey block is a complete journey with no diagnostics;
+- every ```yaml fails TCODE block yields TCODE (and nothing else);
+- every ```python block runs, from the repository root;
+- every diagnostic code has a page ``docs/diagnostics/TCODE.md`` titled ``# TCODE name``,
+  with a failing and a passing example unless the code cannot be shown in YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import topo
+from topo.loader import load_text
+from topo.validation import validate_text
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted([*ROOT.glob("docs/**/*.md"), ROOT / "README.md"])
+FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+NO_YAML_EXAMPLE = {"T100", "T103", "T106"}
+
+
+def _blocks(kind: str) -> list[tuple[str, str, str]]:
+    """(page:line, info string, body) of every fenced block whose info starts with ``kind``."""
+    found = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for match in FENCE.finditer(text):
+            info = match.group(1).strip()
+            if info.split(" ", 1)[0] == kind:
+                line = text.count("\n", 0, match.start()) + 1
+                found.append((f"{page.relative_to(ROOT)}:{line}", info, match.group(2)))
+    return found
+
+
+YAML = _blocks("yaml")
+PYTHON = _blocks("python")
+
+
+class TestYamlExamples:
+    """YAML examples in the docs are valid, and journeys among them are clean."""
+
+    @pytest.mark.parametrize("where,info,body", YAML, ids=[w for w, _, _ in YAML])
+    def test_example(self, where: str, info: str, body: str) -> None:
+        """A block parses; a journey block has no diagnostics; a failing block shows its code."""
+        words = info.split()
+        if len(words) >= 2 and words[1] == "journey":
+            assert [d.render() for d in validate_text(body, where)] == []
+        elif len(words) >= 3 and words[1] == "fails":
+            assert [d.code for d in validate_text(body, where)] == [words[2]]
+        else:
+            loaded = load_text(body, where)
+            assert not loaded.diagnostics, [d.render() for d in loaded.diagnostics]
+
+
+class TestPythonExamples:
+    """Python examples in the docs run as written."""
+
+    @pytest.mark.parametrize("where,info,body", PYTHON, ids=[w for w, _, _ in PYTHON])
+    def test_example(self, where: str, info: str, body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The block runs from the repository root without an exception."""
+        monkeypatch.chdir(ROOT)
+        exec(compile(body, where, "exec"), {"__name__": "__docs__"})
+
+
+class TestDiagnosticPages:
+    """Every diagnostic code has its page, with examples that show it."""
+
+    @pytest.mark.parametrize("code", topo.CODES, ids=[c.code for c in topo.CODES])
+    def test_page(self, code: topo.Code) -> None:
+        """The page exists, is titled with the code and name, and shows fail and pass."""
+        page = ROOT / "docs" / "diagnostics" / f"{code.code}.md"
+        assert page.exists(), f"{page.relative_to(ROOT)} is missing"
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith(f"# {code.code} {code.name}\n")
+        if code.code not in NO_YAML_EXAMPLE:
+            assert f"```yaml fails {code.code}\n" in text
+            assert "```yaml journey\n" in text
+
+    def test_index_lists_every_code(self) -> None:
+        """The index page links every code's page."""
+        index = (ROOT / "docs" / "diagnostics" / "index.md").read_text(encoding="utf-8")
+        for code in topo.CODES:
+            assert f"({code.code}.md)" in index, code.code

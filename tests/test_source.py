@@ -1,0 +1,70 @@
+"""Source maps: locating characters inside string values, whatever the YAML style."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from topo.loader import load_text
+from topo.source import SourceMap, Span
+
+ALPHABET = st.sampled_from(list("abcxyz019 _.<>=!+-*/%()[],'\"é知"))
+STYLES = [None, "'", '"', "|", ">"]
+
+
+def locate_each(text: str, value: str) -> list[str]:
+    """The source character each value character is located at."""
+    doc = load_text(text).document
+    assert doc is not None and doc.data["when"] == value
+    source = doc.source
+    found = []
+    lines = text.split("\n")
+    for i in range(len(value)):
+        span = source.inside(("when",), i, i + 1)
+        found.append(lines[span.line - 1][span.column - 1])
+    return found
+
+
+class TestInside:
+    """``SourceMap.inside`` finds each character of a string where it is written."""
+
+    @given(st.text(ALPHABET, min_size=1, max_size=120), st.sampled_from(STYLES))
+    def test_every_visible_character_is_found(self, value: str, style: str | None) -> None:
+        """Quotes, escapes, indentation and folding do not move a character's position."""
+        assume(value.strip() == value and "  " not in value)
+        text = yaml.dump({"when": value}, default_style=style, allow_unicode=True, width=40)
+        loaded = yaml.safe_load(text)["when"]
+        assume(loaded == value)  # some styles add a final newline; keep the exact ones
+        found = locate_each(text, value)
+        for ch, at in zip(value, found, strict=True):
+            if not ch.isspace():
+                assert at == ch
+
+    def test_folded_expression_over_lines(self) -> None:
+        """A name on the second line of a folded scalar is located on that line."""
+        text = "when: >-\n  spend > 100 and\n  visits < 3\n"
+        doc = load_text(text).document
+        assert doc is not None
+        start = doc.data["when"].index("visits")
+        assert doc.source.inside(("when",), start, start + 6) == Span(3, 3, 3, 9)
+
+    def test_double_quoted_escape(self) -> None:
+        """After an escaped quote, later characters are still found."""
+        text = 'when: "event.name == \\"x\\" and spend > 1"\n'
+        doc = load_text(text).document
+        assert doc is not None
+        start = doc.data["when"].index("spend")
+        assert doc.source.inside(("when",), start, start + 5) == Span(1, 32, 1, 37)
+
+    def test_not_a_string_falls_back_to_the_value(self) -> None:
+        """A path that holds no string gives the value's span."""
+        doc = load_text("when: 3\n").document
+        assert doc is not None
+        assert doc.source.inside(("when",), 0, 1) == doc.source.values[("when",)]
+
+    @pytest.mark.parametrize("index,expected", [(0, (1, 1)), (3, (1, 4)), (4, (2, 1)), (6, (3, 1))])
+    def test_position_of_offsets(self, index: int, expected: tuple[int, int]) -> None:
+        """Offsets become 1-based line and column."""
+        assert SourceMap("abc\nx\nyz").position(index) == expected
