@@ -34,10 +34,15 @@ class TestValidateCommand:
         assert (code, out) == (0, "")
         assert err == "1 file checked: no problems\n"
 
-    def test_errors_exit_one_with_lines(self, journeys: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_errors_exit_one_with_lines(
+        self, journeys: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """Each problem is one ``path:line:col: severity CODE message`` line."""
         bad = journeys / "bad.yaml"
-        bad.write_text(MINIMAL.replace("version: 1", "version: 0").replace("owner: crm}", "owner: crn}", 1), encoding="utf-8")
+        bad.write_text(
+            MINIMAL.replace("version: 1", "version: 0").replace("owner: crm}", "owner: crn}", 1),
+            encoding="utf-8",
+        )
         code, out, err = run(["validate", str(journeys)], capsys)
         assert code == 1
         assert out.splitlines() == [
@@ -48,14 +53,32 @@ class TestValidateCommand:
 
     def test_json_shape(self, journeys: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """``--format json`` is one JSON document with counts and diagnostics."""
-        (journeys / "bad.yaml").write_text(MINIMAL.replace("version: 1", "version: 0"), encoding="utf-8")
+        (journeys / "bad.yaml").write_text(
+            MINIMAL.replace("version: 1", "version: 0"), encoding="utf-8"
+        )
         code, out, _ = run(["validate", "--format", "json", str(journeys)], capsys)
         document = json.loads(out)
         assert code == 1
         assert set(document) == {"version", "files", "errors", "warnings", "diagnostics"}
-        assert (document["version"], document["files"], document["errors"], document["warnings"]) == (1, 2, 1, 0)
+        assert (
+            document["version"],
+            document["files"],
+            document["errors"],
+            document["warnings"],
+        ) == (1, 2, 1, 0)
         [diagnostic] = document["diagnostics"]
-        assert set(diagnostic) == {"code", "name", "severity", "message", "file", "line", "column", "end_line", "end_column", "path"}
+        assert set(diagnostic) == {
+            "code",
+            "name",
+            "severity",
+            "message",
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "path",
+        }
         assert diagnostic["path"] == ["version"]
 
     def test_json_when_clean(self, journeys: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,18 +86,29 @@ class TestValidateCommand:
         code, out, _ = run(["validate", "--format", "json", str(journeys)], capsys)
         assert code == 0 and json.loads(out)["diagnostics"] == []
 
-    @pytest.mark.parametrize("argv_tail,message", [(["nope.yaml"], "nope.yaml: no such file or folder"), ([], None)])
-    def test_missing_path_exits_two(self, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv_tail: list[str], message: str | None) -> None:
-        """A missing file, or no path at all, is one line on stderr and exit 2."""
-        with pytest.raises(SystemExit) if not argv_tail else _nothing():
-            code, out, err = run(["validate", *[str(tmp_path / a) for a in argv_tail]], capsys)
-            assert code == 2 and out == ""
-            assert err == f"topo: error: {tmp_path / argv_tail[0]}: no such file or folder\n"
+    def test_missing_path_exits_two(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A missing file is one line on stderr and exit 2."""
+        missing = tmp_path / "nope.yaml"
+        code, out, err = run(["validate", str(missing)], capsys)
+        assert (code, out) == (2, "")
+        assert err == f"topo: error: {missing}: no such file or folder\n"
 
-    def test_empty_folder_exits_two(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_no_path_exits_two(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``topo validate`` without a path is a usage error, exit 2."""
+        with pytest.raises(SystemExit) as exit_info:
+            main(["validate"])
+        assert exit_info.value.code == 2
+        assert "PATH" in capsys.readouterr().err
+
+    def test_empty_folder_exits_two(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """A folder without journeys is one line and exit 2."""
         code, out, err = run(["validate", str(tmp_path)], capsys)
-        assert code == 2 and err.count("\n") == 1 and "no journey files" in err
+        assert code == 2 and out == ""
+        assert err.count("\n") == 1 and "no journey files" in err
 
     def test_not_yaml_is_one_line(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A file that is not YAML gives one diagnostic line and exit 1."""
@@ -96,20 +130,17 @@ class TestValidateCommand:
         assert "validate" in capsys.readouterr().err
 
 
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
-
-
 class TestInstalledCommand:
     """The installed ``topo`` and ``python -m topo`` run the same command line."""
 
     def test_python_m_topo(self, journeys: Path) -> None:
         """``python -m topo validate`` works as a module."""
-        result = subprocess.run([sys.executable, "-m", "topo", "validate", str(journeys)], capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "topo", "validate", str(journeys)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
         assert "no problems" in result.stderr
 

@@ -27,6 +27,8 @@ class TestRegistry:
 
     def test_every_name_is_used_by_the_source(self) -> None:
         """Every registered name appears in the source as a string (no dead codes)."""
-        source = "\n".join(p.read_text(encoding="utf-8") for p in SRC.glob("*.py") if p.name != "codes.py")
+        source = "\n".join(
+            p.read_text(encoding="utf-8") for p in SRC.glob("*.py") if p.name != "codes.py"
+        )
         unused = [c.name for c in topo.CODES if f'"{c.name}"' not in source]
         assert unused == []

@@ -62,7 +62,9 @@ class TestPythonExamples:
     """Python examples in the docs run as written."""
 
     @pytest.mark.parametrize("where,info,body", PYTHON, ids=[w for w, _, _ in PYTHON])
-    def test_example(self, where: str, info: str, body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_example(
+        self, where: str, info: str, body: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """The block runs from the repository root without an exception."""
         monkeypatch.chdir(ROOT)
         exec(compile(body, where, "exec"), {"__name__": "__docs__"})

@@ -14,15 +14,26 @@ from topo.durations import format_duration, parse_duration, parse_percentage
 class TestDurations:
     """A positive integer and one unit; no months, no years."""
 
-    @pytest.mark.parametrize("text,expected", [("90d", timedelta(days=90)), ("12h", timedelta(hours=12)), ("15m", timedelta(minutes=15)), ("30s", timedelta(seconds=30)), ("2w", timedelta(weeks=2))])
+    @pytest.mark.parametrize(
+        "text,expected",
+        [
+            ("90d", timedelta(days=90)),
+            ("12h", timedelta(hours=12)),
+            ("15m", timedelta(minutes=15)),
+            ("30s", timedelta(seconds=30)),
+            ("2w", timedelta(weeks=2)),
+        ],
+    )
     def test_units(self, text: str, expected: timedelta) -> None:
         """Each unit means what the format says (m is minutes)."""
         assert parse_duration(text) == expected
 
-    @pytest.mark.parametrize("text", ["0d", "d", "1.5d", "-3d", "3", "3 d", "1y", "2M", "3 months", ""])
+    @pytest.mark.parametrize(
+        "text", ["0d", "d", "1.5d", "-3d", "3", "3 d", "1y", "2M", "3 months", ""]
+    )
     def test_rejected(self, text: str) -> None:
         """Anything else is a ValueError with a sentence."""
-        with pytest.raises(ValueError, match="duration|zero"):
+        with pytest.raises(ValueError, match=r"duration|zero"):
             parse_duration(text)
 
     def test_months_get_a_hint(self) -> None:
@@ -40,7 +51,9 @@ class TestDurations:
 class TestPercentages:
     """A share written as 0% to 100%."""
 
-    @pytest.mark.parametrize("text,share", [("0%", 0.0), ("10%", 0.1), ("2.5%", 0.025), ("100%", 1.0), ("10 %", 0.1)])
+    @pytest.mark.parametrize(
+        "text,share", [("0%", 0.0), ("10%", 0.1), ("2.5%", 0.025), ("100%", 1.0), ("10 %", 0.1)]
+    )
     def test_shares(self, text: str, share: float) -> None:
         """The percentage becomes a share of 1."""
         assert parse_percentage(text) == pytest.approx(share)

@@ -132,12 +132,19 @@ class TestRejected:
         """``event.X`` where there is no event says where it may be used."""
         scope = Scope(SCOPE.metrics, SCOPE.attributes, event_context="a timer move has no event")
         [problem] = check("event.amount > 1", scope)
-        assert (problem.name, problem.message) == ("name-out-of-context", "event.amount: a timer move has no event")
+        assert (problem.name, problem.message) == (
+            "name-out-of-context",
+            "event.amount: a timer move has no event",
+        )
 
     def test_position_names_out_of_context(self) -> None:
         """``node`` and ``entered_at`` can be refused (in a metric's where)."""
-        scope = Scope(SCOPE.metrics, SCOPE.attributes, position=False, position_context="is not here")
-        assert [p.name for p in check("node == 'x' and entered_at == now", scope)] == ["name-out-of-context"] * 2
+        scope = Scope(
+            SCOPE.metrics, SCOPE.attributes, position=False, position_context="is not here"
+        )
+        assert [p.name for p in check("node == 'x' and entered_at == now", scope)] == [
+            "name-out-of-context"
+        ] * 2
 
     def test_every_problem_is_reported(self) -> None:
         """Several problems in one expression are all reported, in order."""
@@ -160,13 +167,35 @@ class TestNeverEvaluated:
         assert problems("__import__('os').system('exit 1')")[0][0] == "forbidden-construct"
 
 
-NAMES = st.sampled_from(["spend", "purchases", "member.region", "event.amount", "node", "now", "entered_at", "null", "true"])
-LITERALS = st.one_of(st.integers(-1000, 1000).map(str), st.floats(0, 1e6, allow_nan=False).map(repr), st.sampled_from(["'a'", '"b c"']))
+NAMES = st.sampled_from(
+    [
+        "spend",
+        "purchases",
+        "member.region",
+        "event.amount",
+        "node",
+        "now",
+        "entered_at",
+        "null",
+        "true",
+    ]
+)
+LITERALS = st.one_of(
+    st.integers(-1000, 1000).map(str),
+    st.floats(0, 1e6, allow_nan=False).map(repr),
+    st.sampled_from(["'a'", '"b c"']),
+)
 ATOMS = NAMES | LITERALS
 
 
 def _combine(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    binary = st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "in", "not in"]), inner)
+    binary = st.tuples(
+        inner,
+        st.sampled_from(
+            ["+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "in", "not in"]
+        ),
+        inner,
+    )
     calls = st.one_of(
         inner.map(lambda a: f"days_since({a})"),
         st.tuples(inner, inner).map(lambda ab: f"days_between({ab[0]}, {ab[1]})"),
@@ -184,7 +213,9 @@ def _combine(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 EXPRESSIONS = st.recursive(ATOMS, _combine, max_leaves=12)
-SCOPE_PURCHASE = Scope(SCOPE.metrics, SCOPE.attributes, event_fields={"purchase": frozenset({"amount"})})
+SCOPE_PURCHASE = Scope(
+    SCOPE.metrics, SCOPE.attributes, event_fields={"purchase": frozenset({"amount"})}
+)
 
 
 class TestProperties:
@@ -243,22 +274,31 @@ class TestInJourney:
 
     def test_where_cannot_use_metrics(self) -> None:
         """A metric's ``where`` sees one event, not other metrics."""
-        text = MINIMAL.replace("spend: {sum: purchase.amount}", "spend: {sum: purchase.amount, where: 'spend > 1'}")
+        text = MINIMAL.replace(
+            "spend: {sum: purchase.amount}", "spend: {sum: purchase.amount, where: 'spend > 1'}"
+        )
         [d] = validate_text(text, "j.yaml")
         assert d.code == "T306" and "where" in d.message
 
     def test_where_can_use_event_member_and_now(self) -> None:
         """A metric's ``where`` may use its event's fields, attributes and now."""
-        text = MINIMAL.replace(
-            "spend: {sum: purchase.amount}",
-            "spend: {sum: purchase.amount, where: 'event.amount > 1 and member.region != null and now != null'}",
-        ) + "attributes:\n  region: {type: str}\n"
+        text = (
+            MINIMAL.replace(
+                "spend: {sum: purchase.amount}",
+                "spend: {sum: purchase.amount, where: "
+                "'event.amount > 1 and member.region != null and now != null'}",
+            )
+            + "attributes:\n  region: {type: str}\n"
+        )
         assert validate_text(text, "j.yaml") == []
 
     def test_timer_move_cannot_use_event(self) -> None:
         """A timer move has no event to look at."""
         text = MINIMAL + "  - {from: vip, to: visitor2, after: 30d, when: 'event.amount > 1'}\n"
-        text = text.replace("  vip: {kind: peak, owner: crm}\n", "  vip: {kind: peak, owner: crm}\n  visitor2: {kind: checkpoint, owner: crm}\n")
+        text = text.replace(
+            "  vip: {kind: peak, owner: crm}\n",
+            "  vip: {kind: peak, owner: crm}\n  visitor2: {kind: checkpoint, owner: crm}\n",
+        )
         codes = [d.code for d in validate_text(text, "j.yaml")]
         assert codes == ["T306"]
 

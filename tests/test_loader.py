@@ -58,14 +58,19 @@ class TestPositions:
 class TestTruthyRule:
     """Only true and false are booleans; YAML 1.1's other truthy words stay strings."""
 
-    @pytest.mark.parametrize("word", ["on", "off", "yes", "no", "y", "n", "On", "OFF", "Yes", "NO", "Y", "N"])
+    @pytest.mark.parametrize(
+        "word", ["on", "off", "yes", "no", "y", "n", "On", "OFF", "Yes", "NO", "Y", "N"]
+    )
     def test_words_stay_strings_as_keys_and_values(self, word: str) -> None:
         """``on: off`` is the string key 'on' with the string value 'off'."""
         doc = load_text(f"{word}: {word}\nlist: [{word}]\n").document
         assert doc is not None
         assert doc.data == {word: word, "list": [word]}
 
-    @pytest.mark.parametrize("word,value", [("true", True), ("false", False), ("True", True), ("FALSE", False), ("tRuE", True)])
+    @pytest.mark.parametrize(
+        "word,value",
+        [("true", True), ("false", False), ("True", True), ("FALSE", False), ("tRuE", True)],
+    )
     def test_true_and_false_in_any_case_are_booleans(self, word: str, value: bool) -> None:
         """``true``/``false`` are booleans whatever their case."""
         doc = load_text(f"x: {word}\n").document
@@ -180,7 +185,9 @@ class TestHostileFiles:
         """``!!python/object`` and other tags are reported, never constructed."""
         assert codes("x: !!python/object/apply:os.system ['true']\n") == ["T108"]
 
-    @pytest.mark.parametrize("text", ["x: !!binary aGVsbG8=\n", "x: !custom 3\n", "x: !!timestamp 2026-01-01\n"])
+    @pytest.mark.parametrize(
+        "text", ["x: !!binary aGVsbG8=\n", "x: !custom 3\n", "x: !!timestamp 2026-01-01\n"]
+    )
     def test_other_tags_are_reported(self, text: str) -> None:
         """Tags journeys do not use are reported at the value."""
         assert codes(text) == ["T108"]
@@ -207,7 +214,15 @@ class TestUnreadableText:
         """A file is one document."""
         assert codes("a: 1\n---\nb: 2\n") == ["T101"]
 
-    @pytest.mark.parametrize("text,what", [("", "empty"), ("# only a comment\n", "empty"), ("- a\n- b\n", "list"), ("hello\n", "text")])
+    @pytest.mark.parametrize(
+        "text,what",
+        [
+            ("", "empty"),
+            ("# only a comment\n", "empty"),
+            ("- a\n- b\n", "list"),
+            ("hello\n", "text"),
+        ],
+    )
     def test_not_a_mapping(self, text: str, what: str) -> None:
         """An empty file, a list or a plain value is not a journey."""
         [d] = load_text(text).diagnostics
@@ -238,8 +253,15 @@ class TestAgreesWithPyYAML:
 
     @given(
         st.recursive(
-            st.none() | st.integers(-10**6, 10**6) | st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20),
-            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), inner, max_size=4),
+            st.none()
+            | st.integers(-(10**6), 10**6)
+            | st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(
+                    st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), inner, max_size=4
+                )
+            ),
             max_leaves=20,
         ).map(lambda value: {"root": value})
     )

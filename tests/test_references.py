@@ -68,38 +68,123 @@ CASES = [
     ("unknown node in reminder", "{at: buyer, toward: vip,", "{at: buyer, toward: vvip,", "T403"),
     ("unknown migration target", "{regular: buyer}", "{regular: loyal}", "T403"),
     ("unknown event in on", "to: gone, on: unsubscribe}", "to: gone, on: unsubscribed}", "T404"),
-    ("unknown event in metric", "purchases: {count: purchase}", "purchases: {count: purchse}", "T404"),
+    (
+        "unknown event in metric",
+        "purchases: {count: purchase}",
+        "purchases: {count: purchse}",
+        "T404",
+    ),
     ("unknown since", "since: purchase,", "since: entry,", "T404"),
     ("unknown incentive in on_enter", "on_enter: [welcome]", "on_enter: [welcom]", "T405"),
-    ("unknown incentive in reminder", "incentive: keep, cooldown", "incentive: kept, cooldown", "T405"),
+    (
+        "unknown incentive in reminder",
+        "incentive: keep, cooldown",
+        "incentive: kept, cooldown",
+        "T405",
+    ),
     ("unknown field", "sum: purchase.amount", "sum: purchase.amout", "T406"),
     ("unknown ahead_of", "ahead_of: requalify", "ahead_of: requalfy", "T407"),
-    ("two starts", "  gone: {kind: exit", "  lead: {kind: start, owner: crm}\n  gone: {kind: exit", "T408"),
+    (
+        "two starts",
+        "  gone: {kind: exit",
+        "  lead: {kind: start, owner: crm}\n  gone: {kind: exit",
+        "T408",
+    ),
     ("no start", "visitor: {kind: start", "visitor: {kind: checkpoint", "T408"),
     ("no peak", "vip: {kind: peak", "vip: {kind: checkpoint", "T409"),
-    ("move from exit", "{from: [visitor, buyer, vip], to: gone", "{from: [visitor, gone, buyer, vip], to: gone", "T412"),
-    ("move into start", "{from: visitor, to: buyer, on: purchase}", "{from: buyer, to: visitor, on: purchase}", "T411"),
-    ("self move", "{from: visitor, to: buyer, on: purchase}", "{from: [visitor, buyer], to: buyer, on: purchase}", "T412"),
+    (
+        "move from exit",
+        "{from: [visitor, buyer, vip], to: gone",
+        "{from: [visitor, gone, buyer, vip], to: gone",
+        "T412",
+    ),
+    (
+        "move into start",
+        "{from: visitor, to: buyer, on: purchase}",
+        "{from: buyer, to: visitor, on: purchase}",
+        "T411",
+    ),
+    (
+        "self move",
+        "{from: visitor, to: buyer, on: purchase}",
+        "{from: [visitor, buyer], to: buyer, on: purchase}",
+        "T412",
+    ),
     ("on and after", "to: buyer, after: 365d", "to: buyer, on: purchase, after: 365d", "T413"),
-    ("neither on nor after", "{from: visitor, to: buyer, on: purchase}", "{from: visitor, to: buyer}", "T413"),
-    ("since on event move", "{from: visitor, to: buyer, on: purchase}", "{from: visitor, to: buyer, on: purchase, since: entered}", "T414"),
+    (
+        "neither on nor after",
+        "{from: visitor, to: buyer, on: purchase}",
+        "{from: visitor, to: buyer}",
+        "T413",
+    ),
+    (
+        "since on event move",
+        "{from: visitor, to: buyer, on: purchase}",
+        "{from: visitor, to: buyer, on: purchase, since: entered}",
+        "T414",
+    ),
     ("sum of text", "spend: {sum: purchase.amount", "spend: {sum: purchase.offering", "T415"),
     ("sum of any", "spend: {sum: purchase.amount", "spend: {sum: any.amount", "T416"),
-    ("exit on_enter", "gone: {kind: exit, owner: crm}", "gone: {kind: exit, owner: crm, on_enter: [keep]}", "T417"),
-    ("incentive into exit", "to: gone, on: unsubscribe}", "to: gone, on: unsubscribe, incentives: [keep]}", "T417"),
+    (
+        "exit on_enter",
+        "gone: {kind: exit, owner: crm}",
+        "gone: {kind: exit, owner: crm, on_enter: [keep]}",
+        "T417",
+    ),
+    (
+        "incentive into exit",
+        "to: gone, on: unsubscribe}",
+        "to: gone, on: unsubscribe, incentives: [keep]}",
+        "T417",
+    ),
     ("reminder at exit", "{at: buyer, toward: vip,", "{at: [buyer, gone], toward: vip,", "T417"),
-    ("duplicate move id", "{from: visitor, to: buyer, on: purchase}", "{id: requalify, from: visitor, to: buyer, on: purchase}", "T418"),
-    ("reminder without target", "{at: buyer, toward: vip, incentive", "{at: buyer, incentive", "T419"),
-    ("reminder with both", "{at: buyer, toward: vip,", "{at: buyer, toward: vip, ahead_of: requalify, by: 3d,", "T419"),
+    (
+        "duplicate move id",
+        "{from: visitor, to: buyer, on: purchase}",
+        "{id: requalify, from: visitor, to: buyer, on: purchase}",
+        "T418",
+    ),
+    (
+        "reminder without target",
+        "{at: buyer, toward: vip, incentive",
+        "{at: buyer, incentive",
+        "T419",
+    ),
+    (
+        "reminder with both",
+        "{at: buyer, toward: vip,",
+        "{at: buyer, toward: vip, ahead_of: requalify, by: 3d,",
+        "T419",
+    ),
     ("ahead_of without by", "ahead_of: requalify, by: 30d,", "ahead_of: requalify,", "T419"),
     ("by without ahead_of", "{at: buyer, toward: vip,", "{at: buyer, toward: vip, by: 3d,", "T419"),
     ("migration from the future", "from_version: 1", "from_version: 2", "T420"),
     ("metric without field", "spend: {sum: purchase.amount", "spend: {sum: purchase", "T421"),
-    ("count with field", "purchases: {count: purchase}", "purchases: {count: purchase.amount}", "T421"),
-    ("min on text", "offering: {type: str, one_of: [magazine]}", "offering: {type: str, min: 1}", "T210"),
-    ("min above max", "amount: {type: float, min: 0}", "amount: {type: float, min: 5, max: 1}", "T210"),
+    (
+        "count with field",
+        "purchases: {count: purchase}",
+        "purchases: {count: purchase.amount}",
+        "T421",
+    ),
+    (
+        "min on text",
+        "offering: {type: str, one_of: [magazine]}",
+        "offering: {type: str, min: 1}",
+        "T210",
+    ),
+    (
+        "min above max",
+        "amount: {type: float, min: 0}",
+        "amount: {type: float, min: 5, max: 1}",
+        "T210",
+    ),
     ("one_of wrong type", "one_of: [magazine]", "one_of: [magazine, 3]", "T210"),
-    ("metric with two kinds", "purchases: {count: purchase}", "purchases: {count: purchase, last_at: purchase}", "T211"),
+    (
+        "metric with two kinds",
+        "purchases: {count: purchase}",
+        "purchases: {count: purchase, last_at: purchase}",
+        "T211",
+    ),
     ("event named profile", "  unsubscribe: {}", "  unsubscribe: {}\n  profile: {}", "T206"),
     ("metric named now", "  purchases: {count: purchase}", "  now: {count: purchase}", "T206"),
 ]
@@ -124,28 +209,45 @@ class TestDetails:
 
     def test_suggestion_for_unknown_node(self) -> None:
         """An unknown node suggests the nearest declared node."""
-        [d] = validate_text(BASE.replace("to: vip, on: purchase,", "to: vipp, on: purchase,"), "j.yaml")
+        [d] = validate_text(
+            BASE.replace("to: vip, on: purchase,", "to: vipp, on: purchase,"), "j.yaml"
+        )
         assert d.message == "unknown node 'vipp'; did you mean 'vip'?"
 
     def test_unknown_node_in_from_list_points_at_the_item(self) -> None:
         """In ``from: [a, b]`` the unknown item is pointed at, not the list."""
-        text = BASE.replace("{from: [visitor, buyer, vip], to: gone", "{from: [visitor, byer, vip], to: gone")
+        text = BASE.replace(
+            "{from: [visitor, buyer, vip], to: gone", "{from: [visitor, byer, vip], to: gone"
+        )
         [d] = validate_text(text, "j.yaml")
         assert text.splitlines()[d.line - 1][d.column - 1 : d.end_column - 1] == "byer"
 
     def test_profile_is_an_event_type_for_moves_and_metrics(self) -> None:
         """The built-in ``profile`` event can be used in ``on`` and in metrics."""
-        text = BASE.replace("purchases: {count: purchase}", "purchases: {count: purchase}\n  last_region: {last: profile.region}")
-        text = text.replace("{from: visitor, to: buyer, on: purchase}", "{from: visitor, to: buyer, on: [purchase, profile]}")
+        text = BASE.replace(
+            "purchases: {count: purchase}",
+            "purchases: {count: purchase}\n  last_region: {last: profile.region}",
+        )
+        text = text.replace(
+            "{from: visitor, to: buyer, on: purchase}",
+            "{from: visitor, to: buyer, on: [purchase, profile]}",
+        )
         assert codes(text) == []
 
     def test_any_in_where_needs_a_field_every_type_has(self) -> None:
         """With ``any``, ``event.X`` must be a field that every event type declares."""
-        text = BASE.replace("last_seen: {last_at: any}", "last_seen: {last_at: any, where: 'event.amount > 1'}")
+        text = BASE.replace(
+            "last_seen: {last_at: any}", "last_seen: {last_at: any, where: 'event.amount > 1'}"
+        )
         assert codes(text) == ["T305"]
 
     def test_message_placeholder_problems(self) -> None:
         """A pii attribute, an unknown name and a format spec in messages are each reported."""
-        for placeholder, code in [("{phone}", "T311"), ("{nobody}", "T310"), ("{spend:.2f}", "T309"), ("{region}", None)]:
+        for placeholder, code in [
+            ("{phone}", "T311"),
+            ("{nobody}", "T310"),
+            ("{spend:.2f}", "T309"),
+            ("{region}", None),
+        ]:
             text = BASE.replace('message: "Hi, {node} {spend}"', f'message: "Hi {placeholder}"')
             assert codes(text) == ([code] if code else [])

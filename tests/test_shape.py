@@ -29,8 +29,10 @@ class TestUnknownKeys:
 
     def test_nested_typo_in_flow_mapping(self) -> None:
         """A misspelt key inside ``{...}`` points at that key."""
-        text = MINIMAL.replace("visitor: {kind: start, owner: crm}", "visitor: {kind: start, ownr: crm}")
-        [(code, line, column)] = [(c, l, col) for c, l, col in found(text) if c == "T201"]
+        text = MINIMAL.replace(
+            "visitor: {kind: start, owner: crm}", "visitor: {kind: start, ownr: crm}"
+        )
+        [(line, column)] = [(row, col) for code, row, col in found(text) if code == "T201"]
         assert text.splitlines()[line - 1][column - 1 :].startswith("ownr")
 
     def test_typo_in_a_move_suggests_when(self) -> None:
@@ -67,7 +69,9 @@ class TestTypes:
 
     def test_integer_is_accepted_for_a_float(self) -> None:
         """``cost: 30`` is a fine number."""
-        text = MINIMAL.replace("  vip: {kind: peak, owner: crm}", "  vip: {kind: peak, owner: crm, on_enter: [gift]}")
+        text = MINIMAL.replace(
+            "  vip: {kind: peak, owner: crm}", "  vip: {kind: peak, owner: crm, on_enter: [gift]}"
+        )
         text += "incentives:\n  gift: {kind: gift, channel: mail, cost: 30}\n"
         assert found(text) == []
 
@@ -96,7 +100,10 @@ class TestTypes:
 class TestDurationsAndPercentages:
     """Durations and percentages are parsed into numbers the engine uses."""
 
-    @pytest.mark.parametrize("text,code", [("0d", "T207"), ("3 months", "T207"), ("1y", "T207"), ("-3d", "T207"), (30, "T207")])
+    @pytest.mark.parametrize(
+        "text,code",
+        [("0d", "T207"), ("3 months", "T207"), ("1y", "T207"), ("-3d", "T207"), (30, "T207")],
+    )
     def test_bad_duration(self, text: object, code: str) -> None:
         """Anything but a positive integer and a unit is reported."""
         journey = MINIMAL + f"settings: {{dedup_window: {text}}}\n"
@@ -105,7 +112,9 @@ class TestDurationsAndPercentages:
     @pytest.mark.parametrize("text", ["0.1", "110%", "ten%", "-5%"])
     def test_bad_percentage(self, text: str) -> None:
         """Holdouts are written as 0% to 100%."""
-        journey = MINIMAL.replace("  vip: {kind: peak, owner: crm}", "  vip: {kind: peak, owner: crm, on_enter: [gift]}")
+        journey = MINIMAL.replace(
+            "  vip: {kind: peak, owner: crm}", "  vip: {kind: peak, owner: crm, on_enter: [gift]}"
+        )
         journey += f"incentives:\n  gift: {{kind: gift, channel: mail, holdout: {text}}}\n"
         assert [c for c, _, _ in found(journey)] == ["T208"]
 
@@ -115,8 +124,11 @@ class TestDurationsAndPercentages:
         from topo.loader import load_text
         from topo.validation import check_document
 
-        text = MINIMAL.replace("  vip: {kind: peak, owner: crm}", "  vip: {kind: peak, owner: crm, on_enter: [gift]}")
-        text += "incentives:\n  gift: {kind: gift, channel: mail, holdout: 2.5%, cooldown: 12h}\nsettings: {dedup_window: 2w}\n"
+        text = MINIMAL.replace(
+            "  vip: {kind: peak, owner: crm}", "  vip: {kind: peak, owner: crm, on_enter: [gift]}"
+        )
+        text += "incentives:\n  gift: {kind: gift, channel: mail, holdout: 2.5%, cooldown: 12h}\n"
+        text += "settings: {dedup_window: 2w}\n"
         document = load_text(text).document
         assert document is not None
         journey, problems = check_document(document)
@@ -157,12 +169,24 @@ class TestEveryProblemAtOnce:
 
     def test_broken_node_is_not_reported_as_unknown(self) -> None:
         """A move into a node with a shape error does not also say the node is unknown."""
-        text = MINIMAL.replace("vip: {kind: peak, owner: crm}", "vip: {kind: peak, owner: crm, extra: 1}")
+        text = MINIMAL.replace(
+            "vip: {kind: peak, owner: crm}", "vip: {kind: peak, owner: crm, extra: 1}"
+        )
         assert [c for c, _, _ in found(text)] == ["T201"]
 
     def test_broken_move_keeps_its_index(self) -> None:
         """After a broken move, later moves' diagnostics keep their index in the file."""
-        text = MINIMAL + "  - {from: visitor, to: vip, on: 5}\n  - {from: visitor, to: nowhere, on: purchase}\n"
+        text = (
+            MINIMAL
+            + "  - {from: visitor, to: vip, on: 5}\n"
+            + "  - {from: visitor, to: nowhere, on: purchase}\n"
+        )
         diagnostics = validate_text(text, "j.yaml")
-        assert [(d.code, d.path[:2]) for d in diagnostics] == [("T203", ("moves", 1)), ("T403", ("moves", 2))]
-        assert diagnostics[1].line == text.splitlines().index("  - {from: visitor, to: nowhere, on: purchase}") + 1
+        assert [(d.code, d.path[:2]) for d in diagnostics] == [
+            ("T203", ("moves", 1)),
+            ("T403", ("moves", 2)),
+        ]
+        assert (
+            diagnostics[1].line
+            == text.splitlines().index("  - {from: visitor, to: nowhere, on: purchase}") + 1
+        )

@@ -19,7 +19,17 @@ def found(template: str) -> list[tuple[str, str]]:
 class TestTemplates:
     """Each placeholder rule, with the offending placeholder pointed at."""
 
-    @pytest.mark.parametrize("template", ["", "plain text", "Hi {node}", "{spend} at {offering} via {incentive}", "{{literal}} {region}", "{ node }"])
+    @pytest.mark.parametrize(
+        "template",
+        [
+            "",
+            "plain text",
+            "Hi {node}",
+            "{spend} at {offering} via {incentive}",
+            "{{literal}} {region}",
+            "{ node }",
+        ],
+    )
     def test_allowed(self, template: str) -> None:
         """Known placeholders and doubled braces pass."""
         assert found(template) == []

@@ -15,7 +15,9 @@ from topo.validation import find_journeys
 def folder(tmp_path: Path) -> Path:
     (tmp_path / "good.yaml").write_text(MINIMAL, encoding="utf-8")
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "bad.yml").write_text(MINIMAL.replace("owner: crm}", "owner: crn}", 1), encoding="utf-8")
+    (tmp_path / "sub" / "bad.yml").write_text(
+        MINIMAL.replace("owner: crm}", "owner: crn}", 1), encoding="utf-8"
+    )
     (tmp_path / ".hidden").mkdir()
     (tmp_path / ".hidden" / "x.yaml").write_text("not: [valid", encoding="utf-8")
     (tmp_path / "notes.txt").write_text("ignored", encoding="utf-8")

@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Check journey files (folders are searched for *.yaml and *.yml).",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="journey files or folders")
-    check.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
+    check.add_argument(
+        "--format", choices=sorted(FORMATS), default="text", help="output format (default: text)"
+    )
     check.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
     return parser
 

@@ -30,7 +30,12 @@ _E = Severity.ERROR
 
 CODES: tuple[Code, ...] = (
     # T1xx: reading the file
-    Code("T100", "unreadable", _E, "A path names no file, a folder without journeys, or an unreadable file."),
+    Code(
+        "T100",
+        "unreadable",
+        _E,
+        "A path names no file, a folder without journeys, or an unreadable file.",
+    ),
     Code("T101", "yaml-syntax", _E, "The file is not valid YAML."),
     Code("T102", "duplicate-key", _E, "A mapping has the same key twice."),
     Code("T103", "file-too-large", _E, "The file is larger than the loader accepts."),
@@ -38,7 +43,9 @@ CODES: tuple[Code, ...] = (
     Code("T105", "not-a-mapping", _E, "The file is empty or its top level is not a mapping."),
     Code("T106", "not-utf8", _E, "The file is not UTF-8 text."),
     Code("T107", "nesting-too-deep", _E, "Mappings and lists are nested deeper than allowed."),
-    Code("T108", "unsupported-yaml", _E, "A YAML feature journeys do not use: a tag or complex key."),
+    Code(
+        "T108", "unsupported-yaml", _E, "A YAML feature journeys do not use: a tag or complex key."
+    ),
     # T2xx: the shape of the format
     Code("T201", "unknown-key", _E, "A key the format does not know (often a typo)."),
     Code("T202", "missing-key", _E, "A required key is missing."),
@@ -55,8 +62,18 @@ CODES: tuple[Code, ...] = (
     Code("T301", "expression-syntax", _E, "An expression is not valid syntax."),
     Code("T302", "forbidden-construct", _E, "An expression uses something the language excludes."),
     Code("T303", "unknown-name", _E, "An expression names no metric or built-in name."),
-    Code("T304", "unknown-attribute", _E, "An expression names an attribute (`member.X`) that is not declared."),
-    Code("T305", "unknown-event-field", _E, "An expression names an event field (`event.X`) its event types lack."),
+    Code(
+        "T304",
+        "unknown-attribute",
+        _E,
+        "An expression names an attribute (`member.X`) that is not declared.",
+    ),
+    Code(
+        "T305",
+        "unknown-event-field",
+        _E,
+        "An expression names an event field (`event.X`) its event types lack.",
+    ),
     Code("T306", "name-out-of-context", _E, "A name the expression cannot see where it stands."),
     Code("T307", "unknown-function", _E, "A call to a function the language does not have."),
     Code("T308", "wrong-arity", _E, "A function is called with the wrong number of arguments."),
@@ -95,7 +112,9 @@ def code_named(name: str) -> Code:
     return _BY_NAME[name]
 
 
-def make(name: str, message: str, file: str, span: Span, path: tuple[PathPart, ...] = ()) -> Diagnostic:
+def make(
+    name: str, message: str, file: str, span: Span, path: tuple[PathPart, ...] = ()
+) -> Diagnostic:
     """A diagnostic of the code named ``name``, at ``span`` of ``file``."""
     code = _BY_NAME[name]
     return Diagnostic(

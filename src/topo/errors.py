@@ -4,7 +4,8 @@ Every error topo raises on purpose derives from :class:`TopoError`::
 
     TopoError
     ├── InvalidJourney   a journey file that cannot be used; ``.diagnostics`` says why and where
-    ├── InvalidEvent     an event that breaks its declaration; ``.event_id``, ``.field``, ``.reason``
+    ├── InvalidEvent     an event that breaks its declaration (``.event_id``, ``.field``,
+    │                    ``.reason``)
     └── UsageError       a request that cannot run: no such file, a folder without journeys
 
 Messages are sentences for people; the structured details are attributes.

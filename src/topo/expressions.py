@@ -37,9 +37,18 @@ _UNARY_OPS = (ast.Not, ast.USub)
 _BIN_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Mod)
 _COMPARE_OPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn)
 _OPERATOR_TEXT = {
-    ast.FloorDiv: "//", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|",
-    ast.BitXor: "^", ast.BitAnd: "&", ast.MatMult: "@", ast.UAdd: "unary +", ast.Invert: "~",
-    ast.Is: "is", ast.IsNot: "is not",
+    ast.FloorDiv: "//",
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.MatMult: "@",
+    ast.UAdd: "unary +",
+    ast.Invert: "~",
+    ast.Is: "is",
+    ast.IsNot: "is not",
 }
 _CONSTRUCT_TEXT = {
     ast.Subscript: "subscripts (x[0])",
@@ -123,8 +132,9 @@ def parse(text: str) -> ast.Expression | Problem:
             detail = "the expression ends too early" if detail == "invalid syntax" else detail
         else:
             offset = exc.offset - 1
-        return Problem("expression-syntax", f"invalid expression: {detail}", lead + offset,
-                       lead + offset + 1)
+        return Problem(
+            "expression-syntax", f"invalid expression: {detail}", lead + offset, lead + offset + 1
+        )
     _shift(tree, flat, lead)
     return tree
 
@@ -149,7 +159,8 @@ def _shift(tree: ast.AST, flat: str, lead: int) -> None:
         if hasattr(node, "col_offset"):
             node.col_offset = lead + _char_offset(flat, node.col_offset)
             end = getattr(node, "end_col_offset", None)
-            node.end_col_offset = lead + _char_offset(flat, end) if end is not None else None
+            shifted = None if end is None else lead + _char_offset(flat, end)
+            node.end_col_offset = shifted  # type: ignore[attr-defined]
 
 
 def _span(node: ast.AST) -> tuple[int, int]:
@@ -200,7 +211,9 @@ class _Checker:
         left: ast.expr = node.left
         for op, right in zip(node.ops, node.comparators, strict=True):
             if not isinstance(op, _COMPARE_OPS):
-                hint = "; compare with == or != instead" if isinstance(op, ast.Is | ast.IsNot) else ""
+                hint = (
+                    "; compare with == or != instead" if isinstance(op, ast.Is | ast.IsNot) else ""
+                )
                 yield self.operator(op, left, right, hint)
             yield from self.visit(right)
             left = right
@@ -218,7 +231,9 @@ class _Checker:
 
     def visit_Constant(self, node: ast.Constant) -> Iterator[Problem]:
         if node.value is not None and not isinstance(node.value, bool | int | float | str):
-            what = {bytes: "byte strings", complex: "complex numbers"}.get(type(node.value), "this literal")
+            what = {bytes: "byte strings", complex: "complex numbers"}.get(
+                type(node.value), "this literal"
+            )
             yield self.problem("forbidden-construct", f"{what} are not part of the language", node)
 
     def visit_List(self, node: ast.List) -> Iterator[Problem]:
@@ -234,18 +249,31 @@ class _Checker:
         if name in LITERAL_NAMES or name == "now" or name in scope.extra:
             return None
         if name in ("node", "entered_at"):
-            return None if scope.position else ("name-out-of-context", f"{name!r} {scope.position_context}")
+            return (
+                None
+                if scope.position
+                else ("name-out-of-context", f"{name!r} {scope.position_context}")
+            )
         if name in scope.metrics:
-            return None if not scope.metrics_context else (
-                "name-out-of-context", f"the metric {name!r}: {scope.metrics_context}")
+            return (
+                None
+                if not scope.metrics_context
+                else ("name-out-of-context", f"the metric {name!r}: {scope.metrics_context}")
+            )
         if name.startswith("__"):
             return "forbidden-construct", f"the name {name!r}: names with '__' are not allowed"
         if name in ("member", "event"):
-            return "forbidden-construct", f"write {name}.NAME to use a {name} {'attribute' if name == 'member' else 'field'}"
+            return (
+                "forbidden-construct",
+                f"write {name}.NAME to use a {name} {'attribute' if name == 'member' else 'field'}",
+            )
         if name in FUNCTION_NAMES:
             return "forbidden-construct", f"{name} is a function; call it, as in {name}(...)"
         hint = did_you_mean(name, scope.names())
-        return "unknown-name", f"unknown name {name!r}: no metric or built-in name is called so{hint}"
+        return (
+            "unknown-name",
+            f"unknown name {name!r}: no metric or built-in name is called so{hint}",
+        )
 
     def visit_Attribute(self, node: ast.Attribute) -> Iterator[Problem]:
         owner = node.value
@@ -270,7 +298,9 @@ class _Checker:
     def event(self, node: ast.Attribute) -> Iterator[Problem]:
         fields = self.scope.event_fields
         if fields is None:
-            yield self.problem("name-out-of-context", f"event.{node.attr}: {self.scope.event_context}", node)
+            yield self.problem(
+                "name-out-of-context", f"event.{node.attr}: {self.scope.event_context}", node
+            )
             return
         lacking = sorted(kind for kind, names in fields.items() if node.attr not in names)
         if not lacking:
@@ -280,12 +310,16 @@ class _Checker:
             types = ", ".join(repr(t) for t in sorted(fields))
             message = f"event.{node.attr}: the event type {types} declares no field {node.attr!r}"
             if len(fields) > 1:
-                message = f"event.{node.attr}: none of the event types {types} declares {node.attr!r}"
+                message = (
+                    f"event.{node.attr}: none of the event types {types} declares {node.attr!r}"
+                )
             message += did_you_mean(node.attr, known)
         else:
             names = ", ".join(repr(t) for t in lacking)
-            message = (f"event.{node.attr}: every event type of this move must declare "
-                       f"{node.attr!r}, and {names} does not")
+            message = (
+                f"event.{node.attr}: every event type of this move must declare "
+                f"{node.attr!r}, and {names} does not"
+            )
         yield self.problem("unknown-event-field", message, node)
 
     def visit_Call(self, node: ast.Call) -> Iterator[Problem]:
@@ -307,7 +341,11 @@ class _Checker:
         elif any(isinstance(arg, ast.Starred) for arg in node.args):
             pass  # the starred argument is reported below; its count is unknown
         elif node.keywords:
-            yield self.problem("forbidden-construct", "keyword arguments are not part of the language", node.keywords[0])
+            yield self.problem(
+                "forbidden-construct",
+                "keyword arguments are not part of the language",
+                node.keywords[0],
+            )
         else:
             yield from self.arity(func.id, node)
         yield from self.visit_all(node.args)

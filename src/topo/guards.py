@@ -17,8 +17,11 @@ from topo.templates import TEMPLATE_NAMES, check_template
 
 __all__ = ["check_guards"]
 
-_TIMER_CONTEXT = "a timer move has no event; use metrics, member attributes, node, now or entered_at"
+_TIMER_CONTEXT = (
+    "a timer move has no event; use metrics, member attributes, node, now or entered_at"
+)
 _REMINDER_CONTEXT = "a reminder looks at the member, not at an event; use metrics or attributes"
+_WHERE_POSITION = "is not available in a metric's `where`; metrics do not depend on the node"
 _WHERE_CONTEXT = "a metric's `where` looks at one event; use event fields, member attributes or now"
 
 
@@ -33,7 +36,7 @@ def check_guards(site: Site) -> Iterator[Diagnostic]:
                 attributes=base.attributes,
                 event_fields=_where_fields(site, metric.event_type),
                 position=False,
-                position_context="is not available in a metric's `where`; metrics do not depend on the node",
+                position_context=_WHERE_POSITION,
                 metrics_context=_WHERE_CONTEXT,
             )
             yield from _expression(site, ("metrics", metric_id, "where"), metric.where, scope)
@@ -100,9 +103,15 @@ def _expression(site: Site, path: Path, text: str, scope: Scope) -> Iterator[Dia
 
 def _masked(site: Site, problem: Problem) -> bool:
     """Whether a problem may only be the echo of a section that is broken as a whole."""
-    echoes = {"unknown-name": "metrics", "unknown-attribute": "attributes", "unknown-placeholder": "metrics"}
+    echoes = {
+        "unknown-name": "metrics",
+        "unknown-attribute": "attributes",
+        "unknown-placeholder": "metrics",
+    }
     section = echoes.get(problem.name)
-    return section in site.broken or (problem.name == "unknown-placeholder" and "attributes" in site.broken)
+    return section in site.broken or (
+        problem.name == "unknown-placeholder" and "attributes" in site.broken
+    )
 
 
 def _at(site: Site, path: Path, problem: Problem) -> Diagnostic:

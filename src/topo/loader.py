@@ -60,7 +60,7 @@ class _Refused(Exception):
 class _JourneyLoader(yaml.SafeLoader):
     """The safe loader, with only ``true``/``false`` as booleans and a bound on nesting."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class-level table
         first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_RESOLVERS]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
@@ -69,12 +69,12 @@ class _JourneyLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _TooDeep(self.peek_event().start_mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -92,7 +92,9 @@ class Loaded:
     diagnostics: tuple[Diagnostic, ...] = field(default=())
 
 
-def load_file(path: str | FilePath, *, name: str | None = None, max_bytes: int = MAX_BYTES) -> Loaded:
+def load_file(
+    path: str | FilePath, *, name: str | None = None, max_bytes: int = MAX_BYTES
+) -> Loaded:
     """Load a journey file. ``name`` is how diagnostics call the file (default: ``path``).
 
     Raises :class:`OSError` when the file cannot be read; the caller decides how to say so.
@@ -152,9 +154,11 @@ def _compose(text: str, file: str) -> Node | None:
         source = SourceMap(text)
         line, column = source.position(exc.position)
         message = f"character {exc.character!r} is not allowed in YAML"
-        raise _Refused(make("yaml-syntax", message, file, Span(line, column, line, column + 1)))
+        span = Span(line, column, line, column + 1)
+        raise _Refused(make("yaml-syntax", message, file, span)) from None
     except yaml.YAMLError as exc:
-        raise _Refused(make("yaml-syntax", f"not valid YAML: {exc}", file, Span(1, 1, 1, 1)))
+        span = Span(1, 1, 1, 1)
+        raise _Refused(make("yaml-syntax", f"not valid YAML: {exc}", file, span)) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -164,9 +168,11 @@ def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     span = _mark_span(mark) if mark is not None else Span(1, 1, 1, 1)
     problem = exc.problem or "the text cannot be read"
-    context = f" ({exc.context} at line {exc.context_mark.line + 1})" if (
-        exc.context and exc.context_mark is not None and exc.context_mark is not mark
-    ) else ""
+    context = (
+        f" ({exc.context} at line {exc.context_mark.line + 1})"
+        if (exc.context and exc.context_mark is not None and exc.context_mark is not mark)
+        else ""
+    )
     return make("yaml-syntax", f"not valid YAML: {problem}{context}", file, span)
 
 
@@ -213,7 +219,9 @@ class _Builder:
         self.source.values[path] = _node_span(node)
         if node.tag not in _ALLOWED_TAGS[type(node)]:
             message = f"the tag {node.tag!r} is not supported; journeys use plain values"
-            self.diagnostics.append(make("unsupported-yaml", message, self.file, _node_span(node), path))
+            self.diagnostics.append(
+                make("unsupported-yaml", message, self.file, _node_span(node), path)
+            )
             return None
         self._active.add(key)
         try:
@@ -232,7 +240,9 @@ class _Builder:
         assert isinstance(node, ScalarNode)
         if node.tag not in _ALLOWED_SCALARS:  # a tagged key; values are checked in build()
             message = f"the tag {node.tag!r} is not supported; journeys use plain values"
-            self.diagnostics.append(make("unsupported-yaml", message, self.file, _node_span(node), path))
+            self.diagnostics.append(
+                make("unsupported-yaml", message, self.file, _node_span(node), path)
+            )
             return node.value
         value = self._constructor.yaml_constructors[node.tag](self._constructor, node)
         if isinstance(value, str):
@@ -260,7 +270,9 @@ class _Builder:
             if key in first_seen:
                 line = first_seen[key].line
                 message = f"duplicate key {key!r} (first at line {line}); keep one of them"
-                self.diagnostics.append(make("duplicate-key", message, self.file, span, (*path, key)))
+                self.diagnostics.append(
+                    make("duplicate-key", message, self.file, span, (*path, key))
+                )
                 continue
             first_seen[key] = span
             self.source.keys[(*path, key)] = span
@@ -277,6 +289,8 @@ class _Builder:
                 if not isinstance(source, MappingNode):
                     message = "`<<` merges mappings only"
                     span = _node_span(source)
-                    self.diagnostics.append(make("unsupported-yaml", message, self.file, span, path))
+                    self.diagnostics.append(
+                        make("unsupported-yaml", message, self.file, span, path)
+                    )
                     continue
                 yield self.build(source, path)

@@ -51,8 +51,21 @@ SLUG_PATTERN = r"^[a-z][a-z0-9_-]*$"
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 FUNCTION_NAMES = ("days_since", "days_between", "min", "max", "abs", "round")
 EXPRESSION_WORDS = frozenset(
-    {"node", "now", "entered_at", "member", "event", "and", "or", "not", "in", "true", "false",
-     "null", *FUNCTION_NAMES}
+    {
+        "node",
+        "now",
+        "entered_at",
+        "member",
+        "event",
+        "and",
+        "or",
+        "not",
+        "in",
+        "true",
+        "false",
+        "null",
+        *FUNCTION_NAMES,
+    }
 )
 """Words of the expression language; no attribute, metric or field may be called so."""
 
@@ -154,7 +167,12 @@ Ids = Annotated[
     BeforeValidator(_one_or_many),
     Field(min_length=1),
     WithJsonSchema(
-        {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
+        {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            ]
+        }
     ),
 ]
 ValueType = Literal["int", "float", "str", "bool", "date", "datetime"]

@@ -8,7 +8,7 @@ traps, overlapping guards) is a later stage; these are the rules one can see wit
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from topo.diagnostics import Diagnostic
 from topo.model import Metric
@@ -31,7 +31,7 @@ def check_references(site: Site) -> Iterator[Diagnostic]:
 
 
 def _references(
-    site: Site, section: str, name: str, what: str, places: list[tuple[str, Path]]
+    site: Site, section: str, name: str, what: str, places: Sequence[tuple[str, Path]]
 ) -> Iterator[Diagnostic]:
     """An ``unknown-*`` diagnostic for each place that names an id ``section`` lacks."""
     known = set(getattr(site.journey, section))
@@ -42,7 +42,9 @@ def _references(
 
 def owners_exist(site: Site) -> Iterator[Diagnostic]:
     """Every node's owner is a declared owner."""
-    places = [(node.owner, ("nodes", node_id, "owner")) for node_id, node in site.journey.nodes.items()]
+    places = [
+        (node.owner, ("nodes", node_id, "owner")) for node_id, node in site.journey.nodes.items()
+    ]
     yield from _references(site, "owners", "unknown-owner", "owner", places)
 
 
@@ -77,10 +79,16 @@ def events_exist(site: Site) -> Iterator[Diagnostic]:
     types = site.event_types()
     places: list[tuple[str, Path]] = []
     for i, move in enumerate(site.journey.moves):
-        places += [(t, ("moves", i, "on", k)) for k, t in enumerate(move.on or []) if t != "profile"]
-        if move.since is not None and not (move.since in _SINCE_WORDS | types or site.declares("events", move.since)):
-            message = (f"since: {move.since!r} is neither 'entered', 'activity' nor an event type"
-                       f"{did_you_mean(move.since, _SINCE_WORDS | types)}")
+        places += [
+            (t, ("moves", i, "on", k)) for k, t in enumerate(move.on or []) if t != "profile"
+        ]
+        if move.since is not None and not (
+            move.since in _SINCE_WORDS | types or site.declares("events", move.since)
+        ):
+            message = (
+                f"since: {move.since!r} is neither 'entered', 'activity' nor an event type"
+                f"{did_you_mean(move.since, _SINCE_WORDS | types)}"
+            )
             yield site.at("unknown-event", message, ("moves", i, "since"))
     yield from _references(site, "events", "unknown-event", "event type", places)
 
@@ -108,14 +116,27 @@ def _metric_source(site: Site, metric_id: str, metric: Metric) -> Iterator[Diagn
     path = ("metrics", metric_id, metric.kind)
     kind, event_type, field = metric.kind, metric.event_type, metric.field
     if kind in _FIELD_KINDS and field is None:
-        yield site.at("metric-source", f"{kind}: {metric.source!r} needs a field: write TYPE.FIELD, as in purchase.amount", path)
+        yield site.at(
+            "metric-source",
+            f"{kind}: {metric.source!r} needs a field: write TYPE.FIELD, as in purchase.amount",
+            path,
+        )
         return
     if kind not in _FIELD_KINDS and field is not None:
-        yield site.at("metric-source", f"{kind}: {metric.source!r} counts events, not a field: write only the event type", path)
+        yield site.at(
+            "metric-source",
+            f"{kind}: {metric.source!r} counts events, not a field: write only the event type",
+            path,
+        )
         return
     if event_type == "any":
         if kind in _FIELD_KINDS:
-            yield site.at("metric-any", f"{kind} reads one event type's field; 'any' works only for count, first_at and last_at", path)
+            yield site.at(
+                "metric-any",
+                f"{kind} reads one event type's field; "
+                "'any' works only for count, first_at and last_at",
+                path,
+            )
         return
     if event_type != "profile" and not site.declares("events", event_type):
         yield from _references(site, "events", "unknown-event", "event type", [(event_type, path)])
@@ -124,7 +145,8 @@ def _metric_source(site: Site, metric_id: str, metric: Metric) -> Iterator[Diagn
     if field is None or fields is None:
         return
     if field not in fields:
-        message = f"the event type {event_type!r} declares no field {field!r}{did_you_mean(field, fields)}"
+        hint = did_you_mean(field, fields)
+        message = f"the event type {event_type!r} declares no field {field!r}{hint}"
         yield site.at("unknown-field", message, path)
     elif kind in _NUMBER_KINDS and fields[field] not in _NUMBER_TYPES:
         message = f"{kind} needs a number, but {event_type}.{field} is of type {fields[field]}"
@@ -139,12 +161,30 @@ def field_declarations(site: Site) -> Iterator[Diagnostic]:
             numeric = field.type in _NUMBER_TYPES
             for bound in ("min", "max"):
                 if getattr(field, bound) is not None and not numeric:
-                    yield site.at("invalid-field", f"{bound} applies to numbers, and {field_id!r} is of type {field.type}", (*path, bound), key=True)
-            if numeric and field.min is not None and field.max is not None and field.min > field.max:
-                yield site.at("invalid-field", f"min {field.min} is larger than max {field.max}; no value can pass", (*path, "min"))
+                    yield site.at(
+                        "invalid-field",
+                        f"{bound} applies to numbers, and {field_id!r} is of type {field.type}",
+                        (*path, bound),
+                        key=True,
+                    )
+            if (
+                numeric
+                and field.min is not None
+                and field.max is not None
+                and field.min > field.max
+            ):
+                yield site.at(
+                    "invalid-field",
+                    f"min {field.min} is larger than max {field.max}; no value can pass",
+                    (*path, "min"),
+                )
             for k, value in enumerate(field.one_of or []):
                 if not _fits(value, field.type):
-                    yield site.at("invalid-field", f"one_of value {value!r} is not of the field's type {field.type}", (*path, "one_of", k))
+                    yield site.at(
+                        "invalid-field",
+                        f"one_of value {value!r} is not of the field's type {field.type}",
+                        (*path, "one_of", k),
+                    )
 
 
 def _fits(value: object, value_type: str) -> bool:
@@ -164,12 +204,24 @@ def node_kinds(site: Site) -> Iterator[Diagnostic]:
     if not site.complete("nodes"):
         return  # a broken node may be the start or the peak; its own error says enough
     if not starts:
-        yield site.at("start-count", "no node has kind: start; a journey has exactly one start", ("nodes",), key=True)
+        yield site.at(
+            "start-count",
+            "no node has kind: start; a journey has exactly one start",
+            ("nodes",),
+            key=True,
+        )
     for extra in starts[1:]:
-        message = f"a second start node {extra!r}; the start is {starts[0]!r}, and there is exactly one"
+        message = (
+            f"a second start node {extra!r}; the start is {starts[0]!r}, and there is exactly one"
+        )
         yield site.at("start-count", message, ("nodes", extra, "kind"))
     if not any(node.kind == "peak" for node in nodes.values()):
-        yield site.at("no-peak", "no node has kind: peak; a journey needs at least one peak (its goal)", ("nodes",), key=True)
+        yield site.at(
+            "no-peak",
+            "no node has kind: peak; a journey needs at least one peak (its goal)",
+            ("nodes",),
+            key=True,
+        )
 
 
 def move_shapes(site: Site) -> Iterator[Diagnostic]:
@@ -178,18 +230,42 @@ def move_shapes(site: Site) -> Iterator[Diagnostic]:
     for i, move in enumerate(site.journey.moves):
         path: Path = ("moves", i)
         if move.on is not None and move.after is not None:
-            yield site.at("on-or-after", "a move has either `on` (an event) or `after` (a timer), not both", (*path, "after"), key=True)
+            yield site.at(
+                "on-or-after",
+                "a move has either `on` (an event) or `after` (a timer), not both",
+                (*path, "after"),
+                key=True,
+            )
         elif move.on is None and move.after is None:
-            yield site.at("on-or-after", "a move needs `on` (an event type) or `after` (a duration)", path)
+            yield site.at(
+                "on-or-after", "a move needs `on` (an event type) or `after` (a duration)", path
+            )
         if move.since is not None and move.after is None:
-            yield site.at("since-without-after", "`since` says when a timer starts; it needs `after`", (*path, "since"), key=True)
+            yield site.at(
+                "since-without-after",
+                "`since` says when a timer starts; it needs `after`",
+                (*path, "since"),
+                key=True,
+            )
         for k, source in enumerate(move.from_):
             if source == move.to:
-                yield site.at("self-move", f"a move from {source!r} to itself; a member already there cannot move there", (*path, "from", k))
+                yield site.at(
+                    "self-move",
+                    f"a move from {source!r} to itself; a member already there cannot move there",
+                    (*path, "from", k),
+                )
             elif source in nodes and nodes[source].kind == "exit":
-                yield site.at("move-from-exit", f"{source!r} is an exit node; members there never move again", (*path, "from", k))
+                yield site.at(
+                    "move-from-exit",
+                    f"{source!r} is an exit node; members there never move again",
+                    (*path, "from", k),
+                )
         if move.to in nodes and nodes[move.to].kind == "start":
-            yield site.at("move-into-start", f"{move.to!r} is the start node; members enter it only by their first event", (*path, "to"))
+            yield site.at(
+                "move-into-start",
+                f"{move.to!r} is the start node; members enter it only by their first event",
+                (*path, "to"),
+            )
 
 
 def exit_grants(site: Site) -> Iterator[Diagnostic]:
@@ -198,14 +274,28 @@ def exit_grants(site: Site) -> Iterator[Diagnostic]:
     exits = {node_id for node_id, node in j.nodes.items() if node.kind == "exit"}
     for node_id in exits:
         if j.nodes[node_id].on_enter:
-            yield site.at("exit-incentive", f"{node_id!r} is an exit node; members there get no incentives", ("nodes", node_id, "on_enter"), key=True)
+            yield site.at(
+                "exit-incentive",
+                f"{node_id!r} is an exit node; members there get no incentives",
+                ("nodes", node_id, "on_enter"),
+                key=True,
+            )
     for i, move in enumerate(j.moves):
         if move.to in exits and move.incentives:
-            yield site.at("exit-incentive", f"this move enters the exit node {move.to!r}, which grants nothing", ("moves", i, "incentives"), key=True)
+            yield site.at(
+                "exit-incentive",
+                f"this move enters the exit node {move.to!r}, which grants nothing",
+                ("moves", i, "incentives"),
+                key=True,
+            )
     for i, reminder in enumerate(j.reminders):
         for k, node_id in enumerate(reminder.at):
             if node_id in exits:
-                yield site.at("exit-incentive", f"{node_id!r} is an exit node; members there get no reminders", ("reminders", i, "at", k))
+                yield site.at(
+                    "exit-incentive",
+                    f"{node_id!r} is an exit node; members there get no reminders",
+                    ("reminders", i, "at", k),
+                )
 
 
 def move_ids(site: Site) -> Iterator[Diagnostic]:
@@ -215,14 +305,20 @@ def move_ids(site: Site) -> Iterator[Diagnostic]:
     seen: set[str] = set()
     for i, move in enumerate(j.moves):
         if move.id is not None and counts[move.id] > 1 and move.id in seen:
-            yield site.at("duplicate-move-id", f"another move already has the id {move.id!r}", ("moves", i, "id"))
+            yield site.at(
+                "duplicate-move-id",
+                f"another move already has the id {move.id!r}",
+                ("moves", i, "id"),
+            )
         if move.id is not None:
             seen.add(move.id)
     if not site.complete("moves"):
         return  # a broken move may carry the id
     for i, reminder in enumerate(j.reminders):
         if reminder.ahead_of is not None and reminder.ahead_of not in counts:
-            message = f"unknown move id {reminder.ahead_of!r}{did_you_mean(reminder.ahead_of, counts)}"
+            message = (
+                f"unknown move id {reminder.ahead_of!r}{did_you_mean(reminder.ahead_of, counts)}"
+            )
             yield site.at("unknown-move", message, ("reminders", i, "ahead_of"))
 
 
@@ -231,13 +327,29 @@ def reminder_shapes(site: Site) -> Iterator[Diagnostic]:
     for i, reminder in enumerate(site.journey.reminders):
         path: Path = ("reminders", i)
         if reminder.toward is None and reminder.ahead_of is None:
-            yield site.at("reminder-shape", "a reminder needs `toward` (a node) or `ahead_of` (a timer move id)", path)
+            yield site.at(
+                "reminder-shape",
+                "a reminder needs `toward` (a node) or `ahead_of` (a timer move id)",
+                path,
+            )
         elif reminder.toward is not None and reminder.ahead_of is not None:
-            yield site.at("reminder-shape", "a reminder has `toward` or `ahead_of`, not both", (*path, "ahead_of"), key=True)
+            yield site.at(
+                "reminder-shape",
+                "a reminder has `toward` or `ahead_of`, not both",
+                (*path, "ahead_of"),
+                key=True,
+            )
         if reminder.ahead_of is not None and reminder.by is None:
-            yield site.at("reminder-shape", "an `ahead_of` reminder needs `by`: how long before the move it fires", (*path, "ahead_of"), key=True)
+            yield site.at(
+                "reminder-shape",
+                "an `ahead_of` reminder needs `by`: how long before the move it fires",
+                (*path, "ahead_of"),
+                key=True,
+            )
         if reminder.by is not None and reminder.ahead_of is None:
-            yield site.at("reminder-shape", "`by` belongs to an `ahead_of` reminder", (*path, "by"), key=True)
+            yield site.at(
+                "reminder-shape", "`by` belongs to an `ahead_of` reminder", (*path, "by"), key=True
+            )
 
 
 def migrations(site: Site) -> Iterator[Diagnostic]:
@@ -247,9 +359,18 @@ def migrations(site: Site) -> Iterator[Diagnostic]:
     for i, migration in enumerate(j.migrations):
         path = ("migrations", i, "from_version")
         if migration.from_version >= j.version:
-            yield site.at("invalid-migration", f"from_version {migration.from_version} is not older than this journey's version {j.version}", path)
+            yield site.at(
+                "invalid-migration",
+                f"from_version {migration.from_version} is not older than "
+                f"this journey's version {j.version}",
+                path,
+            )
         elif migration.from_version in seen:
-            yield site.at("invalid-migration", f"a second migration from version {migration.from_version}", path)
+            yield site.at(
+                "invalid-migration",
+                f"a second migration from version {migration.from_version}",
+                path,
+            )
         seen.add(migration.from_version)
 
 

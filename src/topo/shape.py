@@ -89,7 +89,9 @@ def build_journey(document: Document) -> Shaped:
     return _partial(document.data, errors, diagnostics)
 
 
-def _partial(data: dict[str, Any], errors: list[ErrorDetails], diagnostics: list[Diagnostic]) -> Shaped:
+def _partial(
+    data: dict[str, Any], errors: list[ErrorDetails], diagnostics: list[Diagnostic]
+) -> Shaped:
     """A model of what is left once every entry with a shape error is taken out."""
     data = dict(data)
     ghosts: dict[str, set[str]] = {}
@@ -127,13 +129,12 @@ def _leave_out(
     value = data.get(head)
     if head in _DICT_SECTIONS or head in _LIST_SECTIONS:
         is_list = head in _LIST_SECTIONS
-        shaped_right = isinstance(value, list if is_list else dict)
-        if len(path) == 1 or not shaped_right:
+        if len(path) == 1 or (is_list and not isinstance(path[1], int)):
             data[head] = [] if is_list else {}
             broken.add(head)
-        elif is_list and isinstance(path[1], int):
+        elif isinstance(value, list) and isinstance(path[1], int):
             dropped.setdefault(head, set()).add(path[1])
-        elif not is_list:
+        elif isinstance(value, dict):
             data[head] = {k: v for k, v in value.items() if k != path[1]}
             ghosts.setdefault(head, set()).add(str(path[1]))
     elif head == "settings" and len(path) >= 2 and isinstance(value, dict):
@@ -180,9 +181,9 @@ def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[Path, bool]:
     for i, part in enumerate(loc):
         if part == "[key]":
             return tuple(path), True
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_dict or in_list:
             data = data[part]
         elif i == len(loc) - 1 or not isinstance(part, str):
             break
@@ -201,10 +202,15 @@ def _value_message(error: ErrorDetails) -> str:
         hint = did_you_mean(str(value), allowed) if isinstance(value, str) else ""
         return f"{value!r} is not allowed; expected one of {', '.join(allowed)}{hint}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        words = {"greater_than_equal": "at least", "greater_than": "more than",
-                 "less_than_equal": "at most", "less_than": "less than"}[kind]
+        words = {
+            "greater_than_equal": "at least",
+            "greater_than": "more than",
+            "less_than_equal": "at most",
+            "less_than": "less than",
+        }[kind]
         bound = next(iter(ctx.values()))
-        return f"{_describe_value(value)} is too {'small' if 'greater' in kind else 'large'}; it must be {words} {bound}"
+        size = "small" if "greater" in kind else "large"
+        return f"{_describe_value(value)} is too {size}; it must be {words} {bound}"
     if kind == "too_short":
         return "the list is empty; give at least one value"
     if kind == "finite_number":
@@ -256,7 +262,11 @@ def _model_at(annotation: Any, path: Path) -> type[BaseModel] | None:
 
 def _step(annotation: Any, part: str | int) -> Any:
     for candidate in _unwrap(annotation):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel) and isinstance(part, str):
+        if (
+            isinstance(candidate, type)
+            and issubclass(candidate, BaseModel)
+            and isinstance(part, str)
+        ):
             for name, info in candidate.model_fields.items():
                 if part in (name, info.alias):
                     return info.annotation

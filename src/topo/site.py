@@ -69,9 +69,11 @@ class Site:
         """The fields of an event type with their types; None when they are not known."""
         j = self.journey
         if event_type == "profile":
-            return None if not self.complete("attributes") else {
-                name: a.type for name, a in j.attributes.items()
-            }
+            return (
+                None
+                if not self.complete("attributes")
+                else {name: a.type for name, a in j.attributes.items()}
+            )
         declared = j.events.get(event_type)
         if declared is None:
             return None

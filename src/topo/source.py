@@ -94,7 +94,6 @@ class SourceMap:
         return Span(*self.position(first), *self.position(last))
 
 
-
 def _prefixes(path: Path) -> Sequence[Path]:
     return [path[:n] for n in range(len(path), -1, -1)]
 

@@ -40,7 +40,9 @@ def placeholders(template: str) -> Iterator[Placeholder | Problem]:
             i += 2
             continue
         if ch == "}":
-            yield Problem("invalid-template", "a lone '}'; write '}}' for a literal brace", i, i + 1)
+            yield Problem(
+                "invalid-template", "a lone '}'; write '}}' for a literal brace", i, i + 1
+            )
             return
         if ch != "{":
             i += 1
@@ -48,7 +50,12 @@ def placeholders(template: str) -> Iterator[Placeholder | Problem]:
         close = template.find("}", i + 1)
         opening = template.find("{", i + 1)
         if close < 0 or (0 <= opening < close):
-            yield Problem("invalid-template", "a '{' is never closed; write '{{' for a literal brace", i, i + 1)
+            yield Problem(
+                "invalid-template",
+                "a '{' is never closed; write '{{' for a literal brace",
+                i,
+                i + 1,
+            )
             return
         yield Placeholder(template[i + 1 : close], i, close + 1)
         i = close + 1
@@ -68,8 +75,10 @@ def check_template(template: str, known: set[str], pii: set[str]) -> Iterator[Pr
             yield Problem("pii-placeholder", message, start, end)
         elif name not in known:
             hint = did_you_mean(name, known)
-            message = (f"{{{name}}} names nothing a message can show (metrics, non-pii "
-                       f"attributes, node, offering, incentive){hint}")
+            message = (
+                f"{{{name}}} names nothing a message can show (metrics, non-pii "
+                f"attributes, node, offering, incentive){hint}"
+            )
             yield Problem("unknown-placeholder", message, start, end)
 
 

@@ -82,7 +82,9 @@ def validate(paths: StrPath | Iterable[StrPath]) -> list[Diagnostic]:
         try:
             files = find_journeys([item])
         except UsageError as exc:
-            diagnostics.append(make("unreadable", str(exc).split(": ", 1)[-1], str(item), Span(1, 1, 1, 1)))
+            diagnostics.append(
+                make("unreadable", str(exc).split(": ", 1)[-1], str(item), Span(1, 1, 1, 1))
+            )
             continue
         for file in files:
             diagnostics += _check_file(file)
@@ -124,7 +126,9 @@ def load_journey(path: StrPath) -> Journey:
         loaded = load_file(file, name=str(path))
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise InvalidJourney([make("unreadable", f"cannot read the file: {reason}", str(path), Span(1, 1, 1, 1))]) from None
+        raise InvalidJourney(
+            [make("unreadable", f"cannot read the file: {reason}", str(path), Span(1, 1, 1, 1))]
+        ) from None
     problems = list(loaded.diagnostics)
     journey = None
     if loaded.document is not None:
