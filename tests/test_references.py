@@ -187,6 +187,21 @@ CASES = [
     ),
     ("event named profile", "  unsubscribe: {}", "  unsubscribe: {}\n  profile: {}", "T206"),
     ("metric named now", "  purchases: {count: purchase}", "  now: {count: purchase}", "T206"),
+    ("event named entered", "  unsubscribe: {}", "  unsubscribe: {}\n  entered: {}", "T206"),
+    ("field named at", "offering: {type: str, one_of", "at: {type: str, one_of", "T206"),
+    ("attribute named type", "region: {type: str}", "type: {type: str}", "T206"),
+    (
+        "metric and attribute share a name",
+        "  last_seen: {last_at: any}",
+        "  last_seen: {last_at: any}\n  region: {count: purchase}",
+        "T422",
+    ),
+    (
+        "metric named offering",
+        "  last_seen: {last_at: any}",
+        "  last_seen: {last_at: any}\n  offering: {count: purchase}",
+        "T422",
+    ),
 ]
 
 

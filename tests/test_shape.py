@@ -67,6 +67,17 @@ class TestTypes:
         """Each wrong value gives its code."""
         assert [c for c, _, _ in found(MINIMAL.replace(old, new))] == [code]
 
+    @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+    def test_not_a_finite_cost(self, value: str) -> None:
+        """NaN and infinities are not costs, and the message says so."""
+        text = MINIMAL.replace(
+            "  vip: {kind: peak, owner: crm}", "  vip: {kind: peak, owner: crm, on_enter: [gift]}"
+        )
+        text += f"incentives:\n  gift: {{kind: gift, channel: mail, cost: {value}}}\n"
+        [message] = messages(text)
+        assert message.startswith("T204 incentives.gift.cost:")
+        assert "is not a finite number" in message
+
     def test_integer_is_accepted_for_a_float(self) -> None:
         """``cost: 30`` is a fine number."""
         text = MINIMAL.replace(

@@ -102,6 +102,7 @@ CODES: tuple[Code, ...] = (
     Code("T419", "reminder-shape", _E, "A reminder lacks `toward` or `ahead_of`, or mixes them."),
     Code("T420", "invalid-migration", _E, "A migration's version is not older than the journey's."),
     Code("T421", "metric-source", _E, "A metric's source is not written as its kind needs."),
+    Code("T422", "name-clash", _E, "A metric and an attribute share a name a message would use."),
 )
 
 _BY_NAME = {c.name: c for c in CODES}

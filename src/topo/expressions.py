@@ -317,7 +317,7 @@ class _Checker:
         else:
             names = ", ".join(repr(t) for t in lacking)
             message = (
-                f"event.{node.attr}: every event type of this move must declare "
+                f"event.{node.attr}: every event type seen here must declare "
                 f"{node.attr!r}, and {names} does not"
             )
         yield self.problem("unknown-event-field", message, node)

@@ -72,6 +72,13 @@ EXPRESSION_WORDS = frozenset(
 BUILTIN_EVENT_TYPES = frozenset({"profile", "any"})
 """``profile`` is the built-in event that sets attributes; ``any`` stands for every type."""
 
+RESERVED_EVENT_TYPES = BUILTIN_EVENT_TYPES | {"entered", "activity"}
+"""Event type ids that would be read as something else (``since: entered`` is not a type)."""
+
+ENVELOPE_KEYS = frozenset({"id", "member", "type", "at"})
+"""Keys every event carries; fields (and attributes, the fields of ``profile``) stand beside
+them at the top level of an event, so they may not take these names."""
+
 METRIC_KINDS = ("count", "sum", "min", "max", "last", "distinct", "first_at", "last_at")
 
 _SLUG = re.compile(SLUG_PATTERN)
@@ -108,12 +115,25 @@ def _check_name(value: str) -> str:
     return value
 
 
+def _check_field_name(value: str) -> str:
+    _check_name(value)
+    if value in ENVELOPE_KEYS:
+        raise _error(
+            "reserved-name",
+            f"{value!r} is a key every event already has (id, member, type, at); "
+            "choose another name",
+        )
+    return value
+
+
 def _check_event_type(value: str) -> str:
     _check_slug(value)
     if value in BUILTIN_EVENT_TYPES:
+        raise _error("reserved-name", f"the event type {value!r} is built in; choose another name")
+    if value in RESERVED_EVENT_TYPES:
         raise _error(
             "reserved-name",
-            f"the event type {value!r} is built in; choose another name",
+            f"{value!r} is a word of `since:`; an event type of that name would be ambiguous",
         )
     return value
 
@@ -151,6 +171,7 @@ def _check_format(value: int) -> int:
 
 Id = Annotated[str, AfterValidator(_check_slug)]
 Name = Annotated[str, AfterValidator(_check_name)]
+FieldName = Annotated[str, AfterValidator(_check_field_name)]
 EventTypeId = Annotated[str, AfterValidator(_check_event_type)]
 Duration = Annotated[
     timedelta,
@@ -217,7 +238,7 @@ class EventField(_Model):
 class EventType(_Model):
     """A behavioural event type and its fields."""
 
-    fields: dict[Name, EventField] = {}
+    fields: dict[FieldName, EventField] = {}
 
 
 class Metric(_Model):
@@ -348,7 +369,7 @@ class Journey(_Model):
     description: str | None = None
     owners: dict[Id, Owner]
     offerings: dict[Id, Offering] = {}
-    attributes: dict[Name, Attribute] = {}
+    attributes: dict[FieldName, Attribute] = {}
     events: dict[EventTypeId, EventType] = {}
     metrics: dict[Name, Metric] = {}
     nodes: dict[Id, Node]

@@ -22,6 +22,7 @@ _FIELD_KINDS = frozenset({"sum", "min", "max", "last", "distinct"})
 _NUMBER_KINDS = frozenset({"sum", "min", "max"})
 _NUMBER_TYPES = frozenset({"int", "float"})
 _SINCE_WORDS = frozenset({"entered", "activity"})
+_PLACEHOLDER_WORDS = frozenset({"offering", "incentive"})
 
 
 def check_references(site: Site) -> Iterator[Diagnostic]:
@@ -374,6 +375,24 @@ def migrations(site: Site) -> Iterator[Diagnostic]:
         seen.add(migration.from_version)
 
 
+def names_distinct(site: Site) -> Iterator[Diagnostic]:
+    """Metrics and attributes have distinct names, none of them a message's own placeholder.
+
+    A message placeholder ``{x}`` names a metric or an attribute; if both were called ``x``,
+    or either were called ``offering`` or ``incentive``, the message could not say which.
+    """
+    j = site.journey
+    for name in j.metrics:
+        if name in j.attributes:
+            message = f"{name!r} is both a metric and an attribute; a message could not tell which"
+            yield site.at("name-clash", message, ("metrics", name), key=True)
+    for section in ("metrics", "attributes"):
+        for name in getattr(j, section):
+            if name in _PLACEHOLDER_WORDS:
+                message = f"{name!r} is a message placeholder of its own; choose another name"
+                yield site.at("name-clash", message, (section, name), key=True)
+
+
 CHECKS: tuple[Callable[[Site], Iterator[Diagnostic]], ...] = (
     owners_exist,
     offerings_exist,
@@ -388,4 +407,5 @@ CHECKS: tuple[Callable[[Site], Iterator[Diagnostic]], ...] = (
     move_ids,
     reminder_shapes,
     migrations,
+    names_distinct,
 )

@@ -7,6 +7,7 @@ wrong values at the value.
 
 from __future__ import annotations
 
+import math
 import re
 import types
 import typing
@@ -201,6 +202,8 @@ def _value_message(error: ErrorDetails) -> str:
         allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         hint = did_you_mean(str(value), allowed) if isinstance(value, str) else ""
         return f"{value!r} is not allowed; expected one of {', '.join(allowed)}{hint}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} is not a finite number"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         words = {
             "greater_than_equal": "at least",
