@@ -192,6 +192,15 @@ class TestHostileFiles:
         """Tags journeys do not use are reported at the value."""
         assert codes(text) == ["T108"]
 
+    @pytest.mark.parametrize(
+        "text,value",
+        [("x: !custom 3\n", 3), ("x: !!set {a: 1}\n", {"a": 1}), ("x: !!omap [1, 2]\n", [1, 2])],
+    )
+    def test_tagged_content_is_read_as_plain(self, text: str, value: object) -> None:
+        """After the tag is reported, the content is read as if untagged (no second report)."""
+        loaded = load_text(text)
+        assert loaded.document is not None and loaded.document.data == {"x": value}
+
     def test_complex_key_is_reported(self) -> None:
         """A list used as a key is reported."""
         assert codes("? [a, b]\n: 1\n") == ["T108"]

@@ -201,7 +201,7 @@ class _Builder:
         self._seen: set[int] = set()
         self._active: set[int] = set()
         self._repeated = 0
-        self._constructor = yaml.SafeLoader("")
+        self._constructor = _JourneyLoader("")
 
     def build(self, node: Node, path: Path) -> Any:
         key = id(node)
@@ -218,11 +218,12 @@ class _Builder:
         self._seen.add(key)
         self.source.values[path] = _node_span(node)
         if node.tag not in _ALLOWED_TAGS[type(node)]:
+            # Report the tag, then read the content as the plain value it is written as, so
+            # that the later stages do not report the same place a second time.
             message = f"the tag {node.tag!r} is not supported; journeys use plain values"
-            self.diagnostics.append(
-                make("unsupported-yaml", message, self.file, _node_span(node), path)
-            )
-            return None
+            span = _node_span(node)
+            self.diagnostics.append(make("unsupported-yaml", message, self.file, span, path))
+            node = self._plain(node)
         self._active.add(key)
         try:
             if isinstance(node, MappingNode):
@@ -236,14 +237,22 @@ class _Builder:
     def _refuse(self, node: Node, message: str) -> None:
         raise _Refused(make("alias-expansion", message, self.file, _node_span(node)))
 
+    def _plain(self, node: Node) -> Node:
+        """The node as if it had no tag: the type its text resolves to without one."""
+        tag: str = self._constructor.resolve(  # type: ignore[no-untyped-call]
+            type(node), node.value, (True, False)
+        )
+        if isinstance(node, ScalarNode):
+            return ScalarNode(tag, node.value, node.start_mark, node.end_mark, node.style)
+        return type(node)(tag, node.value, node.start_mark, node.end_mark)
+
     def _scalar(self, node: Node, path: Path) -> Any:
         assert isinstance(node, ScalarNode)
         if node.tag not in _ALLOWED_SCALARS:  # a tagged key; values are checked in build()
             message = f"the tag {node.tag!r} is not supported; journeys use plain values"
-            self.diagnostics.append(
-                make("unsupported-yaml", message, self.file, _node_span(node), path)
-            )
-            return node.value
+            span = _node_span(node)
+            self.diagnostics.append(make("unsupported-yaml", message, self.file, span, path))
+            node = self._plain(node)
         value = self._constructor.yaml_constructors[node.tag](self._constructor, node)
         if isinstance(value, str):
             scalar = ScalarSource(node.start_mark.index, node.end_mark.index, node.style)
