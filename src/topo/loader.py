@@ -247,12 +247,12 @@ class _Builder:
         return type(node)(tag, node.value, node.start_mark, node.end_mark)
 
     def _scalar(self, node: Node, path: Path) -> Any:
-        assert isinstance(node, ScalarNode)
         if node.tag not in _ALLOWED_SCALARS:  # a tagged key; values are checked in build()
             message = f"the tag {node.tag!r} is not supported; journeys use plain values"
             span = _node_span(node)
             self.diagnostics.append(make("unsupported-yaml", message, self.file, span, path))
             node = self._plain(node)
+        assert isinstance(node, ScalarNode)
         value = self._constructor.yaml_constructors[node.tag](self._constructor, node)
         if isinstance(value, str):
             scalar = ScalarSource(node.start_mark.index, node.end_mark.index, node.style)
