@@ -281,3 +281,46 @@ class TestAgreesWithPyYAML:
         assert loaded.diagnostics == ()
         assert loaded.document is not None
         assert loaded.document.data == yaml.safe_load(text)
+
+
+class TestPositionsOfRefusals:
+    """Refusals point at what causes them."""
+
+    def test_billion_laughs_points_at_an_alias(self) -> None:
+        """The refusal points at an alias written in the file, not at the anchored text."""
+        lines = ['a0: &a0 "lol"']
+        for level in range(1, 10):
+            lines.append(f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 9)}]")
+        text = "\n".join(lines) + "\n"
+        [d] = load_text(text).diagnostics
+        written = text.splitlines()[d.line - 1][d.column - 1 : d.end_column - 1]
+        assert written.startswith("*a")
+
+    def test_recursive_alias_points_at_the_alias(self) -> None:
+        """The alias inside its own anchor is pointed at."""
+        [d] = load_text("a: &a [1, *a]\n").diagnostics
+        assert (d.line, d.column) == (1, 11)
+
+    def test_depth_counts_only_mappings_and_lists(self) -> None:
+        """A plain value at the bottom of the deepest allowed nesting is fine."""
+        assert codes("x: " + "[" * (MAX_DEPTH - 1) + "v" + "]" * (MAX_DEPTH - 1) + "\n") == []
+        assert codes("x: " + "[" * MAX_DEPTH + "v" + "]" * MAX_DEPTH + "\n") == ["T107"]
+
+    def test_not_utf8_column_counts_characters(self, tmp_path: Path) -> None:
+        """After multi-byte characters, the column counts characters, not bytes."""
+        path = tmp_path / "j.yaml"
+        path.write_bytes(b'title: "\xc3\xa9t\xe9"\n')
+        [d] = load_file(path).diagnostics
+        assert (d.code, d.line, d.column) == ("T106", 1, 11)
+
+    def test_aliased_value_points_at_the_alias(self) -> None:
+        """A value written as an alias has the alias's span (where it is written)."""
+        doc = load_text("owner: &o crm\nnode: {owner: *o}\n").document
+        assert doc is not None
+        assert doc.source.values[("node", "owner")] == Span(2, 15, 2, 17)
+
+    def test_merge_keeps_the_mapping_span(self) -> None:
+        """A mapping with a merge key keeps its own span."""
+        doc = load_text("base: &b {x: 1}\nn: {<<: *b, y: 2}\n").document
+        assert doc is not None
+        assert doc.source.values[("n",)].line == 2

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from topo.loader import load_text
 from topo.source import SourceMap, Span
 
-ALPHABET = st.sampled_from(list("abcxyz019 _.<>=!+-*/%()[],'\"é知"))
+ALPHABET = st.sampled_from([*"abcxyz019 _.<>=!+-*/%()[],'\"é知", "\t", "\x07"])
 STYLES = [None, "'", '"', "|", ">"]
 
 
@@ -21,7 +21,10 @@ def locate_each(text: str, value: str) -> list[str]:
     source = doc.source
     found = []
     lines = text.split("\n")
-    for i in range(len(value)):
+    for i, ch in enumerate(value):
+        if ch.isspace():  # folded line breaks and indentation have no one place
+            found.append(ch)
+            continue
         span = source.inside(("when",), i, i + 1)
         found.append(lines[span.line - 1][span.column - 1])
     return found
@@ -30,17 +33,24 @@ def locate_each(text: str, value: str) -> list[str]:
 class TestInside:
     """``SourceMap.inside`` finds each character of a string where it is written."""
 
-    @given(st.text(ALPHABET, min_size=1, max_size=120), st.sampled_from(STYLES))
-    def test_every_visible_character_is_found(self, value: str, style: str | None) -> None:
-        """Quotes, escapes, indentation and folding do not move a character's position."""
+    @given(st.text(ALPHABET, min_size=1, max_size=120), st.sampled_from(STYLES), st.booleans())
+    def test_every_visible_character_is_found(
+        self, value: str, style: str | None, unicode: bool
+    ) -> None:
+        """Quotes, escapes, indentation and folding do not move a character's position.
+
+        Without ``allow_unicode`` the dumper writes é and 知 as \\xE9 and \\u77E5 escapes.
+        """
         assume(value.strip() == value and "  " not in value)
-        text = yaml.dump({"when": value}, default_style=style, allow_unicode=True, width=40)
+        text = yaml.dump({"when": value}, default_style=style, allow_unicode=unicode, width=40)
         loaded = yaml.safe_load(text)["when"]
         assume(loaded == value)  # some styles add a final newline; keep the exact ones
         found = locate_each(text, value)
         for ch, at in zip(value, found, strict=True):
-            if not ch.isspace():
+            if not ch.isspace() and ch.isascii() and ch.isprintable():
                 assert at == ch
+            elif not ch.isspace():  # written as itself, or as the backslash of its escape
+                assert at in (ch, "\\")
 
     def test_folded_expression_over_lines(self) -> None:
         """A name on the second line of a folded scalar is located on that line."""
@@ -57,6 +67,15 @@ class TestInside:
         assert doc is not None
         start = doc.data["when"].index("spend")
         assert doc.source.inside(("when",), start, start + 5) == Span(1, 32, 1, 37)
+
+    def test_after_unicode_escape(self) -> None:
+        """A name after a \\u escape is located where it is written (the escape is one char)."""
+        text = 'when: "member.city == \'Qu\\u00e9bec\' and spnd >= 1"\n'
+        doc = load_text(text).document
+        assert doc is not None
+        start = doc.data["when"].index("spnd")
+        span = doc.source.inside(("when",), start, start + 4)
+        assert text[span.column - 1 : span.end_column - 1] == "spnd"
 
     def test_not_a_string_falls_back_to_the_value(self) -> None:
         """A path that holds no string gives the value's span."""

@@ -68,15 +68,35 @@ class _JourneyLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self.aliases: dict[tuple[int, object], Span] = {}
+        """Where each alias is written, by (id of its parent node, its index or key node)."""
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        self._depth += 1
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            self.aliases[(id(parent), _index_key(index))] = _marks_span(event)
+            return super().compose_node(parent, index)
+        # Only mappings and lists nest; a plain value at the bottom is not a level.
+        collection = int(self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent))
+        self._depth += collection
         try:
             if self._depth > MAX_DEPTH:
                 raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
             return super().compose_node(parent, index)
         finally:
-            self._depth -= 1
+            self._depth -= collection
+
+
+def _index_key(index: object) -> object:
+    """Mapping values are indexed by their key node, list items by their position."""
+    return id(index) if isinstance(index, Node) else index
+
+
+def _marks_span(event: yaml.Event) -> Span:
+    start, end = event.start_mark, event.end_mark
+    if start is None or end is None:  # pragma: no cover - the composer always sets marks
+        return Span(1, 1, 1, 1)
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
 _JourneyLoader.add_implicit_resolver(
@@ -112,7 +132,8 @@ def load_file(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         message = f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8"
         span = Span(line, column, line, column + 1)
         return Loaded(None, (make("not-utf8", message, shown, span),))
@@ -125,8 +146,8 @@ def load_text(text: str, file: str = "<string>", *, max_bytes: int = MAX_BYTES) 
         message = f"the text is larger than the limit of {max_bytes:,} bytes"
         return Loaded(None, (make("file-too-large", message, file, Span(1, 1, 1, 1)),))
     try:
-        root = _compose(text, file)
-        builder = _Builder(file, SourceMap(text))
+        root, aliases = _compose(text, file)
+        builder = _Builder(file, SourceMap(text), aliases)
         data = builder.build(root, ()) if root is not None else None
     except _Refused as refused:
         return Loaded(None, (refused.diagnostic,))
@@ -139,11 +160,12 @@ def load_text(text: str, file: str = "<string>", *, max_bytes: int = MAX_BYTES) 
     return Loaded(Document(file, data, builder.source), problems)
 
 
-def _compose(text: str, file: str) -> Node | None:
+def _compose(text: str, file: str) -> tuple[Node | None, dict[tuple[int, object], Span]]:
+    """The document's node graph, and where each of its aliases is written."""
     loader: _JourneyLoader | None = None
     try:
         loader = _JourneyLoader(text)  # the reader already checks characters here
-        return loader.get_single_node()
+        return loader.get_single_node(), loader.aliases
     except _TooDeep as deep:
         span = _mark_span(deep.mark)
         message = f"mappings and lists are nested more than {MAX_DEPTH} levels deep"
@@ -194,29 +216,41 @@ def _kind(value: object) -> str:
 class _Builder:
     """Builds plain data from composed nodes, recording spans and bounding alias expansion."""
 
-    def __init__(self, file: str, source: SourceMap) -> None:
+    def __init__(
+        self, file: str, source: SourceMap, aliases: dict[tuple[int, object], Span]
+    ) -> None:
         self.file = file
         self.source = source
+        self.aliases = aliases
         self.diagnostics: list[Diagnostic] = []
         self._seen: set[int] = set()
         self._active: set[int] = set()
         self._repeated = 0
         self._constructor = _JourneyLoader("")
 
-    def build(self, node: Node, path: Path) -> Any:
+    def build(
+        self, node: Node, path: Path, via: Span | None = None, alias: Span | None = None
+    ) -> Any:
+        """The data of ``node`` at ``path``.
+
+        ``alias`` is where the node is written as an alias, if it is; ``via`` is the outermost
+        alias on the way to it (the one in the document's own flow), to point at when the
+        expansion is refused.
+        """
         key = id(node)
         if key in self._active:
-            self._refuse(node, "an alias refers to a node that contains it; expansion never ends")
+            message = "an alias refers to a node that contains it; expansion never ends"
+            self._refuse(via or _node_span(node), message)
         if key in self._seen:
             self._repeated += 1
             if self._repeated > MAX_ALIAS_NODES:
                 self._refuse(
-                    node,
+                    via or _node_span(node),
                     f"aliases expand to more than {MAX_ALIAS_NODES:,} repeated values "
                     "(a 'billion laughs' file); write the values out or use fewer aliases",
                 )
         self._seen.add(key)
-        self.source.values[path] = _node_span(node)
+        self.source.values[path] = alias if alias is not None else _node_span(node)
         if node.tag not in _ALLOWED_TAGS[type(node)]:
             # Report the tag, then read the content as the plain value it is written as, so
             # that the later stages do not report the same place a second time.
@@ -227,15 +261,21 @@ class _Builder:
         self._active.add(key)
         try:
             if isinstance(node, MappingNode):
-                return self._mapping(node, path)
+                return self._mapping(node, path, via)
             if isinstance(node, SequenceNode):
-                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+                return [
+                    self._child(node, i, item, (*path, i), via) for i, item in enumerate(node.value)
+                ]
             return self._scalar(node, path)
         finally:
             self._active.discard(key)
 
-    def _refuse(self, node: Node, message: str) -> None:
-        raise _Refused(make("alias-expansion", message, self.file, _node_span(node)))
+    def _child(self, parent: Node, index: object, child: Node, path: Path, via: Span | None) -> Any:
+        alias = self.aliases.get((id(parent), _index_key(index)))
+        return self.build(child, path, via or alias, alias)
+
+    def _refuse(self, span: Span, message: str) -> None:
+        raise _Refused(make("alias-expansion", message, self.file, span))
 
     def _plain(self, node: Node) -> Node:
         """The node as if it had no tag: the type its text resolves to without one."""
@@ -260,11 +300,13 @@ class _Builder:
             self.source.strings[path] = value
         return value
 
-    def _mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
+    def _mapping(self, node: MappingNode, path: Path, via: Span | None) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
-        for merged in self._merged_mappings(node, path):
+        own_span = self.source.values[path]
+        for merged in self._merged_mappings(node, path, via):
             for key, value in merged.items():
                 result.setdefault(key, value)
+        self.source.values[path] = own_span  # a merged mapping is not where this one stands
         first_seen: dict[Any, Span] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
@@ -285,15 +327,18 @@ class _Builder:
                 continue
             first_seen[key] = span
             self.source.keys[(*path, key)] = span
-            result[key] = self.build(value_node, (*path, key))
+            result[key] = self._child(node, key_node, value_node, (*path, key), via)
         return result
 
-    def _merged_mappings(self, node: MappingNode, path: Path) -> Iterator[dict[Any, Any]]:
+    def _merged_mappings(
+        self, node: MappingNode, path: Path, via: Span | None
+    ) -> Iterator[dict[Any, Any]]:
         """The mappings that ``<<`` merge keys bring in, earlier ones first (they win)."""
         for key_node, value_node in node.value:
             if key_node.tag != _MERGE:
                 continue
             sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            via = via or self.aliases.get((id(node), id(key_node)))
             for source in sources:
                 if not isinstance(source, MappingNode):
                     message = "`<<` merges mappings only"
@@ -302,4 +347,4 @@ class _Builder:
                         make("unsupported-yaml", message, self.file, span, path)
                     )
                     continue
-                yield self.build(source, path)
+                yield self.build(source, path, via)

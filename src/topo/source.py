@@ -20,6 +20,24 @@ Path = tuple[str | int, ...]
 # quotes, escapes, indentation and folded line breaks.
 _SKIPPABLE = frozenset(" \t\r\n'\"\\")
 _WHITESPACE = frozenset(" \t\r\n")
+_ESCAPE_DIGITS = {"x": 2, "u": 4, "U": 8}
+_ESCAPES = {
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
+    "P": "\u2029",
+}
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -101,9 +119,9 @@ def _prefixes(path: Path) -> Sequence[Path]:
 def _align(value: str, text: str, scalar: ScalarSource) -> list[int]:
     """For each character of ``value``, the offset in ``text`` where it is written.
 
-    A greedy walk: value characters appear in the source in order, with only quotes, escape
-    backslashes, indentation and line breaks between them. A character that cannot be found
-    (an escape such as ``\\t``) takes the place of the one before it.
+    A greedy walk: value characters appear in the source in order, with only quotes,
+    indentation and line breaks between them. In a double-quoted string an escape
+    (``\\t``, ``\\x41``, ``\\u00e9``) is one character of the value, placed at its backslash.
     """
     j = scalar.start
     if scalar.style in ("'", '"'):
@@ -111,24 +129,53 @@ def _align(value: str, text: str, scalar: ScalarSource) -> list[int]:
     elif scalar.style in ("|", ">"):
         newline = text.find("\n", j)
         j = newline + 1 if newline >= 0 else j
+    escapes = scalar.style == '"'
     offsets: list[int] = []
     for ch in value:
-        k = j
-        wanted_space = ch in _WHITESPACE
-        while k < scalar.end:
-            here = text[k]
-            if here == ch or (wanted_space and here in _WHITESPACE):
-                break
-            if here not in _SKIPPABLE:
-                k = scalar.end
-                break
-            k += 1
-        if k >= scalar.end:
+        found = _find(ch, text, j, scalar.end, escapes)
+        if found is None:
             offsets.append(offsets[-1] if offsets else j)
             continue
-        offsets.append(k)
-        j = k + 1
+        at, j = found
+        offsets.append(at)
     return offsets or [scalar.start]
+
+
+def _find(ch: str, text: str, start: int, end: int, escapes: bool) -> tuple[int, int] | None:
+    """Where ``ch`` is written from ``start`` on, and where the next character's search starts."""
+    wanted_space = ch in _WHITESPACE
+    k = start
+    while k < end:
+        here = text[k]
+        if escapes and here == "\\" and k + 1 < end:
+            following = text[k + 1]
+            if following in "\r\n":  # an escaped line break joins the next line, whose
+                k += 2  # indentation is dropped: neither stands for a character
+                while k < end and text[k] in " \t\r\n":
+                    k += 1
+                continue
+            if following == ch:  # \" and \\ write the character itself after the backslash
+                return k + 1, k + 2
+            decoded, length = _escape(text, k)
+            return (k, k + length) if decoded == ch else None
+        if here == ch or (wanted_space and here in _WHITESPACE):
+            return k, k + 1
+        if here not in _SKIPPABLE:
+            return None
+        k += 1
+    return None
+
+
+def _escape(text: str, k: int) -> tuple[str, int]:
+    """The character a double-quoted escape at ``text[k]`` stands for, and its length."""
+    letter = text[k + 1]
+    digits = _ESCAPE_DIGITS.get(letter)
+    if digits is None:
+        return _ESCAPES.get(letter, letter), 2
+    try:
+        return chr(int(text[k + 2 : k + 2 + digits], 16)), 2 + digits
+    except ValueError:
+        return letter, 2
 
 
 @dataclass(frozen=True, slots=True)
