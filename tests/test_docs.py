@@ -70,6 +70,16 @@ class TestPythonExamples:
         exec(compile(body, where, "exec"), {"__name__": "__docs__"})
 
 
+def _failing_examples(text: str) -> list[tuple[str, str]]:
+    """(journey, console block) for each ``yaml fails`` block followed by a console block."""
+    blocks = [(m.group(1).strip(), m.group(2)) for m in FENCE.finditer(text)]
+    return [
+        (body, blocks[i + 1][1])
+        for i, (info, body) in enumerate(blocks[:-1])
+        if info.startswith("yaml fails") and blocks[i + 1][0] == "console"
+    ]
+
+
 class TestDiagnosticPages:
     """Every diagnostic code has its page, with examples that show it."""
 
@@ -83,6 +93,16 @@ class TestDiagnosticPages:
         if code.code not in NO_YAML_EXAMPLE:
             assert f"```yaml fails {code.code}\n" in text
             assert "```yaml journey\n" in text
+
+    @pytest.mark.parametrize("code", topo.CODES, ids=[c.code for c in topo.CODES])
+    def test_quoted_output_is_real(self, code: topo.Code) -> None:
+        """The ``topo validate`` output a page quotes under its failing example is exact."""
+        page = ROOT / "docs" / "diagnostics" / f"{code.code}.md"
+        for body, console in _failing_examples(page.read_text(encoding="utf-8")):
+            command, *output = console.strip("\n").splitlines()
+            file = command.split()[-1]
+            diagnostics = validate_text(body, file)
+            assert output[:-1] == [d.render() for d in diagnostics]
 
     def test_index_lists_every_code(self) -> None:
         """The index page links every code's page."""

@@ -65,6 +65,11 @@ class TestRejected:
             ("spend > > 3", "expression-syntax", ">"),
             ("", "expression-syntax", ""),
             ("spend = 3", "expression-syntax", "="),
+            ("spend => 3", "expression-syntax", "=>"),
+            ("spend =< 3", "expression-syntax", "=<"),
+            ("spend > 1 && spend < 3", "expression-syntax", "&&"),
+            ("spend > 1 || spend < 3", "expression-syntax", "||"),
+            ("spend === 3", "expression-syntax", "==="),
             ("x[0] > 1", "forbidden-construct", "x[0]"),
             ("spend if spend else 0", "forbidden-construct", "spend if spend else 0"),
             ("(lambda: 1)() > 0", "forbidden-construct", "lambda: 1"),
@@ -117,6 +122,13 @@ class TestRejected:
         assert found[0][0] == name
         if offending:
             assert found[0][1] == offending
+
+    def test_other_language_operator_hint(self) -> None:
+        """``=>`` says to write ``>=``; a lone ``=`` says to compare with ``==``."""
+        [arrow] = check("spend => 500", SCOPE)
+        assert arrow.message == "invalid expression: '=>' is not an operator here; write '>='"
+        [single] = check("spend = 500", SCOPE)
+        assert single.message == "invalid expression: '=' is not a comparison; write '=='"
 
     def test_suggestion_for_a_misspelt_metric(self) -> None:
         """An unknown name suggests the nearest metric."""

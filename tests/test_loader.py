@@ -209,10 +209,29 @@ class TestHostileFiles:
 class TestUnreadableText:
     """Text that is not a YAML mapping gives one clear diagnostic."""
 
-    def test_syntax_error_position(self) -> None:
-        """A syntax error points at where the parser stopped."""
+    def test_unclosed_list_points_at_its_opening(self) -> None:
+        """An unclosed ``[`` is reported where it opens, in plain words."""
         [d] = load_text("a: 1\nb: [1, 2\nc: 3\n").diagnostics
-        assert d.code == "T101" and d.line == 3 and "not valid YAML" in d.message
+        assert (d.code, d.line, d.column) == ("T101", 2, 4)
+        assert d.message == "a '[' opened here is never closed with ']'"
+
+    @pytest.mark.parametrize(
+        "text,line,column,words",
+        [
+            ('a: "abc\nb: 1\n', 1, 4, "quoted text starts here and is never closed"),
+            ("a: b: c\n", 1, 5, "quote a value that holds ': '"),
+            ("a:\n  - b\n  c: 1\n", 3, 3, "indentation does not line up"),
+            ("a: *nope\n", 1, 4, "the alias *nope has no anchor &nope"),
+            ("a: @x\n", 1, 4, "not valid YAML: found character '@'"),
+        ],
+    )
+    def test_syntax_messages_in_plain_words(
+        self, text: str, line: int, column: int, words: str
+    ) -> None:
+        """Common YAML mistakes are explained without parser jargon, at their cause."""
+        [d] = load_text(text).diagnostics
+        assert (d.code, d.line, d.column) == ("T101", line, column)
+        assert words in d.message
 
     def test_tab_indentation(self) -> None:
         """A tab where YAML expects spaces is a syntax error with its position."""

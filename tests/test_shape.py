@@ -97,6 +97,27 @@ class TestTypes:
         [message] = messages(text)
         assert "expected one of start, checkpoint, peak, exit; did you mean 'peak'?" in message
 
+    @pytest.mark.parametrize(
+        "old,new,message",
+        [
+            (
+                "  crm: {title: CRM}",
+                "  crm: {title: CRM}\n  true: {}",
+                "owners: the key 'true' is not text",
+            ),
+            (
+                "  vip: {kind: peak",
+                "  1: {kind: peak, owner: crm}\n  vip: {kind: peak",
+                "nodes: the key '1' is not text",
+            ),
+            ("{from: visitor,", "{1: x, from: visitor,", "moves[0]: the key '1' is not text"),
+        ],
+    )
+    def test_key_that_is_not_text(self, old: str, new: str, message: str) -> None:
+        """A number or boolean as a key says so, and does not read as a list position."""
+        [found_message] = messages(MINIMAL.replace(old, new))
+        assert found_message.startswith(f"T203 {message}")
+
     def test_missing_required_key(self) -> None:
         """A node without an owner is reported at the node."""
         text = MINIMAL.replace("vip: {kind: peak, owner: crm}", "vip: {kind: peak}")

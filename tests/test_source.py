@@ -70,7 +70,7 @@ class TestInside:
 
     def test_after_unicode_escape(self) -> None:
         """A name after a \\u escape is located where it is written (the escape is one char)."""
-        text = 'when: "member.city == \'Qu\\u00e9bec\' and spnd >= 1"\n'
+        text = "when: \"member.city == 'Qu\\u00e9bec' and spnd >= 1\"\n"
         doc = load_text(text).document
         assert doc is not None
         start = doc.data["when"].index("spnd")

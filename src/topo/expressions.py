@@ -71,6 +71,10 @@ _CONSTRUCT_TEXT = {
 }
 
 
+_OTHER_LANGUAGES = {"===": "==", "!==": "!=", "=>": ">=", "=<": "<=", "&&": "and", "||": "or"}
+"""Operators of other languages that people write by habit, and what this language writes."""
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What an expression may name where it stands.
@@ -126,12 +130,23 @@ def parse(text: str) -> ast.Expression | Problem:
         tree = ast.parse(flat, mode="eval")
     except SyntaxError as exc:
         # SyntaxError.offset is 1-based and in characters; 0 means "at the end of the text".
+        for written, meant in _OTHER_LANGUAGES.items():
+            found = flat.find(written)
+            if found >= 0:
+                message = (
+                    f"invalid expression: {written!r} is not an operator here; write {meant!r}"
+                )
+                return Problem(
+                    "expression-syntax", message, lead + found, lead + found + len(written)
+                )
         detail = (exc.msg or "invalid syntax").replace("Perhaps you forgot a comma?", "").strip()
         if not exc.offset or exc.offset > len(flat):
             offset = len(flat) - 1
             detail = "the expression ends too early" if detail == "invalid syntax" else detail
         else:
             offset = exc.offset - 1
+            if flat[offset] == "=" and detail == "invalid syntax":
+                detail = "'=' is not a comparison; write '=='"
         return Problem(
             "expression-syntax", f"invalid expression: {detail}", lead + offset, lead + offset + 1
         )

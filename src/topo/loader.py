@@ -187,15 +187,43 @@ def _compose(text: str, file: str) -> tuple[Node | None, dict[tuple[int, object]
 
 
 def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
-    mark = exc.problem_mark or exc.context_mark
-    span = _mark_span(mark) if mark is not None else Span(1, 1, 1, 1)
+    """PyYAML's error in words a journey author can act on, at the place that causes it."""
     problem = exc.problem or "the text cannot be read"
-    context = (
-        f" ({exc.context} at line {exc.context_mark.line + 1})"
-        if (exc.context and exc.context_mark is not None and exc.context_mark is not mark)
-        else ""
-    )
-    return make("yaml-syntax", f"not valid YAML: {problem}{context}", file, span)
+    context = exc.context or ""
+    known = [
+        (text, at_start)
+        for (context_word, problem_word), (text, at_start) in _SYNTAX_MESSAGES.items()
+        if context_word in context and problem_word in problem
+    ]
+    if known:
+        message, at_start = known[0]
+        mark = exc.context_mark if at_start and exc.context_mark else exc.problem_mark
+    else:
+        message = f"not valid YAML: {problem}"
+        mark = exc.problem_mark or exc.context_mark
+    if "{alias}" in message:
+        message = message.format(alias=problem.rsplit(" ", 1)[-1].strip("'"))
+    span = _mark_span(mark) if mark is not None else Span(1, 1, 1, 1)
+    return make("yaml-syntax", message, file, span)
+
+
+# (words of PyYAML's context, words of its problem) -> (message, point at the context's start)
+_SYNTAX_MESSAGES: dict[tuple[str, str], tuple[str, bool]] = {
+    ("flow mapping", ""): ("a '{' opened here is never closed with '}'", True),
+    ("flow sequence", ""): ("a '[' opened here is never closed with ']'", True),
+    ("quoted scalar", "end of stream"): ("a quoted text starts here and is never closed", True),
+    ("", "mapping values are not allowed"): (
+        "a ':' where no key can start; check the indentation, or quote a value that holds ': '",
+        False,
+    ),
+    ("", "expected <block end>"): (
+        "this line's indentation does not line up with the lines above it",
+        False,
+    ),
+    ("", "could not find expected ':'"): ("a key without ':' (write key: value)", False),
+    ("", "found character '\\t'"): ("a tab character; YAML indents with spaces only", False),
+    ("", "undefined alias"): ("the alias *{alias} has no anchor &{alias} before it", False),
+}
 
 
 def _mark_span(mark: yaml.Mark) -> Span:
@@ -319,8 +347,11 @@ class _Builder:
             key = self._scalar(key_node, (*path, "<key>"))
             span = _node_span(key_node)
             if key in first_seen:
-                line = first_seen[key].line
-                message = f"duplicate key {key!r} (first at line {line}); keep one of them"
+                first = first_seen[key]
+                message = (
+                    f"duplicate key {key!r} (first at line {first.line}, column {first.column}); "
+                    "keep one of them"
+                )
                 self.diagnostics.append(
                     make("duplicate-key", message, self.file, span, (*path, key))
                 )

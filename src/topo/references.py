@@ -303,16 +303,16 @@ def move_ids(site: Site) -> Iterator[Diagnostic]:
     """Move ids are unique, and reminders' ``ahead_of`` name one."""
     j = site.journey
     counts = Counter(move.id for move in j.moves if move.id is not None)
-    seen: set[str] = set()
+    first: dict[str, int] = {}
     for i, move in enumerate(j.moves):
-        if move.id is not None and counts[move.id] > 1 and move.id in seen:
-            yield site.at(
-                "duplicate-move-id",
-                f"another move already has the id {move.id!r}",
-                ("moves", i, "id"),
-            )
-        if move.id is not None:
-            seen.add(move.id)
+        if move.id is None:
+            continue
+        if move.id in first:
+            line = site.at("duplicate-move-id", "", ("moves", first[move.id], "id")).line
+            message = f"another move already has the id {move.id!r} (at line {line})"
+            yield site.at("duplicate-move-id", message, ("moves", i, "id"))
+        else:
+            first[move.id] = i
     if not site.complete("moves"):
         return  # a broken move may carry the id
     for i, reminder in enumerate(j.reminders):

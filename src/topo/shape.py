@@ -150,7 +150,12 @@ def _diagnostic(error: ErrorDetails, document: Document) -> Diagnostic:
     path, at_key = _data_path(error["loc"], document.data)
     kind = error["type"]
     source = document.source
-    where = _describe_path(path)
+    where = _describe_path(path, document.data)
+    if (at_key and kind in _EXPECTED) or kind == "invalid_key":
+        key = path[-1]
+        owner = _describe_path(path[:-1], document.data)
+        message = f"{owner}: the key {_key_text(key)!r} is not text; keys and ids are words"
+        return make("wrong-type", message, document.file, source.key(path), path)
     if kind in _CUSTOM:
         if at_key:
             return make(kind, error["msg"], document.file, source.key(path), path)
@@ -158,7 +163,7 @@ def _diagnostic(error: ErrorDetails, document: Document) -> Diagnostic:
     if kind == "extra_forbidden":
         key = str(path[-1])
         hint = did_you_mean(key, _known_keys(path[:-1]))
-        message = f"unknown key {key!r} in {_describe_path(path[:-1])}{hint}"
+        message = f"unknown key {key!r} in {_describe_path(path[:-1], document.data)}{hint}"
         return make("unknown-key", message, document.file, source.key(path), path)
     if kind == "missing":
         missing = str(error["loc"][-1])
@@ -184,7 +189,10 @@ def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[Path, bool]:
             return tuple(path), True
         in_dict = isinstance(data, dict) and part in data
         in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
-        if in_dict or in_list:
+        if in_dict:
+            part = next(key for key in data if key == part)  # the key as written: true, not 1
+            data = data[part]
+        elif in_list:
             data = data[part]
         elif i == len(loc) - 1 or not isinstance(part, str):
             break
@@ -237,14 +245,24 @@ def _describe_value(value: Any) -> str:
     return type(value).__name__
 
 
-def _describe_path(path: Path) -> str:
-    """``moves[2].when``: a path as a person reads it."""
+def _describe_path(path: Path, data: Any = None) -> str:
+    """``moves[2].when``: a path as a person reads it (list positions in brackets)."""
     if not path:
         return "the journey"
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        in_list = isinstance(data, list) or (data is None and isinstance(part, int))
+        if isinstance(data, dict | list):
+            data = data[part] if in_list or part in data else None
+        if in_list and not isinstance(part, bool):
+            text += f"[{part}]"
+        else:
+            text += f".{_key_text(part)}" if text else _key_text(part)
     return text
+
+
+def _key_text(key: object) -> str:
+    return str(key).lower() if isinstance(key, bool) else str(key)
 
 
 def _known_keys(path: Path) -> list[str]:
