@@ -246,19 +246,25 @@ def _describe_value(value: Any) -> str:
 
 
 def _describe_path(path: Path, data: Any = None) -> str:
-    """``moves[2].when``: a path as a person reads it (list positions in brackets)."""
-    if not path:
-        return "the journey"
+    """``moves[2].when``: a path as a person reads it (list positions in brackets).
+
+    With the document's ``data``, a number is a list position only where the data has a list.
+    """
     text = ""
     for part in path:
-        in_list = isinstance(data, list) or (data is None and isinstance(part, int))
-        if isinstance(data, dict | list):
-            data = data[part] if in_list or part in data else None
-        if in_list and not isinstance(part, bool):
-            text += f"[{part}]"
-        else:
-            text += f".{_key_text(part)}" if text else _key_text(part)
-    return text
+        known = data is not None
+        in_list = isinstance(data, list) if known else type(part) is int
+        text += f"[{part}]" if in_list else (f".{_key_text(part)}" if text else _key_text(part))
+        data = _child(data, part)
+    return text or "the journey"
+
+
+def _child(data: Any, part: str | int) -> Any:
+    if isinstance(data, dict):
+        return data.get(part)
+    if isinstance(data, list) and type(part) is int and 0 <= part < len(data):
+        return data[part]
+    return None
 
 
 def _key_text(key: object) -> str:
