@@ -36,7 +36,7 @@ BASE = dedent(
       gone: {kind: exit, owner: crm}
     moves:
       - {from: visitor, to: buyer, on: purchase}
-      - {from: buyer, to: vip, on: purchase, when: "spend >= 100 and purchases >= 2"}
+      - {from: buyer, to: vip, on: purchase, when: "spend >= 100 and purchases >= 2 and last_seen != null"}
       - {id: requalify, from: vip, to: buyer, after: 365d, since: purchase, when: "spend < 100"}
       - {from: [visitor, buyer, vip], to: gone, on: unsubscribe}
     incentives:
@@ -247,6 +247,7 @@ class TestDetails:
             "{from: visitor, to: buyer, on: purchase}",
             "{from: visitor, to: buyer, on: [purchase, profile]}",
         )
+        text = text.replace("{node} {spend}", "{node} {spend} {last_region}")
         assert codes(text) == []
 
     def test_any_in_where_needs_a_field_every_type_has(self) -> None:

@@ -2,7 +2,8 @@
 
 Codes are stable: tools suppress, count and link them. The hundreds say which stage finds the
 problem: T1xx reading the file, T2xx the shape of the format, T3xx expressions and message
-templates, T4xx references between sections and the rules of the graph's structure. Each code has
+templates, T4xx references between sections and the rules of the graph's structure, T5xx the
+analysis of the journey as a graph and of its guards. Each code has
 a page under ``docs/diagnostics/`` (a test keeps the two in step).
 """
 
@@ -27,6 +28,7 @@ class Code:
 
 
 _E = Severity.ERROR
+_W = Severity.WARNING
 
 CODES: tuple[Code, ...] = (
     # T1xx: reading the file
@@ -103,6 +105,44 @@ CODES: tuple[Code, ...] = (
     Code("T420", "invalid-migration", _E, "A migration's version is not older than the journey's."),
     Code("T421", "metric-source", _E, "A metric's source is not written as its kind needs."),
     Code("T422", "name-clash", _E, "A metric and an attribute share a name a message would use."),
+    # T5xx: analysis of the journey as a graph, and of its guards
+    Code("T501", "unreachable-node", _E, "The start cannot reach this node by any moves."),
+    Code("T502", "trap", _E, "No peak can be reached from this node, and it is not an exit."),
+    Code("T503", "unreachable-peak", _E, "The start cannot reach this peak by any moves."),
+    Code("T504", "dead-end", _E, "A checkpoint has no move out of it."),
+    Code("T505", "guard-never-holds", _E, "A guard is false for every member, so it never fires."),
+    Code("T506", "overlapping-moves", _W, "Two moves out of one node on one event can both hold."),
+    Code(
+        "T507",
+        "backwards-threshold",
+        _W,
+        "A later move asks for less of a metric than earlier ones.",
+    ),
+    Code(
+        "T508", "timer-before-window", _W, "A timer fires before a window its guard reads is full."
+    ),
+    Code("T509", "always-moves", _W, "A timer move's guard can never be false."),
+    Code(
+        "T510", "reminder-unreachable", _E, "A reminder points toward a node its `at` cannot reach."
+    ),
+    Code(
+        "T511",
+        "ahead-of-not-timer",
+        _E,
+        "A reminder's `ahead_of` names a move that is not a timer out of `at`.",
+    ),
+    Code(
+        "T512",
+        "reminder-too-early",
+        _E,
+        "An `ahead_of` reminder's `by` is not shorter than `after`.",
+    ),
+    Code("T513", "pressure", _W, "A member can collect more grants within `per` than `max`."),
+    Code("T514", "unused-owner", _W, "An owner owns no node."),
+    Code("T515", "unused-offering", _W, "No incentive is about this offering."),
+    Code("T516", "unused-event", _W, "No move, metric or timer looks at this event type."),
+    Code("T517", "unused-metric", _W, "No guard or message reads this metric."),
+    Code("T518", "unused-incentive", _W, "No move, node or reminder grants this incentive."),
 )
 
 _BY_NAME = {c.name: c for c in CODES}

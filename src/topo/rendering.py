@@ -1,4 +1,4 @@
-"""Renderers: diagnostics as text for people and as JSON for tools.
+"""Renderers: diagnostics as text for people, JSON for tools, GitHub annotations, and SARIF.
 
 Each renderer takes the diagnostics (already sorted) and the number of files checked and returns
 the whole output as one string.
@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from typing import Any
 
+from topo import __version__
+from topo.codes import CODES
 from topo.diagnostics import Diagnostic, Severity
 
-__all__ = ["FORMATS", "render_json", "render_text", "summary"]
+__all__ = ["FORMATS", "render_github", "render_json", "render_sarif", "render_text", "summary"]
 
 JSON_SCHEMA_VERSION = 1
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def render_text(diagnostics: Sequence[Diagnostic], files: int) -> str:
@@ -32,6 +36,86 @@ def render_json(diagnostics: Sequence[Diagnostic], files: int) -> str:
         "diagnostics": [d.to_dict() for d in diagnostics],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_github(diagnostics: Sequence[Diagnostic], files: int) -> str:
+    """GitHub Actions workflow commands: each diagnostic an inline annotation on a pull request."""
+    lines = []
+    for d in diagnostics:
+        properties = ",".join(
+            f"{key}={_github_property(str(value))}"
+            for key, value in (
+                ("file", d.file),
+                ("line", d.line),
+                ("col", d.column),
+                ("endLine", d.end_line),
+                ("endColumn", d.end_column),
+                ("title", f"{d.code} {d.name}"),
+            )
+        )
+        lines.append(f"::{d.severity} {properties}::{_github_data(d.message)}\n")
+    return "".join(lines)
+
+
+def _github_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_sarif(diagnostics: Sequence[Diagnostic], files: int) -> str:
+    """SARIF 2.1.0, for code-scanning tools that show findings inline."""
+    index = {code.code: i for i, code in enumerate(CODES)}
+    rules = [
+        {
+            "id": code.code,
+            "name": code.name,
+            "shortDescription": {"text": code.summary},
+            "help": {"text": f"{code.summary} See docs/diagnostics/{code.code}.md in topo."},
+            "defaultConfiguration": {"level": _sarif_level(code.severity)},
+        }
+        for code in CODES
+    ]
+    results = [_sarif_result(d, index[d.code]) for d in diagnostics]
+    driver = {
+        "name": "topo",
+        "version": __version__,
+        "rules": rules,
+    }
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "results": results}],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sarif_result(d: Diagnostic, rule_index: int) -> dict[str, Any]:
+    region = {
+        "startLine": d.line,
+        "startColumn": d.column,
+        "endLine": d.end_line,
+        "endColumn": d.end_column,
+    }
+    location = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": d.file.replace("\\", "/")},
+            "region": region,
+        }
+    }
+    return {
+        "ruleId": d.code,
+        "ruleIndex": rule_index,
+        "level": _sarif_level(d.severity),
+        "message": {"text": d.message},
+        "locations": [location],
+    }
+
+
+def _sarif_level(severity: Severity) -> str:
+    return "error" if severity is Severity.ERROR else "warning"
 
 
 def summary(diagnostics: Sequence[Diagnostic], files: int) -> str:
@@ -53,4 +137,6 @@ def _counts(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
 FORMATS: dict[str, Callable[[Sequence[Diagnostic], int], str]] = {
     "text": render_text,
     "json": render_json,
+    "github": render_github,
+    "sarif": render_sarif,
 }

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path as FilePath
 
+from topo.analysis import analyse
 from topo.codes import make
 from topo.diagnostics import Diagnostic, Severity, sort_key
 from topo.errors import InvalidJourney, UsageError
@@ -19,6 +20,7 @@ from topo.model import Journey
 from topo.references import check_references
 from topo.shape import build_journey
 from topo.source import Document, Span
+from topo.suppressions import apply_suppressions
 
 __all__ = ["check_document", "find_journeys", "load_journey", "validate", "validate_text"]
 
@@ -35,9 +37,15 @@ def check_document(document: Document) -> tuple[Journey | None, list[Diagnostic]
     if site is not None:
         diagnostics += check_references(site)
         diagnostics += check_guards(site)
+    if site is not None and not _has_error(diagnostics):
+        diagnostics += analyse(site)  # findings on a broken journey would be guesses
+    diagnostics = apply_suppressions(diagnostics, document)
     diagnostics.sort(key=sort_key)
-    has_error = any(d.severity is Severity.ERROR for d in diagnostics)
-    return (None if has_error else shaped.journey), diagnostics
+    return (None if _has_error(diagnostics) else shaped.journey), diagnostics
+
+
+def _has_error(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)
 
 
 def find_journeys(paths: Iterable[StrPath]) -> list[FilePath]:

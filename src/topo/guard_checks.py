@@ -1,0 +1,212 @@
+"""Guard checks: guards that can never hold, moves that shadow each other, thresholds that go
+backwards along a path, and timer moves whose guards do not do what they seem to.
+
+They reason with :mod:`topo.conditions` (intervals over comparisons of one name with constants)
+and the names' domains (:mod:`topo.domains`); what that logic does not decide is never reported.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import timedelta
+
+from topo.analysis import Analysis
+from topo.conditions import Condition, condition_of
+from topo.diagnostics import Diagnostic
+from topo.domains import domains_for
+from topo.durations import format_duration
+from topo.expressions import parse
+from topo.model import Move
+
+__all__ = ["GUARD_CHECKS"]
+
+
+def _condition(analysis: Analysis, move: Move, nodes: Sequence[str]) -> Condition:
+    return condition_of(move.when, domains_for(analysis.journey, move.on or (), nodes))
+
+
+def _describe(analysis: Analysis, index: int) -> str:
+    move = analysis.journey.moves[index]
+    line = analysis.site.at("overlapping-moves", "", ("moves", index)).line
+    trigger = (
+        f"on {', '.join(move.on)}"
+        if move.on
+        else f"after {format_duration(move.after or timedelta())}"
+    )
+    return f"the move at line {line} ({'/'.join(move.from_)} -> {move.to}, {trigger})"
+
+
+def guards_never_hold(analysis: Analysis) -> Iterator[Diagnostic]:
+    """A move's or reminder's guard that no member can satisfy (``spend > 100 and spend < 50``)."""
+    for i, move in enumerate(analysis.journey.moves):
+        if move.when is not None and not _condition(analysis, move, move.from_).can_hold():
+            message = f"`{_squash(move.when)}` can never hold, so this move never fires"
+            yield analysis.site.at("guard-never-holds", message, ("moves", i, "when"))
+    for i, reminder in enumerate(analysis.journey.reminders):
+        domains = domains_for(analysis.journey, (), reminder.at)
+        if reminder.when is not None and not condition_of(reminder.when, domains).can_hold():
+            message = f"`{_squash(reminder.when)}` can never hold, so this reminder never fires"
+            yield analysis.site.at("guard-never-holds", message, ("reminders", i, "when"))
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def overlapping_moves(analysis: Analysis) -> Iterator[Diagnostic]:
+    """Two moves out of one node on one event whose guards can both hold: the later loses."""
+    for node in analysis.journey.nodes:
+        moves = [(i, m) for i, m in analysis.graph.moves_out(node) if m.on]
+        for k, (first, earlier) in enumerate(moves):
+            for later_index, later in moves[k + 1 :]:
+                shared = [t for t in later.on or [] if t in (earlier.on or [])]
+                if shared:
+                    yield from _overlap(
+                        analysis, node, shared[0], (first, earlier), (later_index, later)
+                    )
+
+
+def _overlap(
+    analysis: Analysis, node: str, event: str, first: tuple[int, Move], later: tuple[int, Move]
+) -> Iterator[Diagnostic]:
+    domains = domains_for(analysis.journey, [event], [node])
+    both = condition_of(first[1].when, domains).both(condition_of(later[1].when, domains))
+    witness = both.witness()
+    if witness is None:
+        return
+    values = _witness_text(analysis, witness)
+    message = (
+        f"at {node!r} on {event!r}, {_describe(analysis, first[0])} is taken first whenever both "
+        f"guards hold{values}, so this move never fires for those members"
+    )
+    yield analysis.site.at("overlapping-moves", message, ("moves", later[0]))
+
+
+def _witness_text(analysis: Analysis, witness: dict[str, object]) -> str:
+    pii = {f"member.{a}" for a, attribute in analysis.journey.attributes.items() if attribute.pii}
+    shown = [
+        f"{name} = {'(a pii value)' if name in pii else _literal(value)}"
+        for name, value in witness.items()
+        if name != "node"
+    ]
+    return f" (for example {', '.join(shown)})" if shown else " (always)"
+
+
+def _literal(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
+def backwards_thresholds(analysis: Analysis) -> Iterator[Diagnostic]:
+    """A move that asks for less of a metric than every path to its source already asked for."""
+    journey = analysis.journey
+    conditions = [_condition(analysis, move, move.from_) for move in journey.moves]
+    bounds = {i: {m: c.lower_bound(m) for m in journey.metrics} for i, c in enumerate(conditions)}
+    for metric in journey.metrics:
+        asked = {i: b[metric] for i, b in bounds.items()}
+        if all(value == -math.inf for value in asked.values()):
+            continue
+        required = _required_on_arrival(analysis, asked)
+        for i, move in enumerate(journey.moves):
+            yield from _backwards(analysis, i, move, metric, asked[i], required)
+
+
+def _backwards(
+    analysis: Analysis,
+    index: int,
+    move: Move,
+    metric: str,
+    asks: float,
+    required: dict[str, tuple[float, int | None]],
+) -> Iterator[Diagnostic]:
+    if asks == -math.inf:
+        return
+    for source in move.from_:
+        before, by = required.get(source, (-math.inf, None))
+        if before > asks and by is not None:
+            message = (
+                f"asks for {metric} >= {_number(asks)}, less than the {metric} >= {_number(before)} "
+                f"that every path to {source!r} already asked for ({_describe(analysis, by)})"
+            )
+            yield analysis.site.at("backwards-threshold", message, ("moves", index, "when"))
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _required_on_arrival(
+    analysis: Analysis, asked: dict[int, float]
+) -> dict[str, tuple[float, int | None]]:
+    """For each node, the least lower bound every path from the start has asked for on the way.
+
+    A fixpoint over the graph: arriving by a move asks ``max(required at its source, what the
+    move asks)``; a node requires the least of that over the moves into it.
+    """
+    graph = analysis.graph
+    required: dict[str, tuple[float, int | None]] = {}
+    if graph.start is None:
+        return required
+    required[graph.start] = (-math.inf, None)
+    pending = [graph.start]
+    while pending:
+        source = pending.pop()
+        here, _ = required[source]
+        for index, move in graph.moves_out(source):
+            value = max((here, required[source][1]), (asked[index], index), key=lambda p: p[0])
+            current = required.get(move.to)
+            if current is None or value[0] < current[0]:
+                required[move.to] = value
+                pending.append(move.to)
+    return required
+
+
+def timers_before_windows(analysis: Analysis) -> Iterator[Diagnostic]:
+    """A timer move due sooner than a window its guard reads: the window still holds old events."""
+    journey = analysis.journey
+    for i, move in enumerate(journey.moves):
+        if move.after is None or move.when is None:
+            continue
+        for metric_id in sorted(_metrics_in(move.when, journey.metrics)):
+            window = journey.metrics[metric_id].window
+            if window is not None and move.after < window:
+                message = (
+                    f"this timer is due after {format_duration(move.after)}, but {metric_id!r} "
+                    f"covers {format_duration(window)}: at the due time it still counts events "
+                    "from before the member entered"
+                )
+                yield analysis.site.at("timer-before-window", message, ("moves", i, "after"))
+
+
+def _metrics_in(text: str, metrics: Mapping[str, object]) -> set[str]:
+    tree = parse(text)
+    if not isinstance(tree, ast.Expression):
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in metrics}
+
+
+def always_moving_timers(analysis: Analysis) -> Iterator[Diagnostic]:
+    """A timer move whose guard can never be false: every member moves when it is due."""
+    for i, move in enumerate(analysis.journey.moves):
+        if move.after is None or move.when is None:
+            continue
+        if not _condition(analysis, move, move.from_).can_be_false():
+            message = (
+                f"`{_squash(move.when)}` is always true, so every member at "
+                f"{'/'.join(move.from_)} moves to {move.to!r} when the timer is due"
+            )
+            yield analysis.site.at("always-moves", message, ("moves", i, "when"))
+
+
+GUARD_CHECKS: tuple[Callable[[Analysis], Iterator[Diagnostic]], ...] = (
+    guards_never_hold,
+    overlapping_moves,
+    backwards_thresholds,
+    timers_before_windows,
+    always_moving_timers,
+)

@@ -1,0 +1,73 @@
+"""Suppressions: ``# topo: disable=T506, unused-metric`` turns codes off for one file.
+
+The comment stands on a line of its own, anywhere in the file, and names codes (``T506``) or
+names (``overlapping-moves``), separated by commas. A suppression that suppresses nothing is
+reported itself (T109), so that stale ones do not pile up; so is one that names no code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from topo.codes import CODES, make
+from topo.diagnostics import Diagnostic
+from topo.source import Document, Span
+from topo.suggestions import did_you_mean
+
+__all__ = ["Suppression", "apply_suppressions", "suppressions_in"]
+
+_COMMENT = re.compile(r"^(\s*#\s*topo:\s*disable\s*=\s*)(.*?)\s*$")
+_BY_KEY = {key: code.code for code in CODES for key in (code.code, code.name)}
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """One code named in a ``# topo: disable=`` comment, and where it is written."""
+
+    word: str
+    code: str | None
+    span: Span
+
+
+def suppressions_in(text: str) -> Iterator[Suppression]:
+    """Every code named in the text's suppression comments, in order."""
+    for row, line in enumerate(text.splitlines(), start=1):
+        match = _COMMENT.match(line)
+        if match is None:
+            continue
+        column = len(match.group(1)) + 1
+        for word in match.group(2).split(","):
+            stripped = word.strip()
+            offset = word.index(stripped) if stripped else 0
+            span = Span(row, column + offset, row, column + offset + len(stripped))
+            if stripped:
+                yield Suppression(stripped, _BY_KEY.get(stripped), span)
+            column += len(word) + 1
+
+
+def apply_suppressions(diagnostics: list[Diagnostic], document: Document) -> list[Diagnostic]:
+    """The diagnostics that no suppression turns off, and a T109 for each idle suppression.
+
+    Errors of reading the file (T1xx) cannot be suppressed: a file that cannot be read must not
+    pass because of a comment in it.
+    """
+    found = list(suppressions_in(document.source.text))
+    if not found:
+        return diagnostics
+    codes = {s.code for s in found if s.code is not None}
+    kept = [d for d in diagnostics if d.code not in codes or d.code.startswith("T1")]
+    used = {d.code for d in diagnostics if d.code in codes and not d.code.startswith("T1")}
+    for suppression in found:
+        if suppression.code is None:
+            hint = did_you_mean(suppression.word, _BY_KEY)
+            message = f"{suppression.word!r} is no diagnostic code or name{hint}"
+        elif suppression.code not in used:
+            message = (
+                f"nothing in this file is reported as {suppression.word}; remove the suppression"
+            )
+        else:
+            continue
+        kept.append(make("unused-suppression", message, document.file, suppression.span))
+    return kept
