@@ -60,7 +60,10 @@ def unreachable_nodes(analysis: Analysis) -> Iterator[Diagnostic]:
     graph = analysis.graph
     for node_id, node in analysis.journey.nodes.items():
         if node.kind not in ("start", "peak") and node_id not in graph.reachable:
-            message = f"no moves lead from the start {graph.start!r} to {node_id!r}; no member can get there"
+            message = (
+                f"no moves lead from the start {graph.start!r} to {node_id!r}; "
+                "no member can get there"
+            )
             yield analysis.at_node("unreachable-node", message, node_id)
 
 
@@ -98,12 +101,15 @@ def reminders_reach(analysis: Analysis) -> Iterator[Diagnostic]:
             continue
         for node in reminder.at:
             if not analysis.graph.reaches(node, reminder.toward):
-                message = f"{reminder.toward!r} cannot be reached from {node!r}; the reminder points nowhere"
+                message = (
+                    f"{reminder.toward!r} cannot be reached from {node!r}; "
+                    "the reminder points nowhere"
+                )
                 yield analysis.site.at("reminder-unreachable", message, ("reminders", i, "toward"))
 
 
 def ahead_of_timers(analysis: Analysis) -> Iterator[Diagnostic]:
-    """``ahead_of`` names a timer move out of every node of ``at``, and ``by`` is shorter than it."""
+    """``ahead_of`` names a timer move out of every node of ``at``; ``by`` is shorter than it."""
     moves = {move.id: move for move in analysis.journey.moves if move.id is not None}
     for i, reminder in enumerate(analysis.journey.reminders):
         move = moves.get(reminder.ahead_of or "")

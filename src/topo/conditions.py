@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from topo.expressions import LITERAL_NAMES, parse
 
@@ -42,11 +44,11 @@ class Interval:
     high_closed: bool = True
 
     def intersect(self, other: Interval) -> Interval:
-        low, low_closed = max((self.low, not self.low_closed), (other.low, not other.low_closed))
-        high, high_open = min(
-            (self.high, not self.high_closed), (other.high, not other.high_closed)
-        )
-        return Interval(low, high, not low_closed, not high_open)
+        # At equal bounds the open one is the tighter: (value, open) sorts it last for the
+        # lower bound, (value, closed) sorts it first for the upper bound.
+        low, low_open = max((self.low, not self.low_closed), (other.low, not other.low_closed))
+        high, high_closed = min((self.high, self.high_closed), (other.high, other.high_closed))
+        return Interval(low, high, not low_open, high_closed)
 
     def is_empty(self, integral: bool) -> bool:
         return self.sample(integral) is None
@@ -375,19 +377,21 @@ def _is_number(value: object) -> bool:
 
 
 def _constant_compare(left: object, op: ast.cmpop, right: object) -> bool:
+    compare = _OPERATORS.get(type(op))
     try:
-        return bool(
-            {
-                ast.Eq: lambda: left == right,
-                ast.NotEq: lambda: left != right,
-                ast.Lt: lambda: left < right,  # type: ignore[operator]
-                ast.LtE: lambda: left <= right,  # type: ignore[operator]
-                ast.Gt: lambda: left > right,  # type: ignore[operator]
-                ast.GtE: lambda: left >= right,  # type: ignore[operator]
-            }.get(type(op), lambda: False)()
-        )
-    except TypeError:
+        return bool(compare(left, right)) if compare is not None else False
+    except TypeError:  # values of the wrong type compare as false, as the language says
         return False
+
+
+_OPERATORS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
 
 
 def _name(node: ast.expr) -> str | None:
@@ -398,9 +402,13 @@ def _name(node: ast.expr) -> str | None:
         and node.id not in ("now", "entered_at")
     ):
         return node.id
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        if node.value.id in ("member", "event"):
-            return f"{node.value.id}.{node.attr}"
+    owner = node.value if isinstance(node, ast.Attribute) else None
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(owner, ast.Name)
+        and owner.id in ("member", "event")
+    ):
+        return f"{owner.id}.{node.attr}"
     return None
 
 

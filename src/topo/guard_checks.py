@@ -130,8 +130,9 @@ def _backwards(
         before, by = required.get(source, (-math.inf, None))
         if before > asks and by is not None:
             message = (
-                f"asks for {metric} >= {_number(asks)}, less than the {metric} >= {_number(before)} "
-                f"that every path to {source!r} already asked for ({_describe(analysis, by)})"
+                f"asks for {metric} >= {_number(asks)}, less than the "
+                f"{metric} >= {_number(before)} that every path to {source!r} already asked for "
+                f"({_describe(analysis, by)})"
             )
             yield analysis.site.at("backwards-threshold", message, ("moves", index, "when"))
 

@@ -20,10 +20,10 @@ class JourneyGraph:
     """The moves of a journey as a directed multigraph (edge key: the move's index)."""
 
     journey: Journey
-    graph: nx.MultiDiGraph = field(init=False)
+    graph: nx.MultiDiGraph[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        graph = nx.MultiDiGraph()
+        graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         graph.add_nodes_from(self.journey.nodes)
         for index, move in enumerate(self.journey.moves):
             for source in move.from_:

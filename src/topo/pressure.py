@@ -70,7 +70,7 @@ def _quickest_overflow(
             continue
         if grants >= cap:
             return _walk(came_from, (node, grants)), grants, took
-        for index, move in graph.moves_out(node):
+        for _, move in graph.moves_out(node):
             step = timedelta(0) if move.after is None else move.after
             gained = len(move.incentives) + _arrival_grants(analysis, move.to)
             state = (move.to, min(grants + gained, cap))

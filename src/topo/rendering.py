@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import quote
 
 from topo import __version__
 from topo.codes import CODES
@@ -112,6 +114,19 @@ def _sarif_result(d: Diagnostic, rule_index: int) -> dict[str, Any]:
         "message": {"text": d.message},
         "locations": [location],
     }
+
+
+def _artifact_uri(file: str) -> str:
+    """A file as a SARIF artifact URI: relative to the working folder where it lies below it
+    (code-scanning tools resolve those against the repository), else an absolute file URI;
+    percent-encoded either way, so that spaces, ``#`` and ``%`` in names survive."""
+    path = PurePath(file)
+    if path.is_absolute():
+        try:
+            path = Path(file).resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            return Path(file).resolve().as_uri()
+    return quote(path.as_posix(), safe="/")
 
 
 def _sarif_level(severity: Severity) -> str:
