@@ -36,11 +36,8 @@ BASE = dedent(
       gone: {kind: exit, owner: crm}
     moves:
       - {from: visitor, to: buyer, on: purchase}
-      - from: buyer
-        to: vip
-        on: purchase
-        when: "spend >= 100 and purchases >= 2 and last_seen != null"
-      - {id: requalify, from: vip, to: buyer, after: 365d, since: purchase, when: "spend < 100"}
+      - {from: buyer, to: vip, on: purchase, when: "spend >= 100 and purchases >= 2"}
+      - {id: requalify, from: vip, to: buyer, after: 365d, since: purchase, when: "last_seen == null"}
       - {from: [visitor, buyer, vip], to: gone, on: unsubscribe}
     incentives:
       welcome: {kind: coupon, offering: magazine, channel: sms, message: "Hi, {node} {spend}"}
