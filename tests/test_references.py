@@ -37,7 +37,8 @@ BASE = dedent(
     moves:
       - {from: visitor, to: buyer, on: purchase}
       - {from: buyer, to: vip, on: purchase, when: "spend >= 100 and purchases >= 2"}
-      - {id: requalify, from: vip, to: buyer, after: 365d, since: purchase, when: "last_seen == null"}
+      - {id: requalify, from: vip, to: buyer, after: 365d, since: purchase,
+         when: "last_seen == null"}
       - {from: [visitor, buyer, vip], to: gone, on: unsubscribe}
     incentives:
       welcome: {kind: coupon, offering: magazine, channel: sms, message: "Hi, {node} {spend}"}
