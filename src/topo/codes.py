@@ -48,6 +48,12 @@ CODES: tuple[Code, ...] = (
     Code(
         "T108", "unsupported-yaml", _E, "A YAML feature journeys do not use: a tag or complex key."
     ),
+    Code(
+        "T109",
+        "unused-suppression",
+        _W,
+        "A suppression comment (`# topo: disable=`) suppresses nothing.",
+    ),
     # T2xx: the shape of the format
     Code("T201", "unknown-key", _E, "A key the format does not know (often a typo)."),
     Code("T202", "missing-key", _E, "A required key is missing."),
