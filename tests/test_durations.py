@@ -36,6 +36,11 @@ class TestDurations:
         with pytest.raises(ValueError, match=r"duration|zero"):
             parse_duration(text)
 
+    def test_too_long(self) -> None:
+        """A duration beyond what a date can carry is refused with a sentence, not a crash."""
+        with pytest.raises(ValueError, match="longest duration"):
+            parse_duration("10000000000w")
+
     def test_months_get_a_hint(self) -> None:
         """A month or year says there are none."""
         with pytest.raises(ValueError, match="no months or years"):

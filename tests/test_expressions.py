@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -325,3 +327,16 @@ class TestInJourney:
             """
         )
         assert [d.code for d in validate_text(text, "j.yaml")] == ["T306"]
+
+
+class TestParseIsSafe:
+    """Callers may change the tree ``parse`` gives them without harming later readers."""
+
+    def test_changing_a_parsed_tree_does_not_leak(self) -> None:
+        """A tree changed by one caller does not change what checks see next."""
+        text = "spend > 100"
+        tree = parse(text)
+        assert not isinstance(tree, Problem)
+        tree.body = ast.Name(id="nonsense", ctx=ast.Load())
+        assert list(check(text, SCOPE)) == []
+        assert ast.unparse(parse(text)) == "spend > 100"

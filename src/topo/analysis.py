@@ -11,13 +11,15 @@ be guesses.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from topo.conditions import Values
 from topo.diagnostics import Diagnostic
+from topo.domains import domains_for
 from topo.durations import format_duration
-from topo.expressions import parse
+from topo.expressions import parsed
 from topo.journey_graph import JourneyGraph
 from topo.model import Journey
 from topo.site import Site
@@ -39,6 +41,15 @@ class Analysis:
     @cached_property
     def graph(self) -> JourneyGraph:
         return JourneyGraph(self.journey)
+
+    def domains(self, event_types: Iterable[str], nodes: Iterable[str]) -> dict[str, Values]:
+        """The names' domains for a guard on ``event_types`` at ``nodes`` (cached per run)."""
+        key = (tuple(event_types), tuple(nodes))
+        cache = self.__dict__.setdefault("_domains", {})
+        if key not in cache:
+            cache[key] = domains_for(self.journey, *key)
+        found: dict[str, Values] = cache[key]
+        return found
 
     def at_node(self, name: str, message: str, node: str) -> Diagnostic:
         """A diagnostic pointing at a node's id in ``nodes:``."""
@@ -100,7 +111,12 @@ def reminders_reach(analysis: Analysis) -> Iterator[Diagnostic]:
         if reminder.toward is None:
             continue
         for node in reminder.at:
-            if not analysis.graph.reaches(node, reminder.toward):
+            if node == reminder.toward:
+                message = (
+                    f"the reminder at {node!r} points toward {node!r}, where members already are"
+                )
+                yield analysis.site.at("reminder-unreachable", message, ("reminders", i, "toward"))
+            elif not analysis.graph.reaches(node, reminder.toward):
                 message = (
                     f"{reminder.toward!r} cannot be reached from {node!r}; "
                     "the reminder points nowhere"
@@ -127,9 +143,14 @@ def ahead_of_timers(analysis: Analysis) -> Iterator[Diagnostic]:
                 message = f"the timer move {reminder.ahead_of!r} does not leave {node!r}"
                 yield analysis.site.at("ahead-of-not-timer", message, path)
         if reminder.by is not None and reminder.by >= move.after:
+            when = (
+                "the moment the clock starts"
+                if reminder.by == move.after
+                else ("before the clock starts")
+            )
             message = (
                 f"by: {format_duration(reminder.by)} ahead of a move due after "
-                f"{format_duration(move.after)} would be due before the clock starts"
+                f"{format_duration(move.after)} would be due {when}; `by` must be shorter"
             )
             yield analysis.site.at("reminder-too-early", message, ("reminders", i, "by"))
 
@@ -188,7 +209,7 @@ def _names_used(journey: Journey) -> set[str]:
     texts += [metric.where for metric in journey.metrics.values()]
     names: set[str] = set()
     for text in texts:
-        tree = parse(text) if text else None
+        tree = parsed(text) if text else None
         if isinstance(tree, ast.Expression):
             names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     for incentive in journey.incentives.values():

@@ -19,13 +19,14 @@ are false; so ``not (x < 5)`` holds for a null ``x``.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from topo.expressions import LITERAL_NAMES, parse
+from topo.expressions import LITERAL_NAMES, parsed
 
 __all__ = ["Condition", "Interval", "Values", "condition_of"]
 
@@ -247,6 +248,16 @@ class Condition:
             bounds.append(-INF if asked.null else lowest)
         return min(bounds, default=-INF)
 
+    def bounded_above(self, name: str) -> bool:
+        """Whether every way the guard can hold caps ``name`` from above (``x < 5``)."""
+        terms = self.satisfiable_terms()
+        return bool(terms) and all(
+            name in names
+            and not names[name].null
+            and all(i.high < INF for i in names[name].numbers)
+            for names, _ in terms
+        )
+
 
 def _product(
     left: tuple[Term, ...] | None, right: tuple[Term, ...] | None
@@ -284,12 +295,16 @@ UNDECIDED: tuple[Term, ...] = (({}, True),)
 
 def condition_of(text: str | None, domains: Mapping[str, Values]) -> Condition:
     """The condition of a guard text (no guard: always true), with the names' domains."""
-    if text is None:
-        return Condition(TRUE, domains)
-    tree = parse(text)
+    return Condition(TRUE if text is None else _terms(text), domains)
+
+
+@functools.lru_cache(maxsize=65536)
+def _terms(text: str) -> tuple[Term, ...] | None:
+    """A guard's disjunctive form; it depends on the text only, so it is cached by text."""
+    tree = parsed(text)
     if not isinstance(tree, ast.Expression):
-        return Condition(UNDECIDED, domains)
-    return Condition(_read(tree.body), domains)
+        return UNDECIDED
+    return _read(tree.body)
 
 
 def _read(node: ast.expr) -> tuple[Term, ...] | None:

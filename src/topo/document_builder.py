@@ -12,6 +12,7 @@ are booleans, and dates stay text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +102,7 @@ class DocumentBuilder:
 
     def build(self) -> Any:
         """The document's data (None for an empty document)."""
-        handlers = {
+        handlers: dict[type[yaml.Event], Callable[[Any], None]] = {
             yaml.ScalarEvent: self._scalar,
             yaml.AliasEvent: self._alias,
             yaml.MappingStartEvent: self._start,
@@ -127,10 +128,14 @@ class DocumentBuilder:
     def _scalar(self, event: yaml.ScalarEvent) -> None:
         span = _span(event)
         frame = self._frames[-1] if self._frames else None
-        if frame is not None and frame.path is not None and frame.pending is _KEY:
-            if isinstance(frame.value, dict):
-                self._key(frame, self._construct(event, frame.path, span, key=True), span)
-                return
+        if (
+            frame is not None
+            and frame.path is not None
+            and isinstance(frame.value, dict)
+            and frame.pending is _KEY
+        ):
+            self._key(frame, self._construct(event, frame.path, span, key=True), span)
+            return
         path = self._child_path(span, collection=False)
         if path is None:
             return
@@ -273,7 +278,7 @@ class DocumentBuilder:
     def _construct(self, event: yaml.ScalarEvent, path: Path, span: Span, *, key: bool) -> Any:
         tag = event.tag
         if tag in (None, "!"):
-            tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)
+            tag = _resolve(event.value, event.implicit)
         if tag == _MERGE and key:
             return _MERGING
         if tag not in _SCALARS:
@@ -281,7 +286,7 @@ class DocumentBuilder:
                 self._unsupported(
                     f"the tag {tag!r} is not supported; journeys use plain values", span, path
                 )
-            tag = _RESOLVER.resolve(ScalarNode, event.value, (True, False))
+            tag = _resolve(event.value, (True, False))
             tag = _STR if tag == _MERGE else tag
         node = ScalarNode(tag, event.value, style=event.style)
         return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
@@ -319,6 +324,11 @@ class DocumentBuilder:
 
     def _refuse(self, name: str, message: str, span: Span) -> None:
         raise Refused(make(name, message, self.file, span))
+
+
+def _resolve(value: str, implicit: tuple[bool, bool]) -> str:
+    tag: str = _RESOLVER.resolve(ScalarNode, value, implicit)  # type: ignore[no-untyped-call]
+    return tag
 
 
 def _span(event: yaml.Event) -> Span:

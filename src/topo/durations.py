@@ -8,6 +8,7 @@ from datetime import timedelta
 __all__ = ["format_duration", "parse_duration", "parse_percentage"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_LONGEST = timedelta.max.days * 86400  # the longest duration a timedelta can hold
 _DURATION = re.compile(r"^([0-9]+)([smhdw])$")
 _CALENDAR = re.compile(r"(?i)month|year|[0-9]\s*(?:mo|y|yr|M)$")
 _PERCENTAGE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*%$")
@@ -30,7 +31,12 @@ def parse_duration(text: str) -> timedelta:
     amount = int(match.group(1))
     if amount == 0:
         raise ValueError(f"{text!r} is zero; a duration must be positive")
-    return timedelta(seconds=amount * _UNITS[match.group(2)])
+    seconds = amount * _UNITS[match.group(2)]
+    if seconds > _LONGEST:
+        raise ValueError(
+            f"{text!r} is longer than {_LONGEST // 86400:,} days, the longest duration"
+        )
+    return timedelta(seconds=seconds)
 
 
 def format_duration(duration: timedelta) -> str:

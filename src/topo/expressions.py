@@ -9,13 +9,14 @@ for everything else, with the character offsets of the offending part.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from topo.model import FUNCTION_NAMES
 from topo.suggestions import did_you_mean
 
-__all__ = ["ARITY", "LITERAL_NAMES", "Problem", "Scope", "check", "parse"]
+__all__ = ["ARITY", "LITERAL_NAMES", "Problem", "Scope", "check", "parse", "parsed"]
 
 LITERAL_NAMES = {"true": True, "false": False, "null": None}
 """Lowercase literals the language adds to Python's ``True``, ``False`` and ``None``."""
@@ -119,8 +120,21 @@ def parse(text: str) -> ast.Expression | Problem:
     """The syntax tree of ``text``, or the syntax problem with its offsets.
 
     Line breaks (from YAML block or folded scalars) count as spaces, so a long guard may be
-    written over several lines; offsets stay those of ``text``.
+    written over several lines; offsets stay those of ``text``. The tree is the caller's own.
     """
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def parsed(text: str) -> ast.Expression | Problem:
+    """:func:`parse`, cached by text, for readers only: the tree is shared and must not change.
+
+    Every check reads every guard, and journeys repeat guards; this keeps it to one parse.
+    """
+    return _parse(text)
+
+
+def _parse(text: str) -> ast.Expression | Problem:
     stripped = text.lstrip()
     lead = len(text) - len(stripped)
     flat = stripped.replace("\r", " ").replace("\n", " ").rstrip()
@@ -150,13 +164,14 @@ def parse(text: str) -> ast.Expression | Problem:
         return Problem(
             "expression-syntax", f"invalid expression: {detail}", lead + offset, lead + offset + 1
         )
-    _shift(tree, flat, lead)
+    if lead or not flat.isascii():  # otherwise ast's byte columns are already the offsets
+        _shift(tree, flat, lead)
     return tree
 
 
 def check(text: str, scope: Scope) -> Iterator[Problem]:
     """Every problem of the expression ``text`` in ``scope``, in the order they stand."""
-    tree = parse(text)
+    tree = parsed(text)
     if isinstance(tree, Problem):
         yield tree
         return

@@ -15,16 +15,15 @@ from datetime import timedelta
 from topo.analysis import Analysis
 from topo.conditions import Condition, condition_of
 from topo.diagnostics import Diagnostic
-from topo.domains import domains_for
 from topo.durations import format_duration
-from topo.expressions import parse
+from topo.expressions import parsed
 from topo.model import Move
 
 __all__ = ["GUARD_CHECKS"]
 
 
 def _condition(analysis: Analysis, move: Move, nodes: Sequence[str]) -> Condition:
-    return condition_of(move.when, domains_for(analysis.journey, move.on or (), nodes))
+    return condition_of(move.when, analysis.domains(move.on or (), nodes))
 
 
 def _describe(analysis: Analysis, index: int) -> str:
@@ -45,7 +44,7 @@ def guards_never_hold(analysis: Analysis) -> Iterator[Diagnostic]:
             message = f"`{_squash(move.when)}` can never hold, so this move never fires"
             yield analysis.site.at("guard-never-holds", message, ("moves", i, "when"))
     for i, reminder in enumerate(analysis.journey.reminders):
-        domains = domains_for(analysis.journey, (), reminder.at)
+        domains = analysis.domains((), reminder.at)
         if reminder.when is not None and not condition_of(reminder.when, domains).can_hold():
             message = f"`{_squash(reminder.when)}` can never hold, so this reminder never fires"
             yield analysis.site.at("guard-never-holds", message, ("reminders", i, "when"))
@@ -71,7 +70,7 @@ def overlapping_moves(analysis: Analysis) -> Iterator[Diagnostic]:
 def _overlap(
     analysis: Analysis, node: str, event: str, first: tuple[int, Move], later: tuple[int, Move]
 ) -> Iterator[Diagnostic]:
-    domains = domains_for(analysis.journey, [event], [node])
+    domains = analysis.domains([event], [node])
     both = condition_of(first[1].when, domains).both(condition_of(later[1].when, domains))
     witness = both.witness()
     if witness is None:
@@ -106,10 +105,13 @@ def backwards_thresholds(analysis: Analysis) -> Iterator[Diagnostic]:
     """A move that asks for less of a metric than every path to its source already asked for."""
     journey = analysis.journey
     conditions = [_condition(analysis, move, move.from_) for move in journey.moves]
-    bounds = {i: {m: c.lower_bound(m) for m in journey.metrics} for i, c in enumerate(conditions)}
+    bounds = {
+        i: {m: _asks(c, journey.moves[i], m) for m in journey.metrics}
+        for i, c in enumerate(conditions)
+    }
     for metric in journey.metrics:
         asked = {i: b[metric] for i, b in bounds.items()}
-        if all(value == -math.inf for value in asked.values()):
+        if all(value is None or value == -math.inf for value in asked.values()):
             continue
         required = _required_on_arrival(analysis, asked)
         for i, move in enumerate(journey.moves):
@@ -121,20 +123,32 @@ def _backwards(
     index: int,
     move: Move,
     metric: str,
-    asks: float,
+    asks: float | None,
     required: dict[str, tuple[float, int | None]],
 ) -> Iterator[Diagnostic]:
-    if asks == -math.inf:
+    if asks is None or asks == -math.inf:
         return
     for source in move.from_:
         before, by = required.get(source, (-math.inf, None))
         if before > asks and by is not None:
             message = (
-                f"asks for {metric} >= {_number(asks)}, less than the "
-                f"{metric} >= {_number(before)} that every path to {source!r} already asked for "
-                f"({_describe(analysis, by)})"
+                f"this move asks for {metric} >= {_number(asks)}, less than the "
+                f"{metric} >= {_number(before)} that every path to {source!r} has already "
+                f"asked for: {_describe(analysis, by)}"
             )
             yield analysis.site.at("backwards-threshold", message, ("moves", index, "when"))
+
+
+def _asks(condition: Condition, move: Move, metric: str) -> float | None:
+    """The least ``metric`` a move asks for on the way up (-inf: nothing), or None.
+
+    None marks a move after which earlier requirements no longer hold: a timer move (a
+    downgrade, requalification or lapse is not a step up) or a guard that caps the metric from
+    above (``spend < 1000``: the member may arrive with little of it).
+    """
+    if move.after is not None or condition.bounded_above(metric):
+        return None
+    return condition.lower_bound(metric)
 
 
 def _number(value: float) -> str:
@@ -142,7 +156,7 @@ def _number(value: float) -> str:
 
 
 def _required_on_arrival(
-    analysis: Analysis, asked: dict[int, float]
+    analysis: Analysis, asked: dict[int, float | None]
 ) -> dict[str, tuple[float, int | None]]:
     """For each node, the least lower bound every path from the start has asked for on the way.
 
@@ -159,7 +173,12 @@ def _required_on_arrival(
         source = pending.pop()
         here, _ = required[source]
         for index, move in graph.moves_out(source):
-            value = max((here, required[source][1]), (asked[index], index), key=lambda p: p[0])
+            asks = asked[index]
+            value: tuple[float, int | None] = (
+                (-math.inf, None)
+                if asks is None
+                else max((here, required[source][1]), (asks, index), key=lambda p: p[0])
+            )
             current = required.get(move.to)
             if current is None or value[0] < current[0]:
                 required[move.to] = value
@@ -185,7 +204,7 @@ def timers_before_windows(analysis: Analysis) -> Iterator[Diagnostic]:
 
 
 def _metrics_in(text: str, metrics: Mapping[str, object]) -> set[str]:
-    tree = parse(text)
+    tree = parsed(text)
     if not isinstance(tree, ast.Expression):
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in metrics}
@@ -199,7 +218,8 @@ def always_moving_timers(analysis: Analysis) -> Iterator[Diagnostic]:
         if not _condition(analysis, move, move.from_).can_be_false():
             message = (
                 f"`{_squash(move.when)}` is always true, so every member at "
-                f"{'/'.join(move.from_)} moves to {move.to!r} when the timer is due"
+                f"{', '.join(repr(n) for n in move.from_)} moves to {move.to!r} when the "
+                "timer is due"
             )
             yield analysis.site.at("always-moves", message, ("moves", i, "when"))
 

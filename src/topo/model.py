@@ -176,7 +176,7 @@ EventTypeId = Annotated[str, AfterValidator(_check_event_type)]
 Duration = Annotated[
     timedelta,
     BeforeValidator(_to_duration),
-    WithJsonSchema({"type": "string", "pattern": r"^[1-9][0-9]*[smhdw]$|^0*[1-9][0-9]*[smhdw]$"}),
+    WithJsonSchema({"type": "string", "pattern": r"^[1-9][0-9]*[smhdw]$"}),
 ]
 Share = Annotated[
     float,

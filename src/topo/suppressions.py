@@ -31,11 +31,15 @@ class Suppression:
     span: Span
 
 
-def suppressions_in(text: str) -> Iterator[Suppression]:
-    """Every code named in the text's suppression comments, in order."""
+def suppressions_in(text: str, inside_text: frozenset[int] = frozenset()) -> Iterator[Suppression]:
+    """Every code named in the text's suppression comments, in order.
+
+    ``inside_text`` holds the lines that belong to a multi-line string value: a line there that
+    looks like a comment is part of the string, not a suppression.
+    """
     for row, line in enumerate(text.splitlines(), start=1):
         match = _COMMENT.match(line)
-        if match is None:
+        if match is None or row in inside_text:
             continue
         column = len(match.group(1)) + 1
         for word in match.group(2).split(","):
@@ -47,27 +51,47 @@ def suppressions_in(text: str) -> Iterator[Suppression]:
             column += len(word) + 1
 
 
-def apply_suppressions(diagnostics: list[Diagnostic], document: Document) -> list[Diagnostic]:
+def apply_suppressions(
+    diagnostics: list[Diagnostic], document: Document, *, analysed: bool
+) -> list[Diagnostic]:
     """The diagnostics that no suppression turns off, and a T109 for each idle suppression.
 
-    Errors of reading the file (T1xx) cannot be suppressed: a file that cannot be read must not
-    pass because of a comment in it.
+    Problems of reading the file (T1xx) cannot be suppressed: a file that cannot be read must
+    not pass because of a comment in it. When the analysis did not run (the journey has
+    errors), suppressions of analysis codes (T5xx) are not judged: they may be needed later.
     """
-    found = list(suppressions_in(document.source.text))
+    found = list(suppressions_in(document.source.text, _string_lines(document)))
     if not found:
         return diagnostics
-    codes = {s.code for s in found if s.code is not None}
-    kept = [d for d in diagnostics if d.code not in codes or d.code.startswith("T1")]
-    used = {d.code for d in diagnostics if d.code in codes and not d.code.startswith("T1")}
+    codes = {s.code for s in found if s.code is not None and not s.code.startswith("T1")}
+    kept = [d for d in diagnostics if d.code not in codes]
+    used = {d.code for d in diagnostics if d.code in codes}
     for suppression in found:
-        if suppression.code is None:
-            hint = did_you_mean(suppression.word, _BY_KEY)
-            message = f"{suppression.word!r} is no diagnostic code or name{hint}"
-        elif suppression.code not in used:
-            message = (
-                f"nothing in this file is reported as {suppression.word}; remove the suppression"
-            )
-        else:
-            continue
-        kept.append(make("unused-suppression", message, document.file, suppression.span))
+        message = _idle(suppression, used, analysed)
+        if message is not None:
+            kept.append(make("unused-suppression", message, document.file, suppression.span))
     return kept
+
+
+def _idle(suppression: Suppression, used: set[str], analysed: bool) -> str | None:
+    """Why a suppression does nothing, or None when it does something (or cannot be judged)."""
+    code = suppression.code
+    if code is None:
+        hint = did_you_mean(suppression.word, _BY_KEY)
+        return f"{suppression.word!r} is no diagnostic code or name{hint}"
+    if code.startswith("T1"):
+        return f"{suppression.word} is a problem of reading the file; it cannot be suppressed"
+    if code in used or (code.startswith("T5") and not analysed):
+        return None
+    return f"nothing in this file is reported as {suppression.word}; remove the suppression"
+
+
+def _string_lines(document: Document) -> frozenset[int]:
+    """The lines after the first of every multi-line string value (block or folded text)."""
+    source = document.source
+    lines: set[int] = set()
+    for scalar in source.scalars.values():
+        first, _ = source.position(scalar.start)
+        last, _ = source.position(max(scalar.end - 1, scalar.start))
+        lines.update(range(first + 1, last + 1))
+    return frozenset(lines)

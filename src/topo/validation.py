@@ -37,9 +37,10 @@ def check_document(document: Document) -> tuple[Journey | None, list[Diagnostic]
     if site is not None:
         diagnostics += check_references(site)
         diagnostics += check_guards(site)
-    if site is not None and not _has_error(diagnostics):
+    analysed = site is not None and not _has_error(diagnostics)
+    if site is not None and analysed:
         diagnostics += analyse(site)  # findings on a broken journey would be guesses
-    diagnostics = apply_suppressions(diagnostics, document)
+    diagnostics = apply_suppressions(diagnostics, document, analysed=analysed)
     diagnostics.sort(key=sort_key)
     return (None if _has_error(diagnostics) else shaped.journey), diagnostics
 

@@ -1,0 +1,121 @@
+"""Journey analysis: the graph and guard checks beyond what the golden fixtures show.
+
+Every check has a failing fixture (tests/fixtures/invalid/T5xx-*.yaml, with its exact position
+in a golden file) and a passing counterpart (tests/fixtures/valid/T5xx-*-ok.yaml); these tests
+pin down the decisions around them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import dedent
+from topo.validation import validate_text
+
+LADDER = dedent(
+    """
+    topo: 1
+    journey: ladder
+    version: 1
+    owners: {crm: {title: CRM}}
+    events: {purchase: {fields: {amount: {type: float, min: 0}}}}
+    metrics:
+      spend: {sum: purchase.amount, window: 365d}
+      orders: {count: purchase, window: 365d}
+    nodes:
+      visitor: {kind: start, owner: crm}
+      regular: {kind: checkpoint, owner: crm}
+      gold: {kind: checkpoint, owner: crm}
+      vip: {kind: peak, owner: crm}
+    moves:
+      - {from: visitor, to: regular, on: purchase}
+      - {from: regular, to: gold, on: purchase, when: "spend >= 1000 and orders >= 2"}
+      - {from: gold, to: vip, on: purchase, when: "spend >= 3000"}
+      - {id: review, from: vip, to: gold, after: 365d, when: "spend < 3000"}
+      - {from: gold, to: regular, after: 365d, when: "orders == 0"}
+    """
+)
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in validate_text(text, "j.yaml")]
+
+
+class TestBackwardsThresholds:
+    """T507 is about steps up, not about the way back down."""
+
+    def test_ladder_with_downgrades_is_quiet(self) -> None:
+        """Timer downgrades asking for less (``orders == 0``) are not backwards thresholds."""
+        assert codes(LADDER) == []
+
+    def test_step_up_asking_less_is_reported(self) -> None:
+        """VIP asking for less spend than gold already asked for is reported."""
+        text = LADDER.replace('when: "spend >= 3000"}', 'when: "spend >= 500"}')
+        assert "T507" not in codes(text)  # the review brings members into gold asking nothing
+        without_review = "\n".join(line for line in text.splitlines() if "id: review" not in line)
+        assert "T507" in codes(without_review + "\n")
+
+    def test_capped_arrival_resets_the_requirement(self) -> None:
+        """After a move that caps spend from above, a lower threshold is a fresh start."""
+        text = LADDER.replace(
+            '  - {from: gold, to: regular, after: 365d, when: "orders == 0"}',
+            '  - {from: gold, to: regular, on: purchase, when: "spend < 100"}',
+        ).replace('"spend >= 1000 and orders >= 2"', '"spend >= 50 and orders >= 2"')
+        assert "T507" not in codes(text)
+
+
+class TestReminders:
+    """Reminder checks name what is wrong."""
+
+    def test_reminder_toward_its_own_node(self) -> None:
+        """A reminder at vip toward vip points where members already are."""
+        text = LADDER + dedent(
+            """
+            incentives: {nudge: {kind: content, channel: email}}
+            reminders:
+              - {at: vip, toward: vip, incentive: nudge}
+            """
+        )
+        [d] = validate_text(text, "j.yaml")
+        assert d.code == "T510" and "where members already are" in d.message
+
+
+class TestOverlaps:
+    """T506 gives a witness and never shows a pii value."""
+
+    def test_witness_hides_pii_attributes(self) -> None:
+        """A witness on a pii attribute shows that it is one, not a value."""
+        text = LADDER.replace(
+            "owners: {crm: {title: CRM}}",
+            "owners: {crm: {title: CRM}}\nattributes: {phone: {type: str, pii: true}}",
+        ).replace(
+            '  - {from: gold, to: vip, on: purchase, when: "spend >= 3000"}',
+            "  - {from: gold, to: vip, on: purchase,"
+            " when: \"spend >= 3000 and member.phone == 'x'\"}\n"
+            "  - {from: gold, to: vip, on: purchase, when: \"member.phone == 'x'\"}",
+        )
+        messages = [d.message for d in validate_text(text, "j.yaml") if d.code == "T506"]
+        assert messages and all("'x'" not in m and "(a pii value)" in m for m in messages)
+
+    @pytest.mark.parametrize("guard", ["spend * 2 > 10", "days_since(entered_at) > 3"])
+    def test_undecided_guards_do_not_overlap(self, guard: str) -> None:
+        """Guards the logic does not decide are never reported as overlapping."""
+        text = LADDER.replace(
+            '  - {from: gold, to: vip, on: purchase, when: "spend >= 3000"}',
+            f'  - {{from: gold, to: vip, on: purchase, when: "{guard}"}}\n'
+            f'  - {{from: gold, to: vip, on: purchase, when: "{guard}"}}',
+        )
+        assert "T506" not in codes(text)
+
+
+class TestAnalysisNeedsAValidJourney:
+    """Analysis runs only when the journey has no errors."""
+
+    def test_no_analysis_findings_next_to_errors(self) -> None:
+        """An unused metric is not reported while the journey has an error."""
+        text = LADDER.replace(
+            "  orders: {count: purchase, window: 365d}",
+            "  orders: {count: purchase, window: 365d}\n  idle: {count: purchase}",
+        )
+        assert codes(text) == ["T517"]
+        assert codes(text.replace("to: vip, on", "to: vpi, on")) == ["T403"]
