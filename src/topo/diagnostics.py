@@ -51,8 +51,12 @@ class Diagnostic:
         return Span(self.line, self.column, self.end_line, self.end_column)
 
     def render(self) -> str:
-        """The diagnostic as one line: ``path:line:col: severity CODE message``."""
-        return f"{self.file}:{self.line}:{self.column}: {self.severity} {self.code} {self.message}"
+        """The diagnostic as one line: ``path:line:col: severity CODE message``.
+
+        A line break in the message becomes a space, so that one diagnostic is one line.
+        """
+        message = " ".join(self.message.splitlines())
+        return f"{self.file}:{self.line}:{self.column}: {self.severity} {self.code} {message}"
 
     def to_dict(self) -> dict[str, Any]:
         """The diagnostic as plain JSON-ready data (the ``--format json`` shape)."""

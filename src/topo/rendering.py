@@ -103,7 +103,7 @@ def _sarif_result(d: Diagnostic, rule_index: int) -> dict[str, Any]:
     }
     location = {
         "physicalLocation": {
-            "artifactLocation": {"uri": d.file.replace("\\", "/")},
+            "artifactLocation": {"uri": _artifact_uri(d.file)},
             "region": region,
         }
     }
