@@ -22,12 +22,23 @@ from topo.source import Span
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "render"
 
+CLUB = "journeys/club.yaml"
 DIAGNOSTICS = [
-    make("unknown-node", "unknown node 'vipp'; did you mean 'vip'?", "journeys/club.yaml", Span(12, 21, 12, 25), ("moves", 1, "to")),
-    make("overlapping-moves", "at 'buyer' on 'purchase', 100% of members: a, b", "journeys/club.yaml", Span(14, 5, 14, 60), ("moves", 3)),
-    make("yaml-syntax", "a ':' where no key can start\nsecond line", "journeys/my club #2.yaml", Span(1, 1, 1, 2)),
-    make("unused-metric", "no guard reads 'spend_€'", "/abs/path/x.yaml", Span(3, 3, 3, 8), ("metrics", "spend_€")),
-]  # fmt: skip
+    make("unknown-node", "unknown node 'vipp'; did you mean 'vip'?", CLUB, Span(12, 21, 12, 25)),
+    make(
+        "overlapping-moves",
+        "at 'buyer' on 'purchase', 100% of members: a, b",
+        CLUB,
+        Span(14, 5, 14, 60),
+    ),
+    make(
+        "yaml-syntax",
+        "a ':' where no key can start\nsecond line",
+        "journeys/my club #2.yaml",
+        Span(1, 1, 1, 2),
+    ),
+    make("unused-metric", "no guard reads 'spend_€'", "/abs/path/x.yaml", Span(3, 3, 3, 8)),
+]
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
@@ -73,57 +84,9 @@ class TestGithub:
         assert len(render_github(DIAGNOSTICS, 1).splitlines()) == len(DIAGNOSTICS)
 
 
-REGION = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["startLine"],
-    "properties": {
-        k: {"type": "integer", "minimum": 1}
-        for k in ("startLine", "startColumn", "endLine", "endColumn")
-    },
-}
-SARIF_OBJECTS = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["version", "runs"],
-    "properties": {
-        "$schema": {"type": "string"},
-        "version": {"const": "2.1.0"},
-        "runs": {"type": "array", "items": {
-            "type": "object", "additionalProperties": False, "required": ["tool"],
-            "properties": {
-                "tool": {"type": "object", "additionalProperties": False, "required": ["driver"], "properties": {
-                    "driver": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
-                        "name": {"type": "string"}, "version": {"type": "string"},
-                        "rules": {"type": "array", "items": {
-                            "type": "object", "additionalProperties": False, "required": ["id"], "properties": {
-                                "id": {"type": "string"}, "name": {"type": "string"},
-                                "shortDescription": {"$ref": "#/$defs/message"},
-                                "help": {"$ref": "#/$defs/message"},
-                                "defaultConfiguration": {"type": "object", "additionalProperties": False,
-                                    "properties": {"level": {"$ref": "#/$defs/level"}}},
-                            }}},
-                    }}}},
-                "results": {"type": "array", "items": {
-                    "type": "object", "additionalProperties": False, "required": ["message"], "properties": {
-                        "ruleId": {"type": "string"}, "ruleIndex": {"type": "integer", "minimum": 0},
-                        "level": {"$ref": "#/$defs/level"},
-                        "message": {"$ref": "#/$defs/message"},
-                        "locations": {"type": "array", "items": {
-                            "type": "object", "additionalProperties": False, "properties": {
-                                "physicalLocation": {"type": "object", "additionalProperties": False, "properties": {
-                                    "artifactLocation": {"type": "object", "additionalProperties": False,
-                                        "properties": {"uri": {"type": "string", "pattern": "^[^ #%]*(%[0-9A-F]{2}[^ #%]*)*$"}}},
-                                    "region": REGION,
-                                }}}}},
-                    }}},
-            }}},
-    },
-    "$defs": {
-        "message": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
-        "level": {"enum": ["none", "note", "warning", "error"]},
-    },
-}  # fmt: skip
+SARIF_OBJECTS = json.loads(
+    (Path(__file__).parent / "data" / "sarif-objects.schema.json").read_text(encoding="utf-8")
+)
 
 
 class TestSarif:
