@@ -81,6 +81,35 @@ class TestValidateCommand:
         }
         assert diagnostic["path"] == ["version"]
 
+    def test_strict_fails_on_warnings(
+        self, journeys: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A warning passes without --strict (exit 0) and fails with it (exit 1)."""
+        (journeys / "good.yaml").write_text(
+            MINIMAL.replace(
+                "  spend: {sum: purchase.amount}",
+                "  spend: {sum: purchase.amount}\n  idle: {count: purchase}",
+            ),
+            encoding="utf-8",
+        )
+        code, out, _ = run(["validate", str(journeys)], capsys)
+        assert code == 0 and " warning T517 " in out
+        code, out, _ = run(["validate", "--strict", str(journeys)], capsys)
+        assert code == 1 and " warning T517 " in out
+
+    def test_github_format_under_github_actions(
+        self, journeys: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With GITHUB_ACTIONS set, findings are annotations unless a format is asked for."""
+        (journeys / "bad.yaml").write_text(
+            MINIMAL.replace("version: 1", "version: 0"), encoding="utf-8"
+        )
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+        _, out, _ = run(["validate", str(journeys)], capsys)
+        assert out.startswith(f"::error file={journeys / 'bad.yaml'},line=3,col=10,")
+        _, out, _ = run(["validate", "--format", "text", str(journeys)], capsys)
+        assert out.startswith(f"{journeys / 'bad.yaml'}:3:10: error T204")
+
     def test_json_when_clean(self, journeys: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A clean run still prints a JSON document."""
         code, out, _ = run(["validate", "--format", "json", str(journeys)], capsys)
