@@ -474,7 +474,7 @@ class TestGraphCommand:
         code = main(["graph", str(missing), "--format", "dot"])
         out, err = capsys.readouterr()
         assert (code, out) == (2, "")
-        assert err == f"{missing}:1:1: error T100 no such file\n"
+        assert err == f"topo: error: {missing}: no such file\n"
 
 
 class TestGraphDocs:

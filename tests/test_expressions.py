@@ -125,6 +125,18 @@ class TestRejected:
         if offending:
             assert found[0][1] == offending
 
+    def test_thousands_separator_hint(self) -> None:
+        """``1,500`` says to write numbers without thousands separators."""
+        [problem] = check("spend >= 1,500", SCOPE)
+        assert "write 1500, not 1,500" in problem.message
+
+    def test_duration_in_expression_hint(self) -> None:
+        """``<= 14d`` says durations are not values, pointing at the duration."""
+        text = "days_since(last_purchase) <= 14d"
+        [problem] = check(text, SCOPE)
+        assert text[problem.start : problem.end] == "14d"
+        assert "is a duration, not a value" in problem.message
+
     def test_other_language_operator_hint(self) -> None:
         """``=>`` says to write ``>=``; a lone ``=`` says to compare with ``==``."""
         [arrow] = check("spend => 500", SCOPE)

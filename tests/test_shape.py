@@ -89,7 +89,10 @@ class TestTypes:
     def test_boolean_is_not_text(self) -> None:
         """A ``when: true`` (a YAML boolean) is not an expression text."""
         text = MINIMAL.replace('when: "spend >= 100"', "when: true")
-        assert messages(text) == ["T203 moves[0].when: expected text, got the boolean true"]
+        assert messages(text) == [
+            "T203 moves[0].when: expected text, got the boolean true; "
+            "to move without a condition, leave `when` out"
+        ]
 
     def test_literal_suggestion(self) -> None:
         """A misspelt node kind suggests the nearest kind."""
@@ -198,6 +201,16 @@ class TestEveryProblemAtOnce:
             """
         )
         assert [c for c, _, _ in found(text)] == ["T102", "T201", "T203", "T403", "T303"]
+
+    def test_broken_timer_move_keeps_its_id_for_reminders(self) -> None:
+        """A reminder naming a move with a shape error does not also get 'unknown move id'."""
+        text = MINIMAL.replace(
+            "  vip: {kind: peak, owner: crm}", "  vip: {kind: peak, owner: crm, on_enter: [nudge]}"
+        )
+        text += "  - {id: review, from: vip, to: visitor, after: 3 months}\n"
+        text += "incentives:\n  nudge: {kind: content, channel: email}\n"
+        text += "reminders:\n  - {at: vip, ahead_of: review, by: 30d, incentive: nudge}\n"
+        assert [c for c, _, _ in found(text)] == ["T207"]
 
     def test_broken_node_is_not_reported_as_unknown(self) -> None:
         """A move into a node with a shape error does not also say the node is unknown."""

@@ -83,8 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"topo: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except InvalidJourney as exc:
+        unreadable = [d for d in exc.diagnostics if d.code == "T100"]
+        for d in unreadable:  # no such file, a folder: a usage error, not a finding
+            print(f"topo: error: {d.file}: {d.message}", file=sys.stderr)
+        if unreadable:
+            return EXIT_USAGE
         _print_diagnostics(exc.diagnostics)
-        return EXIT_USAGE if _unreadable(exc.diagnostics) else EXIT_FINDINGS
+        return EXIT_FINDINGS
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -129,10 +134,6 @@ def _diff(args: argparse.Namespace) -> int:
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
     for diagnostic in diagnostics:
         print(diagnostic.render(), file=sys.stderr)
-
-
-def _unreadable(diagnostics: Sequence[Diagnostic]) -> bool:
-    return any(d.code == "T100" for d in diagnostics)
 
 
 if __name__ == "__main__":  # pragma: no cover

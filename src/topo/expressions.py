@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -62,7 +63,7 @@ _CONSTRUCT_TEXT = {
     ast.IfExp: "conditional expressions (x if c else y)",
     ast.Dict: "mappings ({...})",
     ast.Set: "sets ({...})",
-    ast.Tuple: "tuples; write lists as [a, b]",
+    ast.Tuple: "tuples",
     ast.JoinedStr: "f-strings",
     ast.NamedExpr: "assignments (:=)",
     ast.Starred: "starred arguments (*x)",
@@ -72,6 +73,8 @@ _CONSTRUCT_TEXT = {
 }
 
 
+_THOUSANDS = re.compile(r"[0-9],[0-9]{3}(?![0-9])")
+_DURATION_IN_TEXT = re.compile(r"(?<![\w.])[0-9]+[smhdw](?![\w])")
 _OTHER_LANGUAGES = {"===": "==", "!==": "!=", "=>": ">=", "=<": "<=", "&&": "and", "||": "or"}
 """Operators of other languages that people write by habit, and what this language writes."""
 
@@ -144,6 +147,14 @@ def _parse(text: str) -> ast.Expression | Problem:
         tree = ast.parse(flat, mode="eval")
     except SyntaxError as exc:
         # SyntaxError.offset is 1-based and in characters; 0 means "at the end of the text".
+        duration = _DURATION_IN_TEXT.search(flat)
+        if duration is not None:
+            message = (
+                f"invalid expression: {duration.group(0)!r} is a duration, not a value; "
+                "compare a number of days, as in days_since(last_purchase) <= 14"
+            )
+            start, end = duration.span()
+            return Problem("expression-syntax", message, lead + start, lead + end)
         for written, meant in _OTHER_LANGUAGES.items():
             found = flat.find(written)
             if found >= 0:
@@ -218,6 +229,14 @@ class _Checker:
     def visit_all(self, nodes: list[ast.expr]) -> Iterator[Problem]:
         for child in nodes:
             yield from self.visit(child)
+
+    def visit_Tuple(self, node: ast.Tuple) -> Iterator[Problem]:
+        start, end = _span(node)
+        if _THOUSANDS.search(self.text[start:end]):  # 1,500 is read by Python as a tuple
+            message = "a comma inside a number: write 1500, not 1,500 (no thousands separators)"
+        else:
+            message = "tuples are not part of the language; write lists as [a, b]"
+        yield self.problem("forbidden-construct", message, node)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Iterator[Problem]:
         yield from self.visit_all(node.values)

@@ -126,7 +126,7 @@ def _backwards(
     asks: float | None,
     required: dict[str, tuple[float, int | None]],
 ) -> Iterator[Diagnostic]:
-    if asks is None or asks == -math.inf:
+    if asks is None or asks == -math.inf or move.after is not None:
         return
     for source in move.from_:
         before, by = required.get(source, (-math.inf, None))
@@ -142,11 +142,13 @@ def _backwards(
 def _asks(condition: Condition, move: Move, metric: str) -> float | None:
     """The least ``metric`` a move asks for on the way up (-inf: nothing), or None.
 
-    None marks a move after which earlier requirements no longer hold: a timer move (a
-    downgrade, requalification or lapse is not a step up) or a guard that caps the metric from
-    above (``spend < 1000``: the member may arrive with little of it).
+    None marks a move after which earlier requirements no longer hold: a guard that caps the
+    metric from above (``spend < 1000``: the member may arrive with little of it). Timer moves
+    (downgrades, requalifications, lapses) are not part of the climb at all: they are left out
+    of the paths (see :func:`_required_on_arrival`), so a requalification does not hide a step
+    up that asks for less.
     """
-    if move.after is not None or condition.bounded_above(metric):
+    if condition.bounded_above(metric):
         return None
     return condition.lower_bound(metric)
 
@@ -173,6 +175,8 @@ def _required_on_arrival(
         source = pending.pop()
         here, _ = required[source]
         for index, move in graph.moves_out(source):
+            if move.after is not None:
+                continue  # timers are not steps of the climb
             asks = asked[index]
             value: tuple[float, int | None] = (
                 (-math.inf, None)

@@ -173,6 +173,8 @@ def _diagnostic(error: ErrorDetails, document: Document) -> Diagnostic:
     value = error.get("input")
     if kind in _EXPECTED:
         message = f"{where}: expected {_EXPECTED[kind]}, got {_describe_value(value)}"
+        if path and path[-1] == "when" and isinstance(value, bool):
+            message += "; to move without a condition, leave `when` out"
         return make("wrong-type", message, document.file, span, path)
     return make("invalid-value", f"{where}: {_value_message(error)}", document.file, span, path)
 

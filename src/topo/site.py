@@ -59,7 +59,8 @@ class Site:
 
     def complete(self, section: str) -> bool:
         """Whether every entry the file gives in ``section`` made it into the model."""
-        return section not in self.broken and not self.ghosts.get(section)
+        dropped = section in self.indices  # list entries left out keep their index map here
+        return section not in self.broken and not self.ghosts.get(section) and not dropped
 
     def event_types(self) -> set[str]:
         """Event types a move may be ``on``: the declared ones and the built-in ``profile``."""
