@@ -532,7 +532,7 @@ class TestUnmappedNodes:
         difference = compare(tmp_path, WITHOUT_GONE)
         assert difference.problems == (
             "node 'gone' of version 1 is not in version 2, and no migration says where its "
-            "members go; add `migrations: - {from_version: 1, nodes: {gone: NODE}}`, with NODE "
+            "members go; add `migrations: [{from_version: 1, nodes: {gone: NODE}}]`, with NODE "
             "the node where its members should go now",
         )
         assert lines(difference, "nodes") == [
@@ -800,8 +800,8 @@ class TestKnowledgeClub:
         assert code == 1
         assert err == (
             "topo: node 'unsubscribed' of version 2 is not in version 3, and no migration says "
-            "where its members go; add `migrations: - {from_version: 2, nodes: {unsubscribed: "
-            "NODE}}`, with NODE the node where its members should go now\n"
+            "where its members go; add `migrations: [{from_version: 2, nodes: {unsubscribed: "
+            "NODE}}]`, with NODE the node where its members should go now\n"
         )
 
     def test_diff_against_itself(self, capsys: pytest.CaptureFixture[str]) -> None:
@@ -860,3 +860,42 @@ class TestDocs:
         assert set(quoted) == set(real)
         assert (quoted["old"], quoted["new"]) == (real["old"], real["new"])
         assert quoted["changes"][0] in real["changes"]
+
+
+class TestSuggestedFix:
+    """The fix a problem suggests can be pasted into a journey as it is."""
+
+    def test_suggested_migration_is_valid_yaml(self, tmp_path: Path) -> None:
+        """The `migrations: [...]` snippet in the message loads as a migrations section."""
+        import re
+
+        from topo.loader import load_text
+        from topo.migration_problems import unmapped_nodes
+
+        old = tmp_path / "old.yaml"
+        old.write_text(_journey_with_extra_node(), encoding="utf-8")
+        new = tmp_path / "new.yaml"
+        new.write_text(
+            _journey_with_extra_node()
+            .replace("version: 1", "version: 2")
+            .replace("  extra: {kind: checkpoint, owner: crm}\n", "")
+            .replace("  - {from: visitor, to: extra, on: purchase}\n", "")
+            .replace("  - {from: extra, to: vip, on: purchase}\n", ""),
+            encoding="utf-8",
+        )
+        [problem] = list(unmapped_nodes(topo.load_journey(old), topo.load_journey(new)))
+        snippet = re.search(r"`(migrations: \[.*?\])`", problem).group(1)  # type: ignore[union-attr]
+        loaded = load_text(snippet.replace("NODE", "vip"))
+        assert loaded.document is not None
+        assert loaded.document.data == {
+            "migrations": [{"from_version": 1, "nodes": {"extra": "vip"}}]
+        }
+
+
+def _journey_with_extra_node() -> str:
+    return (
+        "topo: 1\njourney: d\nversion: 1\nowners: {crm: {}}\nevents: {purchase: {}}\nnodes:\n"
+        "  visitor: {kind: start, owner: crm}\n  extra: {kind: checkpoint, owner: crm}\n"
+        "  vip: {kind: peak, owner: crm}\nmoves:\n  - {from: visitor, to: vip, on: purchase}\n"
+        "  - {from: visitor, to: extra, on: purchase}\n  - {from: extra, to: vip, on: purchase}\n"
+    )

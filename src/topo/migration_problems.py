@@ -77,7 +77,7 @@ def _unmapped_fix(node: str, old: Journey, new: Journey, fresh: Sequence[str]) -
     if any(m.from_version == old.version for m in new.migrations):
         fix = f"add `{mapping}` to the nodes of its migration from version {old.version}"
     else:
-        fix = f"add `migrations: - {{from_version: {old.version}, nodes: {{{mapping}}}}}`"
+        fix = f"add `migrations: [{{from_version: {old.version}, nodes: {{{mapping}}}}}]`"
     if new.version <= old.version:
         fix = f"raise `version` above {old.version}, then {fix}"
     where = ", with NODE the node where its members should go now"
