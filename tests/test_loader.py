@@ -223,6 +223,12 @@ class TestUnreadableText:
             ("a:\n  - b\n  c: 1\n", 3, 3, "indentation does not line up"),
             ("a: *nope\n", 1, 4, "the alias *nope has no anchor &nope"),
             ("a: @x\n", 1, 4, "the character '@' cannot start a value; put the value in quotes"),
+            (
+                "a:\n  message: {offering} VIP: 10% off\n  b: 1\n",
+                2,
+                12,
+                "read as a mapping; put the whole text in quotes",
+            ),
         ],
     )
     def test_syntax_messages_in_plain_words(

@@ -179,7 +179,10 @@ def unused_offerings(analysis: Analysis) -> Iterator[Diagnostic]:
     used = {i.offering for i in analysis.journey.incentives.values()}
     for offering in analysis.journey.offerings:
         if offering not in used:
-            message = f"no incentive is about the offering {offering!r}"
+            message = (
+                f"no incentive is about the offering {offering!r}; "
+                "name it in an incentive's `offering`, or remove it"
+            )
             yield analysis.site.at("unused-offering", message, ("offerings", offering), key=True)
 
 
@@ -191,7 +194,10 @@ def unused_events(analysis: Analysis) -> Iterator[Diagnostic]:
     used |= {metric.event_type for metric in j.metrics.values()}
     for event in j.events:
         if event not in used and "any" not in used:
-            message = f"no move, metric or timer looks at the event type {event!r}"
+            message = (
+                f"no move, metric or timer looks at the event type {event!r}; "
+                "use it in a move's `on` or a metric, or remove it"
+            )
             yield analysis.site.at("unused-event", message, ("events", event), key=True)
 
 
@@ -200,7 +206,10 @@ def unused_metrics(analysis: Analysis) -> Iterator[Diagnostic]:
     used = _names_used(analysis.journey)
     for metric in analysis.journey.metrics:
         if metric not in used:
-            message = f"no guard or message reads the metric {metric!r}"
+            message = (
+                f"no guard or message reads the metric {metric!r}; "
+                "use it in a `when` or a message, or remove it"
+            )
             yield analysis.site.at("unused-metric", message, ("metrics", metric), key=True)
 
 
@@ -227,7 +236,10 @@ def unused_incentives(analysis: Analysis) -> Iterator[Diagnostic]:
     used |= {reminder.incentive for reminder in j.reminders}
     for incentive in j.incentives:
         if incentive not in used:
-            message = f"no move, node or reminder grants the incentive {incentive!r}"
+            message = (
+                f"no move, node or reminder grants the incentive {incentive!r}; "
+                "grant it somewhere, or remove it"
+            )
             yield analysis.site.at("unused-incentive", message, ("incentives", incentive), key=True)
 
 

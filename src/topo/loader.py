@@ -9,6 +9,7 @@ and turns the parser's errors into sentences.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 
@@ -114,6 +115,9 @@ def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str, text: str) -> Diagn
     else:
         message = f"not valid YAML: {problem}"
         mark = exc.problem_mark or exc.context_mark
+    braces = _unquoted_braces(text, exc.problem_mark)
+    if braces is not None:
+        return make("yaml-syntax", braces[0], file, braces[1])
     if "cannot start any token" in problem and mark is not None:
         character = text[mark.index : mark.index + 1]
         message = (
@@ -125,6 +129,26 @@ def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str, text: str) -> Diagn
     return make("yaml-syntax", message, file, span)
 
 
+def _unquoted_braces(text: str, mark: yaml.Mark | None) -> tuple[str, Span] | None:
+    """A value like ``{offering} VIP: 10% off``: YAML reads ``{offering}`` as a mapping and
+    stumbles on the text after it. Say to quote it, pointing at the ``{``."""
+    if mark is None:
+        return None
+    line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+    found = _BRACED_VALUE.search(line[: mark.column])
+    if found is None:
+        return None
+    message = (
+        "a value that starts with '{' is read as a mapping; put the whole text in quotes, "
+        'as in message: "{offering} ..."'
+    )
+    column = found.start(1)
+    return message, yaml.Mark(
+        mark.name, mark.index - (mark.column - column), mark.line, column, None, None
+    )
+
+
+_BRACED_VALUE = re.compile(r":\s+(\{[^{}]*\})\s*$")
 _INDENTATION = "this line's indentation does not line up with the lines above it"
 
 # (words of the parser's context, words of its problem) -> (message, point at the context's start)
