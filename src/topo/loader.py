@@ -142,10 +142,8 @@ def _unquoted_braces(text: str, mark: yaml.Mark | None) -> tuple[str, Span] | No
         "a value that starts with '{' is read as a mapping; put the whole text in quotes, "
         'as in message: "{offering} ..."'
     )
-    column = found.start(1)
-    return message, yaml.Mark(
-        mark.name, mark.index - (mark.column - column), mark.line, column, None, None
-    )
+    column = found.start(1) + 1
+    return message, Span(mark.line + 1, column, mark.line + 1, column + 1)
 
 
 _BRACED_VALUE = re.compile(r":\s+(\{[^{}]*\})\s*$")
