@@ -72,6 +72,23 @@ class TestWhatIsAComment:
         )
         assert [f[0] for f in found(text)] == ["T517"]
 
+    def test_suppression_after_text_is_reported(self) -> None:
+        """A suppression at the end of a line of content suppresses nothing, and says so."""
+        text = UNUSED_METRIC.replace(
+            "  visits: {count: purchase}", "  visits: {count: purchase}  # topo: disable=T517"
+        )
+        assert [(f[0], f[1]) for f in found(text)] == [("T517", 12), ("T109", 12)]
+
+    def test_text_that_looks_like_a_suppression_is_text(self) -> None:
+        """A message that contains the words is not a misplaced suppression."""
+        text = MINIMAL.replace(
+            "  vip: {kind: peak, owner: crm}", "  vip: {kind: peak, owner: crm, on_enter: [gift]}"
+        )
+        text += (
+            'incentives:\n  gift: {kind: gift, channel: mail, message: "see # topo: disable=X"}\n'
+        )
+        assert found(text) == []
+
     def test_reading_the_comments(self) -> None:
         """Each word of a comment is found with its column; other comments are ignored."""
         text = dedent(

@@ -61,8 +61,11 @@ def apply_suppressions(
     errors), suppressions of analysis codes (T5xx) are not judged: they may be needed later.
     """
     found = list(suppressions_in(document.source.text, _string_lines(document)))
+    misplaced = [
+        make("unused-suppression", _MISPLACED, document.file, span) for span in _trailing(document)
+    ]
     if not found:
-        return diagnostics
+        return [*diagnostics, *misplaced]
     codes = {s.code for s in found if s.code is not None and not s.code.startswith("T1")}
     kept = [d for d in diagnostics if d.code not in codes]
     used = {d.code for d in diagnostics if d.code in codes}
@@ -70,7 +73,7 @@ def apply_suppressions(
         message = _idle(suppression, used, analysed)
         if message is not None:
             kept.append(make("unused-suppression", message, document.file, suppression.span))
-    return kept
+    return [*kept, *misplaced]
 
 
 def _idle(suppression: Suppression, used: set[str], analysed: bool) -> str | None:
@@ -84,6 +87,28 @@ def _idle(suppression: Suppression, used: set[str], analysed: bool) -> str | Non
     if code in used or (code.startswith("T5") and not analysed):
         return None
     return f"nothing in this file is reported as {suppression.word}; remove the suppression"
+
+
+_MISPLACED = (
+    "a suppression after other text on its line suppresses nothing; "
+    "put `# topo: disable=...` on a line of its own"
+)
+_TRAILING = re.compile(r"\s*[^\s#].*?(#\s*topo:\s*disable\b)")
+
+
+def _trailing(document: Document) -> Iterator[Span]:
+    """Suppression comments written after other text on their line (outside string values)."""
+    source = document.source
+    inside = sorted((s.start, s.end) for s in source.scalars.values())
+    offset = 0
+    for row, line in enumerate(source.text.splitlines(keepends=True), start=1):
+        match = _TRAILING.match(line)
+        if match is not None and not _COMMENT.match(line):
+            index = offset + match.start(1)
+            if not any(start <= index < end for start, end in inside):
+                column = match.start(1) + 1
+                yield Span(row, column, row, column + len(match.group(1)))
+        offset += len(line)
 
 
 def _string_lines(document: Document) -> frozenset[int]:
