@@ -71,12 +71,13 @@ class Interval:
             if math.isfinite(high):
                 return [math.floor(high) if self.high_closed else math.ceil(high) - 1]
             return [0.0]
+        # Next to a bound, nextafter finds a number even where +1 is lost to rounding (1e16 + 1).
         if math.isfinite(low) and math.isfinite(high):
-            return [low, high, (low + high) / 2]
+            return [low, high, (low + high) / 2, math.nextafter(low, high)]
         if math.isfinite(low):
-            return [low, low + 1]
+            return [low, low + 1, math.nextafter(low, INF)]
         if math.isfinite(high):
-            return [high, high - 1]
+            return [high, high - 1, math.nextafter(high, -INF)]
         return [0.0]
 
     def contains(self, value: float) -> bool:
@@ -103,11 +104,12 @@ class Values:
     integral: bool = False
 
     def __and__(self, other: Values) -> Values:
+        integral = self.integral or other.integral
         numbers = tuple(
-            i
+            both
             for a in self.numbers
             for b in other.numbers
-            if not (i := a.intersect(b)).is_empty(False)
+            if not (both := a.intersect(b)).is_empty(integral)
         )
         if self.others_excluded and other.others_excluded:
             others, excluded = self.others | other.others, True
@@ -117,7 +119,6 @@ class Values:
             others, excluded = self.others - other.others, False
         else:
             others, excluded = self.others & other.others, False
-        integral = self.integral or other.integral
         return Values(self.null and other.null, numbers, others, excluded, integral)
 
     def negate(self) -> Values:
@@ -406,7 +407,18 @@ _OPERATORS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
+    ast.In: lambda item, items: isinstance(items, list) and any(_same(item, i) for i in items),
+    ast.NotIn: lambda item, items: (
+        isinstance(items, list) and not any(_same(item, i) for i in items)
+    ),
 }
+
+
+def _same(a: object, b: object) -> bool:
+    """Equality of the language: booleans are not numbers."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return a == b
 
 
 def _name(node: ast.expr) -> str | None:

@@ -289,7 +289,13 @@ class DocumentBuilder:
             tag = _resolve(event.value, (True, False))
             tag = _STR if tag == _MERGE else tag
         node = ScalarNode(tag, event.value, style=event.style)
-        return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+        try:
+            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+        except (ValueError, KeyError, OverflowError):  # !!int abc, a 5,000-digit number
+            kind = tag.rsplit(":", 1)[-1]
+            message = f"{event.value[:40]!r} cannot be read as {kind}; it is kept as text"
+            self._unsupported(message, span, path)
+            return event.value
 
     def _record(self, kind: str, path: Path, payload: Any) -> None:
         self._log.append((kind, path, payload))

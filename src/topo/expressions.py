@@ -145,6 +145,8 @@ def _parse(text: str) -> ast.Expression | Problem:
         return Problem("expression-syntax", "the expression is empty", 0, max(len(text), 1))
     try:
         tree = ast.parse(flat, mode="eval")
+    except (RecursionError, MemoryError):
+        return Problem("expression-syntax", _TOO_DEEP, lead, lead + len(flat))
     except SyntaxError as exc:
         # SyntaxError.offset is 1-based and in characters; 0 means "at the end of the text".
         duration = _DURATION_IN_TEXT.search(flat)
@@ -175,6 +177,8 @@ def _parse(text: str) -> ast.Expression | Problem:
         return Problem(
             "expression-syntax", f"invalid expression: {detail}", lead + offset, lead + offset + 1
         )
+    if _depth(tree) > MAX_DEPTH:  # every reader of the tree recurses; keep them all safe
+        return Problem("expression-syntax", _TOO_DEEP, lead, lead + len(flat))
     if lead or not flat.isascii():  # otherwise ast's byte columns are already the offsets
         _shift(tree, flat, lead)
     return tree
@@ -187,6 +191,22 @@ def check(text: str, scope: Scope) -> Iterator[Problem]:
         yield tree
         return
     yield from _Checker(scope, text).visit(tree.body)
+
+
+MAX_DEPTH = 64
+"""How deeply an expression may nest; real guards need a handful of levels."""
+
+_TOO_DEEP = f"invalid expression: it nests more than {MAX_DEPTH} levels deep; split it up"
+
+
+def _depth(tree: ast.AST) -> int:
+    """The depth of a syntax tree, measured without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _char_offset(line: str, byte_offset: int) -> int:

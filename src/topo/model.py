@@ -91,7 +91,7 @@ def _error(code: str, message: str) -> PydanticCustomError:
 
 
 def _check_slug(value: str) -> str:
-    if not _SLUG.match(value):
+    if not _SLUG.fullmatch(value):
         raise _error(
             "invalid-id",
             f"{value!r} is not a valid id; ids start with a lowercase letter and contain only "
@@ -101,7 +101,7 @@ def _check_slug(value: str) -> str:
 
 
 def _check_name(value: str) -> str:
-    if not _NAME.match(value):
+    if not _NAME.fullmatch(value):
         raise _error(
             "invalid-id",
             f"{value!r} is not a valid name; expressions use it, so it starts with a lowercase "
@@ -230,8 +230,8 @@ class EventField(_Model):
 
     type: ValueType
     required: bool = True
-    min: Number | None = None
-    max: Number | None = None
+    min: Annotated[Number, Field(allow_inf_nan=False)] | None = None
+    max: Annotated[Number, Field(allow_inf_nan=False)] | None = None
     one_of: Annotated[list[str | int | float | bool], Field(min_length=1)] | None = None
 
 

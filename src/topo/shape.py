@@ -117,7 +117,7 @@ def _partial(
 
 
 def _leave_out(
-    data: dict[str, Any],
+    data: dict[Any, Any],
     path: Path,
     ghosts: dict[str, set[str]],
     broken: set[str],
@@ -127,7 +127,7 @@ def _leave_out(
     if not path:
         return
     head = str(path[0])
-    value = data.get(head)
+    value = data.get(path[0])
     if head in _DICT_SECTIONS or head in _LIST_SECTIONS:
         is_list = head in _LIST_SECTIONS
         if len(path) == 1 or (is_list and not isinstance(path[1], int)):
@@ -143,7 +143,7 @@ def _leave_out(
     elif head in _PLACEHOLDERS:
         data[head] = _PLACEHOLDERS[head]
     else:
-        data.pop(head, None)
+        data.pop(path[0], None)
 
 
 def _diagnostic(error: ErrorDetails, document: Document) -> Diagnostic:
@@ -151,7 +151,7 @@ def _diagnostic(error: ErrorDetails, document: Document) -> Diagnostic:
     kind = error["type"]
     source = document.source
     where = _describe_path(path, document.data)
-    if (at_key and kind in _EXPECTED) or kind == "invalid_key":
+    if ((at_key and kind in _EXPECTED) or kind == "invalid_key") and path:
         key = path[-1]
         owner = _describe_path(path[:-1], document.data)
         message = f"{owner}: the key {_key_text(key)!r} is not text; keys and ids are words"
@@ -189,10 +189,10 @@ def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[Path, bool]:
     for i, part in enumerate(loc):
         if part == "[key]":
             return tuple(path), True
-        in_dict = isinstance(data, dict) and part in data
+        key = _key_in(data, part) if isinstance(data, dict) else _NO_KEY
         in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
-        if in_dict:
-            part = next(key for key in data if key == part)  # the key as written: true, not 1
+        if key is not _NO_KEY:
+            part = key  # type: ignore[assignment]  # as written: true or 1.5, not 1 or '1.5'
             data = data[part]
         elif in_list:
             data = data[part]
@@ -204,6 +204,20 @@ def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[Path, bool]:
     return tuple(path), False
 
 
+_NO_KEY = object()
+
+
+def _key_in(data: dict[Any, Any], part: object) -> Any:
+    """The key of ``data`` that a location part stands for, or ``_NO_KEY``.
+
+    pydantic writes keys that are not text as it likes: ``true`` as 1, null as 'None', 1.5 as
+    '1.5'; the key as the file wrote it is found by value, then by its text.
+    """
+    if part in data:
+        return next(key for key in data if key == part)
+    return next((key for key in data if str(key) == str(part)), _NO_KEY)
+
+
 def _value_message(error: ErrorDetails) -> str:
     ctx = error.get("ctx") or {}
     value = error.get("input")
@@ -213,7 +227,7 @@ def _value_message(error: ErrorDetails) -> str:
         hint = did_you_mean(str(value), allowed) if isinstance(value, str) else ""
         return f"{value!r} is not allowed; expected one of {', '.join(allowed)}{hint}"
     if isinstance(value, float) and not math.isfinite(value):
-        return f"{value!r} is not a finite number"
+        return f"{_shortened(repr(value))} is not a finite number"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         words = {
             "greater_than_equal": "at least",
@@ -231,15 +245,19 @@ def _value_message(error: ErrorDetails) -> str:
     return str(error["msg"])
 
 
+def _shortened(text: str, most: int = 60) -> str:
+    return text if len(text) <= most else f"{text[: most - 1]}…"
+
+
 def _describe_value(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if value is None:
         return "nothing (null)"
     if isinstance(value, int | float):
-        return f"the number {value!r}"
+        return f"the number {_shortened(repr(value))}"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {_shortened(repr(value))}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -270,6 +288,8 @@ def _child(data: Any, part: str | int) -> Any:
 
 
 def _key_text(key: object) -> str:
+    if key is None:
+        return "null"
     return str(key).lower() if isinstance(key, bool) else str(key)
 
 

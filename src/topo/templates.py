@@ -68,7 +68,7 @@ def check_template(template: str, known: set[str], pii: set[str]) -> Iterator[Pr
             yield item
             return
         name, start, end = item.name.strip(), item.start, item.end
-        if not _IDENTIFIER.match(name):
+        if not _IDENTIFIER.fullmatch(name):
             yield Problem("invalid-template", _shape_message(item.name), start, end)
         elif name in pii:
             message = f"{{{name}}} is a pii attribute; it may never appear in a message"
