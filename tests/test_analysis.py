@@ -106,6 +106,46 @@ class TestOverlaps:
         assert "T506" not in codes(text)
 
 
+class TestOverlapReporting:
+    """Each later move is reported once, naming the first earlier move it overlaps with."""
+
+    def test_once_per_later_move(self) -> None:
+        """Three overlapping moves give two warnings: the second and the third, once each."""
+        text = LADDER.replace(
+            '  - {from: gold, to: vip, on: purchase, when: "spend >= 3000"}',
+            '  - {from: gold, to: vip, on: purchase, when: "spend >= 3000"}\n'
+            '  - {from: gold, to: vip, on: purchase, when: "spend >= 4000"}\n'
+            '  - {from: gold, to: vip, on: purchase, when: "spend >= 5000"}',
+        )
+        found = [d for d in validate_text(text, "j.yaml") if d.code == "T506"]
+        assert len(found) == 2
+        assert [d.line for d in found] == [18, 19]
+        assert all("the move at line 17 " in d.message for d in found)
+
+    def test_a_source_named_twice_is_one_source(self) -> None:
+        """``from: [gold, gold]`` does not make a move overlap itself."""
+        text = LADDER.replace(
+            "{from: gold, to: vip, on: purchase,", "{from: [gold, gold], to: vip, on: purchase,"
+        )
+        assert codes(text) == []
+
+
+class TestWhichMetricsClimb:
+    """Backwards thresholds are judged only on metrics an event can only raise."""
+
+    def test_last_amount_may_fall(self) -> None:
+        """A ``last`` metric asked for less later is not backwards: it changes with each event."""
+        text = (
+            LADDER.replace(
+                "  orders: {count: purchase, window: 365d}",
+                "  orders: {count: purchase, window: 365d}\n  last_amount: {last: purchase.amount}",
+            )
+            .replace('"spend >= 1000 and orders >= 2"', '"last_amount >= 1000 and orders >= 2"')
+            .replace('when: "spend >= 3000"}', 'when: "last_amount >= 500 and spend >= 3000"}')
+        )
+        assert "T507" not in codes(text)
+
+
 class TestAnalysisNeedsAValidJourney:
     """Analysis runs only when the journey has no errors."""
 

@@ -17,7 +17,7 @@ from topo.conditions import Condition, condition_of
 from topo.diagnostics import Diagnostic
 from topo.durations import format_duration
 from topo.expressions import parsed
-from topo.model import Move
+from topo.model import Journey, Move
 
 __all__ = ["GUARD_CHECKS"]
 
@@ -28,7 +28,7 @@ def _condition(analysis: Analysis, move: Move, nodes: Sequence[str]) -> Conditio
 
 def _describe(analysis: Analysis, index: int) -> str:
     move = analysis.journey.moves[index]
-    line = analysis.site.at("overlapping-moves", "", ("moves", index)).line
+    line = analysis.site.line(("moves", index))
     trigger = (
         f"on {', '.join(move.on)}"
         if move.on
@@ -55,36 +55,47 @@ def _squash(text: str) -> str:
 
 
 def overlapping_moves(analysis: Analysis) -> Iterator[Diagnostic]:
-    """Two moves out of one node on one event whose guards can both hold: the later loses."""
+    """A move out of a node on an event whose guard can hold together with an earlier move's.
+
+    The earlier move wins for those members. Each later move is reported once per node and
+    event, naming the first earlier move it overlaps with and example values.
+    """
     for node in analysis.journey.nodes:
         moves = [(i, m) for i, m in analysis.graph.moves_out(node) if m.on]
-        for k, (first, earlier) in enumerate(moves):
-            for later_index, later in moves[k + 1 :]:
-                shared = [t for t in later.on or [] if t in (earlier.on or [])]
-                if shared:
-                    yield from _overlap(
-                        analysis, node, shared[0], (first, earlier), (later_index, later)
-                    )
+        for k, later in enumerate(moves):
+            for event in dict.fromkeys(later[1].on or []):
+                earlier = [e for e in moves[:k] if event in (e[1].on or [])]
+                found = _first_overlap(analysis, node, event, earlier, later)
+                if found is not None:
+                    yield found
 
 
-def _overlap(
-    analysis: Analysis, node: str, event: str, first: tuple[int, Move], later: tuple[int, Move]
-) -> Iterator[Diagnostic]:
+def _first_overlap(
+    analysis: Analysis,
+    node: str,
+    event: str,
+    earlier: list[tuple[int, Move]],
+    later: tuple[int, Move],
+) -> Diagnostic | None:
     domains = analysis.domains([event], [node])
-    both = condition_of(first[1].when, domains).both(condition_of(later[1].when, domains))
-    witness = both.witness()
-    if witness is None:
-        return
-    values = _witness_text(analysis, witness)
-    message = (
-        f"at {node!r} on {event!r}, {_describe(analysis, first[0])} is taken first whenever both "
-        f"guards hold{values}, so this move never fires for those members"
-    )
-    yield analysis.site.at("overlapping-moves", message, ("moves", later[0]))
+    mine = condition_of(later[1].when, domains)
+    for index, move in earlier:
+        witness = condition_of(move.when, domains).both(mine).witness()
+        if witness is not None:
+            message = (
+                f"at {node!r} on {event!r}, {_describe(analysis, index)} is taken first whenever "
+                f"both guards hold{_witness_text(analysis, witness, event)}, so this move never "
+                "fires for those members"
+            )
+            return analysis.site.at("overlapping-moves", message, ("moves", later[0]))
+    return None
 
 
-def _witness_text(analysis: Analysis, witness: dict[str, object]) -> str:
-    pii = {f"member.{a}" for a, attribute in analysis.journey.attributes.items() if attribute.pii}
+def _witness_text(analysis: Analysis, witness: dict[str, object], event: str) -> str:
+    secret = {a for a, attribute in analysis.journey.attributes.items() if attribute.pii}
+    pii = {f"member.{a}" for a in secret}
+    if event == "profile":  # the fields of profile are the attributes
+        pii |= {f"event.{a}" for a in secret}
     shown = [
         f"{name} = {'(a pii value)' if name in pii else _literal(value)}"
         for name, value in witness.items()
@@ -109,7 +120,7 @@ def backwards_thresholds(analysis: Analysis) -> Iterator[Diagnostic]:
         i: {m: _asks(c, journey.moves[i], m) for m in journey.metrics}
         for i, c in enumerate(conditions)
     }
-    for metric in journey.metrics:
+    for metric in _never_falling(journey):
         asked = {i: b[metric] for i, b in bounds.items()}
         if all(value is None or value == -math.inf for value in asked.values()):
             continue
@@ -137,6 +148,21 @@ def _backwards(
                 f"asked for: {_describe(analysis, by)}"
             )
             yield analysis.site.at("backwards-threshold", message, ("moves", index, "when"))
+
+
+def _never_falling(journey: Journey) -> list[str]:
+    """Metrics an event can only raise: counts, distinct counts, maxima and sums of a field
+    that is never negative. A ``last`` or ``min`` may fall with any event, so an earlier
+    threshold says nothing about a later one. (A window lets any of them fall with time; the
+    tier ladders this check is for are built on windows, so windowed metrics stay in.)"""
+    kept = []
+    for metric_id, metric in journey.metrics.items():
+        event = journey.events.get(metric.event_type)
+        field = event.fields.get(metric.field) if event and metric.field else None
+        nonnegative = field is not None and field.min is not None and field.min >= 0
+        if metric.kind in ("count", "distinct", "max") or (metric.kind == "sum" and nonnegative):
+            kept.append(metric_id)
+    return kept
 
 
 def _asks(condition: Condition, move: Move, metric: str) -> float | None:

@@ -81,6 +81,6 @@ class JourneyGraph:
     def _moves_by_source(self) -> dict[str, list[tuple[int, Move]]]:
         by_source: dict[str, list[tuple[int, Move]]] = {}
         for index, move in enumerate(self.journey.moves):
-            for source in move.from_:
+            for source in dict.fromkeys(move.from_):  # a node named twice is one source
                 by_source.setdefault(source, []).append((index, move))
         return by_source

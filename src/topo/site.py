@@ -45,6 +45,10 @@ class Site:
         span = self.document.source.inside(path, start, end)
         return make(name, message, self.document.file, span, path)
 
+    def line(self, path: Path) -> int:
+        """The line where the value at ``path`` starts."""
+        return self.document.source.value(self.file_path(path)).line
+
     def file_path(self, path: Path) -> Path:
         """``path`` in the model as a path in the file (list entries keep their file index)."""
         if len(path) >= 2 and isinstance(path[1], int) and str(path[0]) in self.indices:
