@@ -157,3 +157,59 @@ class TestAnalysisNeedsAValidJourney:
         )
         assert codes(text) == ["T517"]
         assert codes(text.replace("to: vip, on", "to: vpi, on")) == ["T403"]
+
+
+PRESSURE = dedent(
+    """
+    topo: 1
+    journey: loop
+    version: 1
+    owners: {crm: {title: CRM}}
+    events: {purchase: {}, back: {}}
+    nodes:
+      s: {kind: start, owner: crm}
+      a: {kind: checkpoint, owner: crm}
+      p: {kind: peak, owner: crm, on_enter: [gift]}
+    moves:
+      - {from: s, to: a, on: purchase}
+      - {from: a, to: p, on: purchase}
+      - {from: p, to: a, on: back}
+    incentives:
+      gift: {kind: gift, channel: mail}
+    settings:
+      pressure: {max: 1000000, per: 7d}
+    """
+)
+
+
+class TestPressure:
+    """T513: walks and cycles that collect more grants than the cap allows."""
+
+    def test_free_cycle_is_reported_at_once(self) -> None:
+        """A cycle on events that grants each time fits any cap; it is named, whatever the max."""
+        [d] = validate_text(PRESSURE, "j.yaml")
+        assert d.code == "T513" and "go round a -> p -> a on events alone" in d.message
+
+    def test_once_incentives_do_not_make_a_cycle_endless(self) -> None:
+        """When the cycle grants only a ``once`` incentive, it is not endless."""
+        text = PRESSURE.replace(
+            "gift: {kind: gift, channel: mail}", "gift: {kind: gift, channel: mail, once: true}"
+        )
+        text = text.replace(
+            "p: {kind: peak, owner: crm, on_enter: [gift]}", "p: {kind: peak, owner: crm}"
+        )
+        text = text.replace(
+            "{from: a, to: p, on: purchase}", "{from: a, to: p, on: purchase, incentives: [gift]}"
+        )
+        assert codes(text) == []
+
+    def test_walk_over_the_cap(self) -> None:
+        """Without a cycle, the quickest walk over the cap is reported with the time it takes."""
+        text = PRESSURE.replace(
+            "  - {from: p, to: a, on: back}\n", "  - {from: p, to: a, after: 3d}\n"
+        )
+        text = text.replace("max: 1000000", "max: 1").replace(
+            "{purchase: {}, back: {}}", "{purchase: {}}"
+        )
+        [d] = validate_text(text, "j.yaml")
+        assert d.code == "T513" and "in 3d" in d.message and "p -> a -> p" in d.message

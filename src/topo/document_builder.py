@@ -267,11 +267,12 @@ class DocumentBuilder:
                 continue
             for index, source in enumerate(sources):
                 base = (*prefix, index) if isinstance(value, list) else prefix
+                by_key = _entries_by_key(entries, base)
                 for key, item in source.items():
                     if key not in frame.value:
                         frame.value[key] = item
-                        own = [e for e in entries if e[1][: len(base) + 1] == (*base, key)]
-                        self._replay(own, base, frame.path, None)
+                        # the merge's span: where a refused expansion is pointed at
+                        self._replay(by_key.get(key, []), base, frame.path, span)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -330,6 +331,17 @@ class DocumentBuilder:
 
     def _refuse(self, name: str, message: str, span: Span) -> None:
         raise Refused(make(name, message, self.file, span))
+
+
+def _entries_by_key(entries: list[Entry], base: Path) -> dict[Any, list[Entry]]:
+    """The entries below ``base``, grouped by the key right under it (one pass, not one a key)."""
+    grouped: dict[Any, list[Entry]] = {}
+    size = len(base)
+    for entry in entries:
+        path = entry[1]
+        if len(path) > size and path[:size] == base:
+            grouped.setdefault(path[size], []).append(entry)
+    return grouped
 
 
 def _resolve(value: str, implicit: tuple[bool, bool]) -> str:

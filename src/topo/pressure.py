@@ -7,6 +7,7 @@ more than ``max`` grants, and reports it when it takes less than ``per``. A move
 incentives it grants, the ``on_enter`` of the node it enters, and one grant for each reminder
 (other than ``ahead_of`` ones) at that node, since each may fire on arrival. ``once``, cooldowns
 and guards are not taken into account: the walk shows what the graph allows, not what is likely.
+A cycle of moves on events that grants something is reported at once: it fits any ``per``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from datetime import timedelta
+
+import networkx as nx
 
 from topo.analysis import Analysis
 from topo.diagnostics import Diagnostic
@@ -24,33 +27,81 @@ __all__ = ["pressure"]
 State = tuple[str, int]
 
 
+MAX_STATES = 200_000
+"""How many (node, grants) states the search may settle before it gives up silently."""
+
+
 def pressure(analysis: Analysis) -> Iterator[Diagnostic]:
     """Warn when some walk through the graph collects more than ``max`` grants within ``per``."""
     limit = analysis.journey.settings.pressure
     if limit is None or analysis.graph.start is None:
         return
-    found = _quickest_overflow(analysis, limit.max, limit.per)
+    arrival = _arrival_grants(analysis)
+    cycle = _free_cycle(analysis, arrival)
+    if cycle is not None:
+        message = (
+            f"members can go round {_shown(cycle)} on events alone, collecting grants each "
+            f"time, so any number of grants fits within {format_duration(limit.per)} "
+            f"(the limit is {limit.max}); later grants would be withheld"
+        )
+        yield analysis.site.at("pressure", message, ("settings", "pressure"), key=True)
+        return
+    found = _quickest_overflow(analysis, arrival, limit.max, limit.per)
     if found is None:
         return
     path, grants, took = found
-    walk = " -> ".join(path)
     message = (
         f"one member can collect {grants} grants within {format_duration(limit.per)} "
-        f"(the limit is {limit.max}) along {walk}"
+        f"(the limit is {limit.max}) along {_shown(path)}"
         + (f", in {format_duration(took)}" if took else ", all at once")
         + "; later grants would be withheld"
     )
     yield analysis.site.at("pressure", message, ("settings", "pressure"), key=True)
 
 
-def _arrival_grants(analysis: Analysis, node: str) -> int:
+def _shown(path: list[str]) -> str:
+    """A walk for a message: long ones keep their start and end."""
+    if len(path) > 8:
+        path = [*path[:4], "...", *path[-3:]]
+    return " -> ".join(path)
+
+
+def _arrival_grants(analysis: Analysis) -> dict[str, int]:
+    """What entering each node may grant: its on_enter and its reminders (not ahead_of ones)."""
     journey = analysis.journey
-    reminders = sum(1 for r in journey.reminders if node in r.at and r.ahead_of is None)
-    return len(journey.nodes[node].on_enter) + reminders
+    grants = {node_id: len(node.on_enter) for node_id, node in journey.nodes.items()}
+    for reminder in journey.reminders:
+        if reminder.ahead_of is None:
+            for node in dict.fromkeys(reminder.at):
+                grants[node] = grants.get(node, 0) + 1
+    return grants
+
+
+def _free_cycle(analysis: Analysis, arrival: dict[str, int]) -> list[str] | None:
+    """A cycle of event moves, reachable from the start, that grants something on the way.
+
+    Such a cycle takes no time at all, so it fits any ``per`` any number of times (a
+    ``once`` incentive counts only once, so moves that grant nothing else do not count).
+    """
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    incentives = analysis.journey.incentives
+    for node in analysis.graph.reachable:
+        for _, move in analysis.graph.moves_out(node):
+            if move.after is None:
+                repeated = sum(1 for i in move.incentives if not incentives[i].once)
+                gained = repeated + arrival.get(move.to, 0)
+                old = graph.get_edge_data(node, move.to, {"gained": 0})["gained"]
+                graph.add_edge(node, move.to, gained=max(old, gained))
+    for component in nx.strongly_connected_components(graph):
+        inside = graph.subgraph(component)
+        if len(component) > 1 and any(d["gained"] > 0 for _, _, d in inside.edges(data=True)):
+            cycle = [a for a, _ in nx.find_cycle(inside)]
+            return [*cycle, cycle[0]]
+    return None
 
 
 def _quickest_overflow(
-    analysis: Analysis, most: int, per: timedelta
+    analysis: Analysis, arrival: dict[str, int], most: int, per: timedelta
 ) -> tuple[list[str], int, timedelta] | None:
     """The quickest walk collecting ``most + 1`` grants, if it takes less than ``per``."""
     graph, cap = analysis.graph, most + 1
@@ -59,20 +110,22 @@ def _quickest_overflow(
     best: dict[State, timedelta] = {}
     came_from: dict[State, State | None] = {}
     queue: list[tuple[timedelta, int, str, int]] = []
-    entry = min(_arrival_grants(analysis, start), cap)
+    entry = min(arrival.get(start, 0), cap)
     for node in sorted(graph.reachable):
         grants = entry if node == start else 0
         best[(node, grants)], came_from[(node, grants)] = timedelta(0), None
         heapq.heappush(queue, (timedelta(0), -grants, node, grants))
-    while queue:
+    settled = 0
+    while queue and settled < MAX_STATES:
         took, _, node, grants = heapq.heappop(queue)
         if took >= per or took > best[(node, grants)]:
             continue
+        settled += 1
         if grants >= cap:
             return _walk(came_from, (node, grants)), grants, took
         for _, move in graph.moves_out(node):
             step = timedelta(0) if move.after is None else move.after
-            gained = len(move.incentives) + _arrival_grants(analysis, move.to)
+            gained = len(move.incentives) + arrival.get(move.to, 0)
             state = (move.to, min(grants + gained, cap))
             if state not in best or took + step < best[state]:
                 best[state], came_from[state] = took + step, (node, grants)
