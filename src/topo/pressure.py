@@ -85,17 +85,22 @@ def _free_cycle(analysis: Analysis, arrival: dict[str, int]) -> list[str] | None
     """
     graph: nx.DiGraph[str] = nx.DiGraph()
     incentives = analysis.journey.incentives
-    for node in analysis.graph.reachable:
+    order = {node: i for i, node in enumerate(analysis.journey.nodes)}
+    for node in sorted(analysis.graph.reachable, key=order.__getitem__):  # stable messages
         for _, move in analysis.graph.moves_out(node):
             if move.after is None:
                 repeated = sum(1 for i in move.incentives if not incentives[i].once)
                 gained = repeated + arrival.get(move.to, 0)
                 old = graph.get_edge_data(node, move.to, {"gained": 0})["gained"]
                 graph.add_edge(node, move.to, gained=max(old, gained))
-    for component in nx.strongly_connected_components(graph):
+    components = sorted(
+        nx.strongly_connected_components(graph), key=lambda c: min(order[n] for n in c)
+    )
+    for component in components:
         inside = graph.subgraph(component)
         if len(component) > 1 and any(d["gained"] > 0 for _, _, d in inside.edges(data=True)):
-            cycle = [a for a, _ in nx.find_cycle(inside)]
+            first = min(component, key=order.__getitem__)
+            cycle = [a for a, _ in nx.find_cycle(inside, source=first)]
             return [*cycle, cycle[0]]
     return None
 
