@@ -92,3 +92,25 @@ class TestGuardLogicEdges:
         """``1 in [1, 2] or ...`` can hold; ``1 in [3] and ...`` cannot."""
         assert "T505" not in codes(MINIMAL.replace('"spend >= 100"', '"1 in [1, 2] or spend > 1"'))
         assert "T505" in codes(MINIMAL.replace('"spend >= 100"', '"1 in [3] and spend > 1"'))
+
+
+class TestTextEdges:
+    """Line endings and look-alike letters do not mislead positions or names."""
+
+    def test_old_mac_line_endings(self) -> None:
+        """A file with \\r line endings gets the right line and column."""
+        text = MINIMAL.replace('"spend >= 100"', '"spnd >= 100"').replace("\n", "\r")
+        [d] = validate_text(text, "j.yaml")
+        assert (d.code, d.line) == ("T303", 16)
+        assert text.split("\r")[d.line - 1][d.column - 1 : d.end_column - 1] == "spnd"
+
+    @pytest.mark.parametrize("name", ["\uff53\uff50\uff45\uff4e\uff44", "\ufb01ne"])
+    def test_look_alike_letters_are_refused(self, name: str) -> None:
+        """A name in fullwidth letters or with a ligature is refused, not read as another name."""
+        [d] = validate_text(MINIMAL.replace('"spend >= 100"', f'"{name} >= 100"'), "j.yaml")
+        assert d.code == "T301" and "plain letters" in d.message
+
+    def test_duration_hint_ignores_strings(self) -> None:
+        """'5d' inside quotes is text; the real problem (an unclosed parenthesis) is named."""
+        [d] = validate_text(MINIMAL.replace('"spend >= 100"', "\"node == '5d' and (\""), "j.yaml")
+        assert d.code == "T301" and "never closed" in d.message

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
 import re
+import tokenize
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -73,6 +75,7 @@ _CONSTRUCT_TEXT = {
 }
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _THOUSANDS = re.compile(r"[0-9],[0-9]{3}(?![0-9])")
 _DURATION_IN_TEXT = re.compile(r"(?<![\w.])[0-9]+[smhdw](?![\w])")
 _OTHER_LANGUAGES = {"===": "==", "!==": "!=", "=>": ">=", "=<": "<=", "&&": "and", "||": "or"}
@@ -149,7 +152,7 @@ def _parse(text: str) -> ast.Expression | Problem:
         return Problem("expression-syntax", _TOO_DEEP, lead, lead + len(flat))
     except SyntaxError as exc:
         # SyntaxError.offset is 1-based and in characters; 0 means "at the end of the text".
-        duration = _DURATION_IN_TEXT.search(flat)
+        duration = _DURATION_IN_TEXT.search(_QUOTED.sub(lambda m: " " * len(m.group(0)), flat))
         if duration is not None:
             message = (
                 f"invalid expression: {duration.group(0)!r} is a duration, not a value; "
@@ -179,6 +182,16 @@ def _parse(text: str) -> ast.Expression | Problem:
         )
     if _depth(tree) > MAX_DEPTH:  # every reader of the tree recurses; keep them all safe
         return Problem("expression-syntax", _TOO_DEEP, lead, lead + len(flat))
+    if not flat.isascii():
+        foreign = _non_ascii_name(flat)
+        if foreign is not None:
+            return Problem(
+                "expression-syntax",
+                f"invalid expression: {foreign[0]!r} is not written in plain letters a-z, digits "
+                "and '_'; Python would read it as another name",
+                lead + foreign[1],
+                lead + foreign[1] + len(foreign[0]),
+            )
     if lead or not flat.isascii():  # otherwise ast's byte columns are already the offsets
         _shift(tree, flat, lead)
     return tree
@@ -197,6 +210,21 @@ MAX_DEPTH = 64
 """How deeply an expression may nest; real guards need a handful of levels."""
 
 _TOO_DEEP = f"invalid expression: it nests more than {MAX_DEPTH} levels deep; split it up"
+
+
+def _non_ascii_name(text: str) -> tuple[str, int] | None:
+    """A name written with letters beyond ASCII (fullwidth letters, ligatures) and its offset.
+
+    Python folds such names to others (NFKC), so the guard would name something it does not
+    show; names of the language are plain ASCII.
+    """
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.NAME and not token.string.isascii():
+                return token.string, token.start[1]
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return None
 
 
 def _depth(tree: ast.AST) -> int:

@@ -8,6 +8,7 @@ the file through it, down to a character inside an expression.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ Path = tuple[str | int, ...]
 # quotes, escapes, indentation and folded line breaks.
 _SKIPPABLE = frozenset(" \t\r\n'\"\\")
 _WHITESPACE = frozenset(" \t\r\n")
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _ESCAPE_DIGITS = {"x": 2, "u": 4, "U": 8}
 _ESCAPES = {
     "0": "\0",
@@ -71,9 +73,8 @@ class SourceMap:
     _line_starts: list[int] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        starts = [0]
-        starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
-        self._line_starts = starts
+        # The line breaks YAML knows: \n, \r (alone or before \n), NEL, LS and PS.
+        self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self.text))]
 
     def position(self, index: int) -> tuple[int, int]:
         """The 1-based (line, column) of a character offset in the file's text."""
