@@ -11,56 +11,23 @@ be guesses.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Iterator
 
-from topo.conditions import Values
+from topo.analysis_context import Analysis
 from topo.diagnostics import Diagnostic
-from topo.domains import domains_for
 from topo.durations import format_duration
 from topo.expressions import parsed
-from topo.journey_graph import JourneyGraph
+from topo.guard_checks import GUARD_CHECKS
 from topo.model import Journey
+from topo.pressure import pressure
 from topo.site import Site
 from topo.templates import Placeholder, placeholders
 
 __all__ = ["Analysis", "analyse"]
 
 
-@dataclass
-class Analysis:
-    """What the checks share: the site (journey and positions) and the journey's graph."""
-
-    site: Site
-
-    @property
-    def journey(self) -> Journey:
-        return self.site.journey
-
-    @cached_property
-    def graph(self) -> JourneyGraph:
-        return JourneyGraph(self.journey)
-
-    def domains(self, event_types: Iterable[str], nodes: Iterable[str]) -> dict[str, Values]:
-        """The names' domains for a guard on ``event_types`` at ``nodes`` (cached per run)."""
-        key = (tuple(event_types), tuple(nodes))
-        cache = self.__dict__.setdefault("_domains", {})
-        if key not in cache:
-            cache[key] = domains_for(self.journey, *key)
-        found: dict[str, Values] = cache[key]
-        return found
-
-    def at_node(self, name: str, message: str, node: str) -> Diagnostic:
-        """A diagnostic pointing at a node's id in ``nodes:``."""
-        return self.site.at(name, message, ("nodes", node), key=True)
-
-
 def analyse(site: Site) -> Iterator[Diagnostic]:
     """Every finding of every analysis check on the site's journey."""
-    from topo.guard_checks import GUARD_CHECKS
-    from topo.pressure import pressure
-
     analysis = Analysis(site)
     for check in (*GRAPH_CHECKS, *GUARD_CHECKS, pressure, *USAGE_CHECKS):
         yield from check(analysis)

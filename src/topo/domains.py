@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from topo.conditions import INF, Interval, Values
-from topo.model import Attribute, EventField, Journey, Metric
+from topo.model import NUMBER_TYPES, Attribute, EventField, Journey, Metric
 
 __all__ = ["domains_for", "replace_null"]
 
-_NUMBER_TYPES = frozenset({"int", "float"})
 _TEXTS = Values(null=True, numbers=(), others=frozenset(), others_excluded=True)
 _TIMESTAMPS = _TEXTS  # compared with numbers a timestamp gives false: no number is in it
 
@@ -43,7 +42,7 @@ def domains_for(
 
 
 def _typed(value_type: str, nullable: bool, low: float = -INF, high: float = INF) -> Values:
-    if value_type in _NUMBER_TYPES:
+    if value_type in NUMBER_TYPES:
         interval = Interval(low, high, low > -INF, high < INF)
         return Values(nullable, (interval,), frozenset(), False, integral=value_type == "int")
     if value_type == "bool":

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 
-from topo.analysis import Analysis
+from topo.analysis_context import Analysis
 from topo.conditions import Condition, condition_of
 from topo.diagnostics import Diagnostic
 from topo.durations import format_duration

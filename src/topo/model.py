@@ -80,6 +80,11 @@ ENVELOPE_KEYS = frozenset({"id", "member", "type", "at"})
 them at the top level of an event, so they may not take these names."""
 
 METRIC_KINDS = ("count", "sum", "min", "max", "last", "distinct", "first_at", "last_at")
+FIELD_KINDS = frozenset({"sum", "min", "max", "last", "distinct"})
+"""Metric kinds that read a field (``TYPE.FIELD``); the others count events (``TYPE``)."""
+NUMBER_TYPES = frozenset({"int", "float"})
+PLACEHOLDER_WORDS = frozenset({"offering", "incentive"})
+"""Message placeholders of their own, which no metric or attribute may be called."""
 
 _SLUG = re.compile(SLUG_PATTERN)
 _NAME = re.compile(NAME_PATTERN)

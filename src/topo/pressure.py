@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import networkx as nx
 
-from topo.analysis import Analysis
+from topo.analysis_context import Analysis
 from topo.diagnostics import Diagnostic
 from topo.durations import format_duration
 

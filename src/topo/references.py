@@ -11,18 +11,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
 from topo.diagnostics import Diagnostic
-from topo.model import Metric
+from topo.model import FIELD_KINDS, NUMBER_TYPES, PLACEHOLDER_WORDS, Metric
 from topo.site import Site
 from topo.source import Path
 from topo.suggestions import did_you_mean
 
 __all__ = ["CHECKS", "check_references"]
 
-_FIELD_KINDS = frozenset({"sum", "min", "max", "last", "distinct"})
 _NUMBER_KINDS = frozenset({"sum", "min", "max"})
-_NUMBER_TYPES = frozenset({"int", "float"})
 _SINCE_WORDS = frozenset({"entered", "activity"})
-_PLACEHOLDER_WORDS = frozenset({"offering", "incentive"})
 
 
 def check_references(site: Site) -> Iterator[Diagnostic]:
@@ -116,14 +113,14 @@ def metric_sources(site: Site) -> Iterator[Diagnostic]:
 def _metric_source(site: Site, metric_id: str, metric: Metric) -> Iterator[Diagnostic]:
     path = ("metrics", metric_id, metric.kind)
     kind, event_type, field = metric.kind, metric.event_type, metric.field
-    if kind in _FIELD_KINDS and field is None:
+    if kind in FIELD_KINDS and field is None:
         yield site.at(
             "metric-source",
             f"{kind}: {metric.source!r} needs a field: write TYPE.FIELD, as in purchase.amount",
             path,
         )
         return
-    if kind not in _FIELD_KINDS and field is not None:
+    if kind not in FIELD_KINDS and field is not None:
         yield site.at(
             "metric-source",
             f"{kind}: {metric.source!r} counts events, not a field: write only the event type",
@@ -131,7 +128,7 @@ def _metric_source(site: Site, metric_id: str, metric: Metric) -> Iterator[Diagn
         )
         return
     if event_type == "any":
-        if kind in _FIELD_KINDS:
+        if kind in FIELD_KINDS:
             yield site.at(
                 "metric-any",
                 f"{kind} reads one event type's field; "
@@ -149,7 +146,7 @@ def _metric_source(site: Site, metric_id: str, metric: Metric) -> Iterator[Diagn
         hint = did_you_mean(field, fields)
         message = f"the event type {event_type!r} declares no field {field!r}{hint}"
         yield site.at("unknown-field", message, path)
-    elif kind in _NUMBER_KINDS and fields[field] not in _NUMBER_TYPES:
+    elif kind in _NUMBER_KINDS and fields[field] not in NUMBER_TYPES:
         message = f"{kind} needs a number, but {event_type}.{field} is of type {fields[field]}"
         yield site.at("metric-field-type", message, path)
 
@@ -159,7 +156,7 @@ def field_declarations(site: Site) -> Iterator[Diagnostic]:
     for event_id, event in site.journey.events.items():
         for field_id, field in event.fields.items():
             path = ("events", event_id, "fields", field_id)
-            numeric = field.type in _NUMBER_TYPES
+            numeric = field.type in NUMBER_TYPES
             for bound in ("min", "max"):
                 if getattr(field, bound) is not None and not numeric:
                     yield site.at(
@@ -388,7 +385,7 @@ def names_distinct(site: Site) -> Iterator[Diagnostic]:
             yield site.at("name-clash", message, ("metrics", name), key=True)
     for section in ("metrics", "attributes"):
         for name in getattr(j, section):
-            if name in _PLACEHOLDER_WORDS:
+            if name in PLACEHOLDER_WORDS:
                 message = f"{name!r} is a message placeholder of its own; choose another name"
                 yield site.at("name-clash", message, (section, name), key=True)
 

@@ -50,10 +50,8 @@ _SOURCE_PATTERN = model.SLUG_PATTERN
 """What count, first_at and last_at read: an event type (or ``any``)."""
 _FIELD_SOURCE_PATTERN = model.SLUG_PATTERN.removesuffix("$") + r"\." + model.NAME_PATTERN[1:]
 """What the other kinds read: ``TYPE.FIELD``, an event type, a dot, a field's name."""
-_FIELD_KINDS = ("sum", "min", "max", "last", "distinct")
 _PYTHON_WORDS = frozenset(word for word in keyword.kwlist if word.islower())
 _NAME_WORDS = model.EXPRESSION_WORDS | _PYTHON_WORDS
-_PLACEHOLDER_WORDS = frozenset({"offering", "incentive"})
 """Message placeholders of their own: no metric or attribute may take these names."""
 
 
@@ -383,14 +381,16 @@ def _refine(every: dict[str, JsonSchemaValue]) -> None:
         ("metrics", _NAME_WORDS),
         ("attributes", _NAME_WORDS | model.ENVELOPE_KEYS),
     ):
-        names = _pattern(model.NAME_PATTERN, reserved | _PLACEHOLDER_WORDS)
+        names = _pattern(model.NAME_PATTERN, reserved | model.PLACEHOLDER_WORDS)
         journey[section]["propertyNames"] = {k: v for k, v in names.items() if k != "type"}
     cost = model.Incentive.model_fields["cost"].default
     every["Incentive"]["properties"]["cost"] = {"type": "number", "minimum": 0, "default": cost}
     metric = every["Metric"]["properties"]
     for kind in model.METRIC_KINDS:
-        metric[kind]["pattern"] = _FIELD_SOURCE_PATTERN if kind in _FIELD_KINDS else _SOURCE_PATTERN
-        if kind in _FIELD_KINDS:  # `any` has no fields to read
+        metric[kind]["pattern"] = (
+            _FIELD_SOURCE_PATTERN if kind in model.FIELD_KINDS else _SOURCE_PATTERN
+        )
+        if kind in model.FIELD_KINDS:  # `any` has no fields to read
             metric[kind]["not"] = {"type": "string", "pattern": r"^any\."}
     for name, rules in _RULES.items():
         every[name].update(rules)
