@@ -899,3 +899,27 @@ def _journey_with_extra_node() -> str:
         "  vip: {kind: peak, owner: crm}\nmoves:\n  - {from: visitor, to: vip, on: purchase}\n"
         "  - {from: visitor, to: extra, on: purchase}\n  - {from: extra, to: vip, on: purchase}\n"
     )
+
+
+class TestWellFormedIsEnough:
+    """topo diff compares journeys that break only analysis rules."""
+
+    def test_old_version_with_an_unreachable_node(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """An old version with an unreachable node (T501, an error) can still be compared."""
+        from topo.cli import main
+
+        text = _journey_with_extra_node().replace(
+            "  - {from: visitor, to: extra, on: purchase}\n", ""
+        )
+        old = tmp_path / "old.yaml"
+        old.write_text(text, encoding="utf-8")
+        assert [d.code for d in topo.validate(old)] == ["T501"]
+        new = tmp_path / "new.yaml"
+        new.write_text(
+            text.replace("version: 1", "version: 2").replace("journey: d", "journey: d\ntitle: D"),
+            encoding="utf-8",
+        )
+        assert main(["diff", str(old), str(new)]) == 0
+        assert "title" in capsys.readouterr().out

@@ -102,9 +102,9 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if any(d.severity in failing for d in diagnostics) else EXIT_OK
 
 
-def _load(path: str) -> Journey:
+def _load(path: str, *, analysis: bool = True) -> Journey:
     """A journey for a command that needs one; a bad file raises InvalidJourney."""
-    return load_journey(path)
+    return load_journey(path, analysis=analysis)
 
 
 def _graph(args: argparse.Namespace) -> int:
@@ -124,7 +124,8 @@ def _schema(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from topo.diffing import diff_journeys
 
-    difference = diff_journeys(_load(args.old), _load(args.new))
+    # An older version may break a rule the analysis has learnt since; it is still comparable.
+    difference = diff_journeys(_load(args.old, analysis=False), _load(args.new, analysis=False))
     sys.stdout.write(difference.render(args.format))
     for problem in difference.problems:
         print(f"topo: {problem}", file=sys.stderr)

@@ -29,7 +29,9 @@ JOURNEY_SUFFIXES = (".yaml", ".yml")
 StrPath = str | os.PathLike[str]
 
 
-def check_document(document: Document) -> tuple[Journey | None, list[Diagnostic]]:
+def check_document(
+    document: Document, *, analysis: bool = True
+) -> tuple[Journey | None, list[Diagnostic]]:
     """The journey model of a loaded document (None if it has errors) and all its problems."""
     shaped = build_journey(document)
     diagnostics = list(shaped.diagnostics)
@@ -37,7 +39,7 @@ def check_document(document: Document) -> tuple[Journey | None, list[Diagnostic]
     if site is not None:
         diagnostics += check_references(site)
         diagnostics += check_guards(site)
-    analysed = site is not None and not _has_error(diagnostics)
+    analysed = analysis and site is not None and not _has_error(diagnostics)
     if site is not None and analysed:
         diagnostics += analyse(site)  # findings on a broken journey would be guesses
     diagnostics = apply_suppressions(diagnostics, document, analysed=analysed)
@@ -121,11 +123,13 @@ def validate_text(text: str, file: str = "<string>") -> list[Diagnostic]:
     return sorted([*loaded.diagnostics, *diagnostics], key=sort_key)
 
 
-def load_journey(path: StrPath) -> Journey:
+def load_journey(path: StrPath, *, analysis: bool = True) -> Journey:
     """The journey in the file at ``path``.
 
     Raises :class:`topo.InvalidJourney` when the file has an error (or cannot be read); its
-    ``diagnostics`` list every problem. Warnings do not stop loading.
+    ``diagnostics`` list every problem. Warnings do not stop loading. With ``analysis=False``
+    the journey's analysis (T5xx: reachability, guards, ...) is skipped: a journey that breaks
+    only those rules still loads, for tools that compare or draw any well-formed journey.
     """
     file = FilePath(path)
     if not file.is_file():
@@ -141,7 +145,7 @@ def load_journey(path: StrPath) -> Journey:
     problems = list(loaded.diagnostics)
     journey = None
     if loaded.document is not None:
-        journey, more = check_document(loaded.document)
+        journey, more = check_document(loaded.document, analysis=analysis)
         problems += more
     if journey is None or any(d.severity is Severity.ERROR for d in problems):
         raise InvalidJourney(sorted(problems, key=sort_key))
