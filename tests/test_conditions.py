@@ -1,8 +1,10 @@
 """The guard logic: what it decides must agree with evaluating the guard on every value.
 
 Guards over one name ``x`` are generated as trees, written as text for ``condition_of``, and
-evaluated directly under the language's rules (null is a value for ``==``/``!=``; ordering and
-``in`` with null or a value of another type are false; booleans are not numbers). Values are
+evaluated directly under the language's rules (null is a value for ``==``/``!=``; ordering
+compares two numbers or two texts, and with null or mixed types is false, as is ``in`` with
+null; booleans are not numbers). tests/test_evaluation.py checks the evaluator against the same
+reference, so the analysis and the evaluator read the language alike. Values are
 drawn from a set that has a member in every region the constants 0..10 cut out.
 """
 
@@ -61,8 +63,9 @@ def evaluate(tree: Any, x: object) -> bool:
             return same(x, c)
         if op == "!=":
             return not same(x, c)
-        if not (is_number(x) and is_number(c)):
-            return False
+        texts = isinstance(x, str) and isinstance(c, str)
+        if not (is_number(x) and is_number(c)) and not texts:
+            return False  # ordering compares two numbers or two texts; anything else is false
         return {"<": x < c, "<=": x <= c, ">": x > c, ">=": x >= c}[op]  # type: ignore[operator]
     if kind in ("in", "not in"):
         if x is None:
