@@ -15,6 +15,7 @@ __version__ = "0.1.0.dev0"
 from topo.codes import CODES, Code
 from topo.diagnostics import Diagnostic, Severity
 from topo.errors import InvalidEvent, InvalidJourney, TopoError, UsageError
+from topo.events import Event
 from topo.model import Journey
 from topo.validation import load_journey, validate, validate_text
 
@@ -22,6 +23,7 @@ __all__ = [
     "CODES",
     "Code",
     "Diagnostic",
+    "Event",
     "InvalidEvent",
     "InvalidJourney",
     "Journey",
