@@ -8,13 +8,14 @@ are doubled to be written literally (``{{`` and ``}}``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from topo.expressions import Problem
 from topo.suggestions import did_you_mean
 
-__all__ = ["TEMPLATE_NAMES", "Placeholder", "check_template", "placeholders"]
+__all__ = ["TEMPLATE_NAMES", "Placeholder", "check_template", "compile_template", "placeholders"]
 
 TEMPLATE_NAMES = frozenset({"node", "offering", "incentive"})
 """The built-in placeholders besides metrics and non-pii attributes."""
@@ -90,3 +91,39 @@ def _shape_message(inside: str) -> str:
     if "." in inside or "[" in inside:
         return f"{{{inside}}}: attribute access and indexing are not supported; write {{name}}"
     return f"{{{inside}}} is not a placeholder; write {{name}} with a metric or attribute name"
+
+
+Template = Callable[[Mapping[str, object]], str]
+
+
+def compile_template(template: str) -> Template:
+    """A checked template as a function from values (by placeholder name) to the message.
+
+    Values are written as Python's ``str()`` would, timestamps and dates as their RFC 3339
+    text, and null (or a name the values lack) as empty text. The caller passes only what a
+    message may show: metrics, non-pii attributes, ``node``, ``offering``, ``incentive``.
+    """
+    parts: list[str | Placeholder] = []
+    cursor = 0
+    for item in placeholders(template):
+        if isinstance(item, Problem):
+            raise ValueError(f"not a valid template: {item.message}")
+        parts.append(_literal(template[cursor : item.start]))
+        parts.append(Placeholder(item.name.strip(), item.start, item.end))
+        cursor = item.end
+    parts.append(_literal(template[cursor:]))
+    return lambda values: "".join(
+        part if isinstance(part, str) else _written(values.get(part.name)) for part in parts
+    )
+
+
+def _literal(text: str) -> str:
+    return text.replace("{{", "{").replace("}}", "}")
+
+
+def _written(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)

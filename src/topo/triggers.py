@@ -1,0 +1,73 @@
+"""Triggers: what comes out of the evaluator, one per grant, in the contract's shape.
+
+A :class:`Trigger` is frozen data; :meth:`Trigger.to_dict` gives the contract's JSON object
+(``from`` included). Its id is deterministic: :func:`trigger_id` hashes the journey, the member,
+the cause (an event id, or a timer's due time and move), the incentive, the reason and the
+grant's place among the grants of that cause, so replaying the same events through the same
+journey gives the same ids on any machine, and a downstream sender can de-duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+__all__ = ["REASONS", "Trigger", "timer_cause", "trigger_id"]
+
+Reason = Literal["move", "enter", "reminder", "timer"]
+REASONS: tuple[Reason, ...] = ("move", "enter", "reminder", "timer")
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """One grant of an incentive to a member: who, what, through which channel, why, when."""
+
+    id: str
+    member: str
+    incentive: str
+    channel: str
+    reason: Reason
+    from_node: str | None
+    to_node: str
+    node: str
+    at: datetime
+    at_text: str
+    cause: str
+    message: str
+    cost: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The trigger as the contract writes it (``at`` with the offset it came with)."""
+        return {
+            "id": self.id,
+            "member": self.member,
+            "incentive": self.incentive,
+            "channel": self.channel,
+            "reason": self.reason,
+            "from": self.from_node,
+            "to": self.to_node,
+            "node": self.node,
+            "at": self.at_text,
+            "cause": self.cause,
+            "message": self.message,
+            "cost": self.cost,
+        }
+
+
+def timer_cause(due_text: str, move: str) -> str:
+    """The cause of a timer's grants: its due time (RFC 3339) and the move (id or index)."""
+    return f"timer:{due_text}:{move}"
+
+
+def trigger_id(
+    journey: str, version: int, member: str, cause: str, incentive: str, reason: str, place: int
+) -> str:
+    """A deterministic id: the same inputs give the same id on any machine (32 hex digits).
+
+    ``place`` is the grant's position among the grants one cause makes for one member, so that
+    an event whose cascade grants the same incentive twice still gives two ids.
+    """
+    text = "\x1f".join((journey, str(version), member, cause, incentive, reason, str(place)))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
