@@ -15,20 +15,29 @@ __version__ = "0.1.0.dev0"
 from topo.codes import CODES, Code
 from topo.diagnostics import Diagnostic, Severity
 from topo.errors import InvalidEvent, InvalidJourney, TopoError, UsageError
+from topo.engine import DuplicateEvent, Engine, LateEvent
 from topo.events import Event
 from topo.model import Journey
+from topo.stores import MemoryStore, Store
+from topo.triggers import Trigger
 from topo.validation import load_journey, validate, validate_text
 
 __all__ = [
     "CODES",
     "Code",
     "Diagnostic",
+    "DuplicateEvent",
+    "Engine",
     "Event",
     "InvalidEvent",
     "InvalidJourney",
     "Journey",
+    "LateEvent",
+    "MemoryStore",
     "Severity",
+    "Store",
     "TopoError",
+    "Trigger",
     "UsageError",
     "__version__",
     "load_journey",
