@@ -14,8 +14,8 @@ __version__ = "0.1.0.dev0"
 
 from topo.codes import CODES, Code
 from topo.diagnostics import Diagnostic, Severity
-from topo.errors import InvalidEvent, InvalidJourney, TopoError, UsageError
 from topo.engine import DuplicateEvent, Engine, LateEvent
+from topo.errors import InvalidEvent, InvalidJourney, TopoError, UsageError
 from topo.events import Event
 from topo.model import Journey
 from topo.stores import MemoryStore, Store
