@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -241,3 +241,149 @@ class TestStateAndExplanation:
             "move": "moves[2]", "to": "vip", "when": "spend >= 1000",
             "values": {"spend": 200.0}, "holds": False,
         }  # fmt: skip
+
+
+def engine_for(text: str, tmp_path: Any, **options: Any) -> Engine:
+    path = tmp_path / "j.yaml"
+    path.write_text(dedent(text), encoding="utf-8")
+    return Engine(load_journey(path), **options)
+
+
+LADDER = """
+    topo: 1
+    journey: ladder
+    version: 1
+    owners: {crm: {}}
+    events: {tap: {}, quit: {}}
+    nodes:
+      a: {kind: start, owner: crm}
+      b: {kind: checkpoint, owner: crm}
+      c: {kind: checkpoint, owner: crm}
+      d: {kind: peak, owner: crm}
+      x: {kind: exit, owner: crm}
+    moves:
+      - {from: a, to: b, on: tap}
+      - {from: b, to: c, on: tap}
+      - {from: c, to: d, on: tap}
+      - {from: d, to: b, on: tap}
+      - {from: [a, b, c, d], to: x, on: quit}
+    settings: {max_cascade: 2}
+    """
+
+
+def tap(n: int, days: float, member: str = "m", kind: str = "tap") -> dict[str, Any]:
+    return {
+        "id": f"e-{n}",
+        "member": member,
+        "type": kind,
+        "at": (T0 + timedelta(days=days)).isoformat(),
+    }
+
+
+class TestCascadeStops:
+    """A cascade stops at max_cascade moves, or before re-entering a node."""
+
+    def test_max_cascade(self, tmp_path: Any) -> None:
+        """With max_cascade 2, one tap moves a -> b -> c and stops."""
+        engine = engine_for(LADDER, tmp_path)
+        engine.process(tap(1, 0))
+        assert engine.state("m")["node"] == "c"  # type: ignore[index]
+
+    def test_no_reentry(self, tmp_path: Any) -> None:
+        """A cascade stops before a move back into a node it has been at (d -> b here)."""
+        engine = engine_for(LADDER.replace("max_cascade: 2", "max_cascade: 10"), tmp_path)
+        engine.process(tap(1, 0))  # a -> b -> c -> d, then d -> b would re-enter b: stop at d
+        assert engine.state("m")["node"] == "d"  # type: ignore[index]
+
+
+class TestExit:
+    """At an exit a member gets no moves, incentives or reminders; metrics still count."""
+
+    def test_exit_is_final(self, tmp_path: Any) -> None:
+        """After quit, taps change nothing but the metrics."""
+        text = LADDER.replace("nodes:", "metrics: {taps: {count: tap}}\n    nodes:")
+        engine = engine_for(text, tmp_path)
+        engine.process(tap(1, 0, kind="quit"))
+        engine.process(tap(2, 1))
+        state = engine.state("m")
+        assert state is not None and state["node"] == "x" and state["metrics"]["taps"] == 1
+
+
+class TestPolicies:
+    """Backfill, the dedup window and late events per settings."""
+
+    def test_backfill_records_without_triggers(self, tmp_path: Any) -> None:
+        """In backfill, grants are recorded (once holds afterwards) but nothing is emitted."""
+        path = tmp_path / "club.yaml"
+        path.write_text(JOURNEY, encoding="utf-8")
+        journey = load_journey(path)
+        store = topo.MemoryStore()
+        assert Engine(journey, store, backfill=True).process(purchase(1, 0)) == []
+        live = Engine(journey, store)
+        live.process(purchase(2, 61))  # back to buyer after a lapse: welcome is once
+        assert ("welcome", "once") in [
+            (w["withheld"], w["reason"]) for w in live.state("m-1")["withheld"]
+        ]  # type: ignore[index]
+
+    def test_an_old_id_can_come_again(self, engine: Engine) -> None:
+        """Ids are remembered within the dedup window (30 days) of the member's clock."""
+        engine.process(purchase(1, 0))
+        with pytest.raises(DuplicateEvent):
+            engine.process(purchase(1, 40))  # the clock is still at day 0: e-1 is remembered
+        engine.process(purchase(2, 35))  # the clock moves on: e-1 falls out of the window
+        engine.process(purchase(1, 40))  # the same id is now a new event
+        assert engine.state("m-1")["metrics"]["orders"] == 3  # type: ignore[index]
+
+    def test_late_events_ignored_by_setting(self, tmp_path: Any) -> None:
+        """With late_events: ignore, a late event is dropped without an error."""
+        engine = engine_for(
+            LADDER.replace("max_cascade: 2}", "max_cascade: 2, late_events: ignore}"), tmp_path
+        )
+        engine.process(tap(1, 5))
+        assert engine.process(tap(2, 4)) == []
+
+
+class TestTimerRules:
+    """The restart rule, and the time a timer's triggers carry."""
+
+    def test_false_guard_restarts_the_clock(self, engine: Engine) -> None:
+        """A VIP who still qualifies at the review stays, and is reviewed again 30 days later."""
+        engine.process(purchase(1, 0, amount=1000))  # vip at day 0; spend_30d 1000
+        engine.process(purchase(2, 29, amount=1000))  # still 1000 in the 30 days to day 30
+        engine.tick(T0 + timedelta(days=31))
+        assert engine.state("m-1")["node"] == "vip"  # type: ignore[index]
+        engine.tick(T0 + timedelta(days=61))  # the next review, 30 days after the restart
+        assert engine.state("m-1")["node"] == "regular"  # type: ignore[index]
+
+    def test_timer_trigger_time_and_offset(self, tmp_path: Any) -> None:
+        """A timer's trigger is at its due time, written with the offset it was computed from."""
+        path = tmp_path / "club.yaml"
+        path.write_text(
+            JOURNEY.replace(
+                "incentives: [thanks]}",
+                "incentives: [thanks]}\n"
+                "  - {from: lapsed, to: buyer, after: 1d, incentives: [gift]}",
+            ).replace("  - {from: lapsed, to: buyer, on: purchase}\n", ""),
+            encoding="utf-8",
+        )
+        engine = Engine(load_journey(path))
+        at = datetime(2026, 1, 1, 20, tzinfo=timezone(timedelta(hours=8)))
+        engine.process(
+            {"id": "e-1", "member": "m", "type": "purchase", "at": at.isoformat(), "amount": 10.0}
+        )
+        triggers = engine.tick(at + timedelta(days=62))
+        gift = next(t for t in triggers if t.incentive == "gift")
+        # lapsed 60 days after the purchase (2 March), back to buyer a day later
+        assert gift.reason == "timer" and gift.at_text == "2026-03-03T20:00:00+08:00"
+
+
+class TestTickOrder:
+    """tick goes in due-time order across members; ties by member id."""
+
+    def test_ties_by_member(self, engine: Engine) -> None:
+        """Two members due at the same instant: the smaller member id first."""
+        for member in ("b", "a"):
+            engine.process(purchase(1, 0, member=member))
+        triggers = engine.tick(T0 + timedelta(days=60))
+        assert [t.member for t in triggers] == sorted(t.member for t in triggers) or triggers == []
+        assert engine.state("a")["node"] == engine.state("b")["node"] == "lapsed"  # type: ignore[index]
