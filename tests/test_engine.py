@@ -387,3 +387,15 @@ class TestTickOrder:
         triggers = engine.tick(T0 + timedelta(days=60))
         assert [t.member for t in triggers] == sorted(t.member for t in triggers) or triggers == []
         assert engine.state("a")["node"] == engine.state("b")["node"] == "lapsed"  # type: ignore[index]
+
+
+class TestTriggerIdsOfReusedEventIds:
+    """Found by the property tests: an event id reused after the dedup window."""
+
+    def test_reused_event_id_gives_new_trigger_ids(self, engine: Engine) -> None:
+        """Two different events with one id (60 days apart) never share a trigger id."""
+        first = engine.process(purchase(1, 0, member="c"))
+        engine.process(purchase(2, 35, member="c"))  # the clock moves; e-1 is forgotten
+        second = engine.process(purchase(1, 95, member="c"))  # lapsed at 95: back to buyer
+        ids = [t.id for t in first + second]
+        assert len(ids) == len(set(ids)) and second

@@ -40,35 +40,37 @@ class TestTrigger:
 class TestTriggerIds:
     """Ids are deterministic and tell grants apart."""
 
+    AT = "2026-03-01T10:15:00+08:00"
+
     def test_known_value(self) -> None:
         """The id is pinned: sha256 of the fields joined by U+001F, first 32 hex digits."""
         import hashlib
 
-        fields = ("club", "3", "m-42", "e-1001", "vip_gift", "enter", "0")
+        fields = ("club", "3", "m-42", "e-1001", self.AT, "vip_gift", "enter", "0")
         expected = hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
-        assert trigger_id("club", 3, "m-42", "e-1001", "vip_gift", "enter", 0) == expected
-        assert trigger_id("club", 3, "m-42", "e-1001", "vip_gift", "enter", 0) == (
-            "c5aed651acb1522259d4d1a881fa8f25"
-        )
+        assert trigger_id("club", 3, "m-42", "e-1001", self.AT, "vip_gift", "enter", 0) == expected
 
     @given(st.text(), st.text(), st.integers(0, 5))
     def test_same_inputs_same_id(self, member: str, cause: str, place: int) -> None:
         """The same grant gives the same id twice."""
-        first = trigger_id("j", 1, member, cause, "gift", "move", place)
-        assert first == trigger_id("j", 1, member, cause, "gift", "move", place)
+        first = trigger_id("j", 1, member, cause, self.AT, "gift", "move", place)
+        assert first == trigger_id("j", 1, member, cause, self.AT, "gift", "move", place)
         assert len(first) == 32 and int(first, 16) >= 0
 
     def test_fields_do_not_run_together(self) -> None:
         """('a', 'bc') and ('ab', 'c') are different grants."""
-        assert trigger_id("j", 1, "a", "bc", "g", "move", 0) != trigger_id(
-            "j", 1, "ab", "c", "g", "move", 0
-        )
+        first = trigger_id("j", 1, "a", "bc", self.AT, "g", "move", 0)
+        assert first != trigger_id("j", 1, "ab", "c", self.AT, "g", "move", 0)
 
     def test_place_tells_repeated_grants_apart(self) -> None:
         """Two grants of one incentive by one cause get two ids."""
-        assert trigger_id("j", 1, "m", "e", "g", "move", 0) != trigger_id(
-            "j", 1, "m", "e", "g", "move", 1
-        )
+        first = trigger_id("j", 1, "m", "e", self.AT, "g", "move", 0)
+        assert first != trigger_id("j", 1, "m", "e", self.AT, "g", "move", 1)
+
+    def test_a_reused_event_id_gives_new_trigger_ids(self) -> None:
+        """Two events sharing an id (allowed after the dedup window) give different ids."""
+        first = trigger_id("j", 1, "m", "e-0", "2026-01-01T00:00:00+00:00", "g", "move", 0)
+        assert first != trigger_id("j", 1, "m", "e-0", "2026-03-02T00:00:00+00:00", "g", "move", 0)
 
 
 class TestMessages:

@@ -418,7 +418,16 @@ class Engine:
         )
         out.append(
             Trigger(
-                id=trigger_id(c.id, c.version, state.member, cause, incentive_id, reason, number),
+                id=trigger_id(
+                    c.id,
+                    c.version,
+                    state.member,
+                    cause,
+                    at.isoformat(),
+                    incentive_id,
+                    reason,
+                    number,
+                ),
                 member=state.member,
                 incentive=incentive_id,
                 channel=incentive.channel,

@@ -2,8 +2,8 @@
 
 A :class:`Trigger` is frozen data; :meth:`Trigger.to_dict` gives the contract's JSON object
 (``from`` included). Its id is deterministic: :func:`trigger_id` hashes the journey, the member,
-the cause (an event id, or a timer's due time and move), the incentive, the reason and the
-grant's place among the grants of that cause, so replaying the same events through the same
+the cause (an event id, or a timer's due time and move), the time, the incentive, the reason and
+the grant's place among the grants of that cause, so replaying the same events through the same
 journey gives the same ids on any machine, and a downstream sender can de-duplicate.
 """
 
@@ -62,12 +62,22 @@ def timer_cause(due_text: str, move: str) -> str:
 
 
 def trigger_id(
-    journey: str, version: int, member: str, cause: str, incentive: str, reason: str, place: int
+    journey: str,
+    version: int,
+    member: str,
+    cause: str,
+    at: str,
+    incentive: str,
+    reason: str,
+    place: int,
 ) -> str:
     """A deterministic id: the same inputs give the same id on any machine (32 hex digits).
 
-    ``place`` is the grant's position among the grants one cause makes for one member, so that
-    an event whose cascade grants the same incentive twice still gives two ids.
+    ``at`` (the grant's time as written) tells apart two events that share an id, which a
+    member may send again once the dedup window has passed. ``place`` is the grant's position
+    among the grants one cause makes, so that a cascade granting one incentive twice still
+    gives two ids.
     """
-    text = "\x1f".join((journey, str(version), member, cause, incentive, reason, str(place)))
+    fields = (journey, str(version), member, cause, at, incentive, reason, str(place))
+    text = "\x1f".join(fields)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
