@@ -389,13 +389,36 @@ class TestTickOrder:
         assert engine.state("a")["node"] == engine.state("b")["node"] == "lapsed"  # type: ignore[index]
 
 
+PING_PONG = """
+    topo: 1
+    journey: pingpong
+    version: 1
+    owners: {crm: {}}
+    events: {tap: {}, win: {}}
+    nodes:
+      a: {kind: start, owner: crm}
+      b: {kind: checkpoint, owner: crm}
+      c: {kind: checkpoint, owner: crm}
+      d: {kind: peak, owner: crm}
+    moves:
+      - {from: a, to: b, on: tap, incentives: [point]}
+      - {from: b, to: c, on: tap, incentives: [point]}
+      - {from: c, to: b, on: tap, incentives: [point]}
+      - {from: [b, c], to: d, on: win}
+    incentives:
+      point: {kind: points, channel: app}
+    """
+
+
 class TestTriggerIdsOfReusedEventIds:
     """Found by the property tests: an event id reused after the dedup window."""
 
-    def test_reused_event_id_gives_new_trigger_ids(self, engine: Engine) -> None:
-        """Two different events with one id (60 days apart) never share a trigger id."""
-        first = engine.process(purchase(1, 0, member="c"))
-        engine.process(purchase(2, 35, member="c"))  # the clock moves; e-1 is forgotten
-        second = engine.process(purchase(1, 95, member="c"))  # lapsed at 95: back to buyer
+    def test_reused_event_id_gives_new_trigger_ids(self, tmp_path: Any) -> None:
+        """Two different events with one id (40 days apart) never share a trigger id."""
+        engine = engine_for(PING_PONG, tmp_path)
+        first = engine.process(tap(1, 0))  # a -> b -> c: two points
+        engine.process(tap(2, 35))  # c -> b: the clock moves on, e-1 is forgotten
+        second = engine.process(tap(1, 40))  # b -> c: a point, caused by "e-1" again
+        assert [t.cause for t in first + second] == ["e-1", "e-1", "e-1"]
         ids = [t.id for t in first + second]
-        assert len(ids) == len(set(ids)) and second
+        assert len(set(ids)) == 3
