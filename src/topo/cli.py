@@ -7,15 +7,19 @@ Exit codes (the spec's): 0 when it ran and found no error, 1 when it found error
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import IO, Any
 
 from topo import __version__
 from topo.diagnostics import Diagnostic, Severity
 from topo.errors import InvalidJourney, UsageError
 from topo.model import Journey
 from topo.rendering import FORMATS, summary
+from topo.triggers import Trigger
 from topo.validation import find_journeys, load_journey, validate
 
 __all__ = ["main"]
@@ -50,6 +54,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
     check.set_defaults(run=_validate)
+
+    play = commands.add_parser(
+        "replay",
+        help="replay events through a journey: triggers, states, rejects and the funnel",
+        description="Process events in the order given (each member's in time order), then "
+        "advance the clock to --until. A summary and the funnel go to stderr.",
+    )
+    play.add_argument("journey", metavar="JOURNEY", help="a journey file")
+    play.add_argument(
+        "events", metavar="EVENTS", help=".jsonl, .csv or .parquet (gzipped too), or - for stdin"
+    )
+    play.add_argument("--triggers", metavar="OUT", help="write the triggers here, one a line")
+    play.add_argument("--states", metavar="OUT", help="write each member's state here")
+    play.add_argument("--rejects", metavar="OUT", help="write rejected events and why here")
+    play.add_argument("--store", metavar="URL", default="memory", help="where states live")
+    play.add_argument("--until", metavar="TIMESTAMP", help="then fire timers due by this time")
+    play.add_argument("--backfill", action="store_true", help="record grants, write no triggers")
+    play.set_defaults(run=_replay)
 
     graph = commands.add_parser("graph", help="draw a journey as a Mermaid or Graphviz diagram")
     graph.add_argument("journey", metavar="JOURNEY", help="a journey file")
@@ -105,6 +127,88 @@ def _validate(args: argparse.Namespace) -> int:
 def _load(path: str, *, analysis: bool = True) -> Journey:
     """A journey for a command that needs one; a bad file raises InvalidJourney."""
     return load_journey(path, analysis=analysis)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from topo.engine import Engine
+    from topo.readers import read_events
+    from topo.replay import replay, state_line
+
+    if args.store != "memory":
+        what = (
+            "the SQLite store arrives in a later release"
+            if args.store.startswith("sqlite:")
+            else ("stores are 'memory' (the default) or sqlite:PATH")
+        )
+        raise UsageError(f"--store {args.store}: {what}")
+    until = _timestamp(args.until) if args.until else None
+    engine = Engine(_load(args.journey), backfill=args.backfill, explain=False)
+    with _Outputs(args) as out:
+        report = replay(
+            engine,
+            read_events(args.events, engine.compiled.journey),
+            until=until,
+            on_trigger=None if args.backfill else out.trigger,
+            on_reject=out.reject,
+            progress=_progress if sys.stderr.isatty() else None,
+        )
+        out.states(engine, until, state_line)
+    if sys.stderr.isatty():
+        print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
+    return EXIT_OK
+
+
+def _timestamp(text: str) -> datetime:
+    from topo.field_values import Refusal, timestamp
+
+    try:
+        return timestamp(text, "--until", False)
+    except Refusal as refusal:
+        raise UsageError(refusal.reason) from None
+
+
+def _progress(count: int) -> None:
+    print(f"\rreplayed {count:,} events", end="", file=sys.stderr, flush=True)
+
+
+class _Outputs:
+    """The --triggers, --states and --rejects files, opened together and closed together."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.paths = {"triggers": args.triggers, "states": args.states, "rejects": args.rejects}
+        self.files: dict[str, IO[str]] = {}
+
+    def __enter__(self) -> _Outputs:
+        for name, path in self.paths.items():
+            if path:
+                try:
+                    self.files[name] = open(path, "w", encoding="utf-8")
+                except OSError as exc:
+                    self.__exit__()
+                    raise UsageError(f"--{name} {path}: {exc.strerror}") from None
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        for file in self.files.values():
+            file.close()
+
+    def _write(self, name: str, value: object) -> None:
+        if name in self.files:
+            self.files[name].write(json.dumps(value, ensure_ascii=False) + "\n")
+
+    def trigger(self, trigger: Trigger) -> None:
+        self._write("triggers", trigger.to_dict())
+
+    def reject(self, event: object, reason: str, line: int) -> None:
+        self._write("rejects", {"event": event, "reason": reason, "line": line})
+
+    def states(
+        self, engine: Any, until: datetime | None, line: Callable[..., dict[str, Any]]
+    ) -> None:
+        if "states" in self.files:
+            for member in sorted(engine.store.members()):
+                self._write("states", line(engine, member, until))
 
 
 def _graph(args: argparse.Namespace) -> int:

@@ -121,13 +121,18 @@ class Engine:
             self._keep(state)
         return out
 
-    def state(self, member: str) -> dict[str, Any] | None:
-        """What topo remembers of a member (pii attributes left out), or None."""
+    def state(self, member: str, as_of: datetime | None = None) -> dict[str, Any] | None:
+        """What topo remembers of a member (pii attributes left out), or None.
+
+        Windowed metrics are read as of the member's clock, or ``as_of`` when that is later.
+        """
         state = self.store.get(member)
         if state is None:
             return None
         pii = self.compiled.pii
-        as_of = _at(state.clock, state.entered_at)
+        clock = _at(state.clock, state.entered_at)
+        if as_of is None or as_of < clock:
+            as_of = clock
         return {
             "member": member,
             "node": state.node,

@@ -1,0 +1,240 @@
+"""topo replay: events from files through a journey; triggers, states, rejects and the funnel."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from topo.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+CDNOW = str(ROOT / "journeys" / "cdnow.yaml")
+CLUB = str(ROOT / "journeys" / "knowledge-club.yaml")
+
+
+def event(n: int, member: str, day: int, amount: float = 20.0, **extra: Any) -> dict[str, Any]:
+    at = f"1997-01-{day:02d}T00:00:00+00:00"
+    return {
+        "id": f"e-{n}",
+        "member": member,
+        "type": "purchase",
+        "at": at,
+        "amount": amount,
+        "cds": 1,
+        **extra,
+    }
+
+
+def write_jsonl(path: Path, events: list[Any]) -> Path:
+    path.write_text(
+        "".join((e if isinstance(e, str) else json.dumps(e)) + "\n" for e in events),
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+class TestReplay:
+    """Outputs, rejects and the summary."""
+
+    def test_triggers_states_and_summary(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Triggers in grant order, states sorted by member, a summary with the funnel."""
+        events = write_jsonl(
+            tmp_path / "e.jsonl", [event(1, "b", 1), event(2, "a", 2), event(3, "b", 9)]
+        )
+        code, err = run([
+            "replay", CDNOW, str(events), "--triggers", str(tmp_path / "t.jsonl"),
+            "--states", str(tmp_path / "s.jsonl"),
+        ], capsys)  # fmt: skip
+        assert code == 0
+        triggers = lines(tmp_path / "t.jsonl")
+        assert [t["member"] for t in triggers] == ["b", "a", "b"]
+        assert set(triggers[0]) == {
+            "id",
+            "member",
+            "incentive",
+            "channel",
+            "reason",
+            "from",
+            "to",
+            "node",
+            "at",
+            "cause",
+            "message",
+            "cost",
+        }
+        states = lines(tmp_path / "s.jsonl")
+        assert [s["member"] for s in states] == ["a", "b"]
+        assert states[1]["node"] == "repeat_buyer" and states[1]["metrics"]["orders"] == 2
+        assert "3 events read: 3 processed, 0 rejected" in err and "repeat_buyer" in err
+
+    def test_rejects_with_reasons(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """Invalid, duplicate, late and unreadable lines are rejected with a reason."""
+        events = write_jsonl(tmp_path / "e.jsonl", [
+            event(1, "a", 5), "not json", event(1, "a", 6), event(2, "a", 4),
+            event(3, "a", 7, amount=-1), ["a list"],
+        ])  # fmt: skip
+        code, err = run(
+            ["replay", CDNOW, str(events), "--rejects", str(tmp_path / "r.jsonl")], capsys
+        )
+        rejects = lines(tmp_path / "r.jsonl")
+        assert code == 0
+        assert [r["line"] for r in rejects] == [2, 3, 4, 5, 6]
+        assert "duplicate" in rejects[1]["reason"] and "late" in rejects[2]["reason"]
+        assert "below the minimum" in rejects[3]["reason"]
+        assert "(1 duplicate, 2 invalid... " not in err and "5 rejected" in err
+
+    def test_pii_is_masked_in_rejects(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A rejected profile event is written with its pii values as ***."""
+        profile = {
+            "id": "p",
+            "member": "m",
+            "type": "profile",
+            "at": "2026-01-01T00:00:00+00:00",
+            "phone": "0912-345",
+            "region": 5,
+        }
+        events = write_jsonl(tmp_path / "e.jsonl", [profile])
+        run(["replay", CLUB, str(events), "--rejects", str(tmp_path / "r.jsonl")], capsys)
+        text = (tmp_path / "r.jsonl").read_text(encoding="utf-8")
+        assert "0912" not in text and '"phone": "***"' in text
+
+    def test_until_fires_timers(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """With --until, timers due by then fire (a first buyer lapses after 180 quiet days)."""
+        events = write_jsonl(tmp_path / "e.jsonl", [event(1, "a", 1)])
+        run(
+            [
+                "replay",
+                CDNOW,
+                str(events),
+                "--until",
+                "1997-12-31T00:00:00+00:00",
+                "--states",
+                str(tmp_path / "s.jsonl"),
+            ],
+            capsys,
+        )
+        assert lines(tmp_path / "s.jsonl")[0]["node"] == "lapsed"
+
+    def test_backfill_writes_no_triggers(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """In backfill mode no trigger is written at all."""
+        events = write_jsonl(tmp_path / "e.jsonl", [event(1, "a", 1), event(2, "a", 9)])
+        run(
+            ["replay", CDNOW, str(events), "--backfill", "--triggers", str(tmp_path / "t.jsonl")],
+            capsys,
+        )
+        assert (tmp_path / "t.jsonl").read_text(encoding="utf-8") == ""
+
+    def test_same_input_same_bytes(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Two replays of the same events give byte-identical triggers and states."""
+        events = write_jsonl(
+            tmp_path / "e.jsonl", [event(i, f"m{i % 4}", 1 + i) for i in range(1, 25)]
+        )
+        digests = []
+        for run_number in (1, 2):
+            t, s = tmp_path / f"t{run_number}", tmp_path / f"s{run_number}"
+            run(
+                [
+                    "replay",
+                    CDNOW,
+                    str(events),
+                    "--triggers",
+                    str(t),
+                    "--states",
+                    str(s),
+                    "--until",
+                    "1998-01-01T00:00:00+00:00",
+                ],
+                capsys,
+            )
+            digests.append(
+                (hashlib.sha256(t.read_bytes()).digest(), hashlib.sha256(s.read_bytes()).digest())
+            )
+        assert digests[0] == digests[1]
+
+
+class TestInputs:
+    """JSON lines (gzipped or on stdin), CSV typed by the journey, and usage errors."""
+
+    def test_gzip_and_csv(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A gzipped JSON-lines file and a CSV file give the same states."""
+        rows = [event(1, "a", 1, amount=12.5), event(2, "a", 3, amount=30)]
+        gz = tmp_path / "e.jsonl.gz"
+        with gzip.open(gz, "wt", encoding="utf-8") as out:
+            out.writelines(json.dumps(r) + "\n" for r in rows)
+        csv = tmp_path / "e.csv"
+        body = "".join(
+            f"{r['id']},{r['member']},{r['type']},{r['at']},{r['amount']},{r['cds']}\n"
+            for r in rows
+        )
+        csv.write_text("id,member,type,at,amount,cds\n" + body, encoding="utf-8")
+        for source, target in ((gz, "g.jsonl"), (csv, "c.jsonl")):
+            run(["replay", CDNOW, str(source), "--states", str(tmp_path / target)], capsys)
+        assert lines(tmp_path / "g.jsonl") == lines(tmp_path / "c.jsonl")
+
+    def test_stdin(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """- reads JSON lines from stdin."""
+        import io
+
+        monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(event(1, "a", 1)) + "\n"))
+        code, err = run(["replay", CDNOW, "-"], capsys)
+        assert code == 0 and "1 events read: 1 processed" in err
+
+    @pytest.mark.parametrize(
+        "argv_tail,message",
+        [
+            (["missing.jsonl"], "no such file"),
+            (["e.txt"], "events are read from .jsonl, .csv or .parquet"),
+            (["e.jsonl", "--store", "sqlite:x.db"], "the SQLite store arrives in a later release"),
+            (["e.jsonl", "--until", "1998-01-01"], "is a date without a time"),
+        ],
+    )
+    def test_usage_errors(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv_tail: list[str], message: str
+    ) -> None:
+        """A missing file, an unknown format, an unknown store, a bad --until: exit 2, one line."""
+        write_jsonl(tmp_path / "e.jsonl", [event(1, "a", 1)])
+        (tmp_path / "e.txt").write_text("x", encoding="utf-8")
+        argv = [str(tmp_path / argv_tail[0]), *argv_tail[1:]]
+        code, err = run(["replay", CDNOW, *argv], capsys)
+        assert code == 2 and message in err and err.count("\n") == 1
+
+
+class TestShippedData:
+    """The shipped CDNOW events replay through journeys/cdnow.yaml."""
+
+    def test_cdnow_funnel(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """All 69,659 events are processed; the funnel narrows from first purchase to VIP."""
+        code, err = run(["replay", CDNOW, str(ROOT / "data" / "cdnow" / "events.jsonl.gz")], capsys)
+        assert code == 0 and "69,659 events read: 69,659 processed, 0 rejected" in err
+        funnel = {
+            line.split()[0]: int(line.split()[1].replace(",", ""))
+            for line in err.splitlines()
+            if line.startswith("  ")
+        }
+        assert funnel["prospect"] == funnel["first_buyer"] == 23_570
+        assert funnel["first_buyer"] > funnel["repeat_buyer"] > funnel["vip"] > 0
