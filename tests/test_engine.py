@@ -104,6 +104,16 @@ class TestRejects:
             engine.process(purchase(1, 1))
         assert engine.state("m-1") == before
 
+    def test_only_recent_ids_are_kept(self, engine: Engine) -> None:
+        """An id sent again after a timer moved the clock on is kept as the newest; the
+        expired ids behind it are let go (the store keeps only the dedup window's ids)."""
+        engine.process(purchase(1, 0))
+        engine.process(purchase(2, 1))
+        engine.tick(T0 + timedelta(days=70))  # the lapse fires at day 61: the clock moves on
+        engine.process(purchase(1, 71))  # e-1 again: not a duplicate any more
+        state = engine.store.get("m-1")
+        assert state is not None and list(state.seen) == ["e-1"]
+
     def test_late(self, engine: Engine) -> None:
         """An event earlier than the member's clock is late."""
         engine.process(purchase(1, 5))

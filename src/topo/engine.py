@@ -246,7 +246,8 @@ class Engine:
         context = self._context(state, event.at, event.fields)
         for move in self.compiled.on_event.get((state.node, event.type), ()):
             holds = move.guard is None or move.guard.holds(context)
-            looked.append(self._seen(move.label, move.target, move.guard, context, holds))
+            if self.keep_explanations:  # what the guard saw costs a second read of its metrics
+                looked.append(self._seen(move.label, move.target, move.guard, context, holds))
             if holds:
                 return move
         return None
@@ -473,12 +474,16 @@ class Engine:
         return {"move": label, "to": target, "when": guard.text, "values": values, "holds": holds}
 
     def _remember_id(self, state: MemberState, event_id: str, at: int) -> None:
-        state.seen[event_id] = at
+        seen = state.seen
+        seen.pop(event_id, None)  # a reused id moves to the end, so the dict stays in time order
+        seen[event_id] = at
         oldest = at - self.compiled.dedup_window
-        for seen_id, seen_at in list(state.seen.items()):  # oldest first: events come in order
-            if seen_at >= oldest:
+        # Oldest first: drop the expired ids from the front, without copying the rest.
+        while True:
+            first = next(iter(seen))
+            if seen[first] >= oldest:
                 break
-            del state.seen[seen_id]
+            del seen[first]
 
     def _explain(self, state: MemberState, step: Record) -> None:
         if self.keep_explanations:
