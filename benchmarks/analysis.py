@@ -53,7 +53,8 @@ def generate(nodes: int, moves: int, seed: int = 7) -> str:
         lines += [f"  {name}: {{kind: checkpoint, owner: sales}}" for name in layer]
     lines.append("moves:")
     lines += [f"  - {{from: start, to: {name}, on: purchase, when: \"event.channel == '{ch}'\"}}"
-              for name, ch in zip(names[0], ["web", "app", "store"] * width)]  # fmt: skip
+              for name, ch in zip(names[0], ["web", "app", "store"] * width,
+                                  strict=False)]  # fmt: skip
     count = len(names[0])
     for layer in range(layers - 1):
         for k, name in enumerate(names[layer]):
@@ -86,7 +87,8 @@ def generate(nodes: int, moves: int, seed: int = 7) -> str:
         "incentives:", "  gift: {kind: gift, channel: mail, cost: 20, once: true}",
         "  nudge: {kind: content, channel: email, cooldown: 30d}",
         "reminders:",
-        f"  - {{at: {names[-1][0]}, toward: peak, incentive: nudge, when: \"spend >= {90 * layers}\"}}",
+        f"  - {{at: {names[-1][0]}, toward: peak, incentive: nudge, "
+        f"when: \"spend >= {90 * layers}\"}}",
         "  - {at: peak, ahead_of: requalify, by: 30d, incentive: nudge}",
         "settings:", "  pressure: {max: 3, per: 7d}",
     ]  # fmt: skip
@@ -137,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             ("topo.validate, whole", lambda: topo.validate(path)),
         ]
         print(f"journey: {len(journey.nodes)} nodes, {len(journey.moves)} moves, "
-              f"{path.stat().st_size:,} bytes; {len(findings)} warnings; median of {args.repeat} runs")  # fmt: skip
+              f"{path.stat().st_size:,} bytes; {len(findings)} warnings; "
+              f"median of {args.repeat} runs")  # fmt: skip
         print(f"{'stage':<32}{'median s':>10}")
         for name, action in stages:
             print(f"{name:<32}{median_time(action, args.repeat):>10.3f}")

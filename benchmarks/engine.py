@@ -31,7 +31,7 @@ import sys
 import time
 import tracemalloc
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from math import fsum
 from pathlib import Path
@@ -152,7 +152,8 @@ def grant(
     place[0] += 1
     key = "\x1f".join(("bench", "1", member, cause, at_text, incentive, reason, str(number)))
     out.append({
-        "id": hashlib.sha256(key.encode()).hexdigest()[:32], "member": member, "incentive": incentive,
+        "id": hashlib.sha256(key.encode()).hexdigest()[:32], "member": member,
+        "incentive": incentive,
         "channel": CHANNEL[incentive], "reason": reason, "from": src, "to": dst, "node": m.node,
         "at": at_text, "cause": cause, "message": "", "cost": COST[incentive],
     })  # fmt: skip
@@ -273,8 +274,9 @@ def run_transitions(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
     class Model(Member):
         __slots__ = ("__dict__",)
 
-    machine = Machine(model=None, states=["visitor", "buyer", "regular", "vip"], initial="visitor",
-                      auto_transitions=False, send_event=True, ignore_invalid_triggers=True)  # fmt: skip
+    machine = Machine(model=None, states=["visitor", "buyer", "regular", "vip"],
+                      initial="visitor", auto_transitions=False, send_event=True,
+                      ignore_invalid_triggers=True)  # fmt: skip
     context: dict[str, Any] = {}
 
     def moved(target: str, gifts: list[str]) -> Callable[[Any], None]:
@@ -462,7 +464,8 @@ def main() -> int:
     rows.append(_child("topo (CDNOW)", 0, 0, args.repeat, args.cdnow))
     loop = next(r for r in rows if r["name"] == "hand-written loop")
     print(
-        f"\n{'contender':<22}{'events':>11}{'events/s':>12}{'vs loop':>9}{'peak MB':>9}{'B/member':>10}"
+        f"\n{'contender':<22}{'events':>11}{'events/s':>12}{'vs loop':>9}{'peak MB':>9}"
+        f"{'B/member':>10}"
     )
     for r in rows:
         rate = r["events"] / r["seconds"]
