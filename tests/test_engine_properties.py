@@ -49,8 +49,10 @@ def streams(draw: st.DrawFn) -> list[dict[str, Any] | datetime]:
     return items
 
 
-def run(items: list[dict[str, Any] | datetime]) -> tuple[list[dict[str, Any]], topo.Engine]:
-    engine = topo.Engine(JOURNEY)
+def run(
+    items: list[dict[str, Any] | datetime], explain: bool = True
+) -> tuple[list[dict[str, Any]], topo.Engine]:
+    engine = topo.Engine(JOURNEY, explain=explain)
     out: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, datetime):
@@ -69,6 +71,19 @@ class TestInvariants:
     def test_deterministic(self, items: list[dict[str, Any] | datetime]) -> None:
         """The same stream gives the same triggers, ids included."""
         assert run(items)[0] == run(items)[0]
+
+    @settings(max_examples=60)
+    @given(streams())
+    def test_explain_false_changes_only_explanations(
+        self, items: list[dict[str, Any] | datetime]
+    ) -> None:
+        """Without explanations, the same triggers and states; explain() is empty."""
+        kept, with_explain = run(items)
+        dropped, without = run(items, explain=False)
+        assert dropped == kept
+        for member in ("a", "b", "c"):
+            assert without.state(member) == with_explain.state(member)
+            assert without.explain(member) == []
 
     @settings(max_examples=60)
     @given(streams())
