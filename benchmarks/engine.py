@@ -159,43 +159,56 @@ def grant(
     })  # fmt: skip
 
 
+def checked(e: dict[str, Any]) -> tuple[str, str, str, str, int, Any] | None:
+    """The event's type, id, member, time (text and microseconds) and amount, or None if invalid
+    (the same event checks for both hand-made contenders)."""
+    kind, event_id, member, at_text = e.get("type"), e.get("id"), e.get("member"), e.get("at")
+    if (
+        kind not in ("purchase", "visit")
+        or not isinstance(event_id, str)
+        or not isinstance(member, str)
+        or not isinstance(at_text, str)
+    ):
+        return None
+    try:
+        when = datetime.fromisoformat(at_text)
+    except ValueError:
+        return None
+    amount = e.get("amount")
+    if when.tzinfo is None or (
+        kind == "purchase" and (type(amount) not in (int, float) or amount < 0 or amount != amount)
+    ):
+        return None
+    return kind, event_id, member, at_text, (when - EPOCH) // US, amount
+
+
+def remember(seen: dict[str, int], event_id: str, at: int) -> None:
+    """Keep the event's id, newest last, and let go of the ids older than 30 days."""
+    seen.pop(event_id, None)
+    seen[event_id] = at
+    while True:
+        first = next(iter(seen))
+        if seen[first] >= at - 30 * DAY:
+            return
+        del seen[first]
+
+
 def handwritten(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Member]]:
     members: dict[str, Member] = {}
     out: list[dict[str, Any]] = []
     for e in events:
-        kind, event_id, member, at_text = e.get("type"), e.get("id"), e.get("member"), e.get("at")
-        if (
-            kind not in ("purchase", "visit")
-            or not isinstance(event_id, str)
-            or not isinstance(member, str)
-        ):
+        valid = checked(e)
+        if valid is None:
             continue
-        try:
-            when = datetime.fromisoformat(at_text)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            continue
-        if when.tzinfo is None:
-            continue
-        amount = e.get("amount")
-        if kind == "purchase" and (
-            type(amount) not in (int, float) or amount < 0 or amount != amount
-        ):
-            continue
-        at = (when - EPOCH) // US
+        kind, event_id, member, at_text, at, amount = valid
         m = members.get(member)
         if m is None:
-            m = members[member] = Member(at, at_text)  # type: ignore[arg-type]
+            m = members[member] = Member(at, at_text)
         else:
             seen = m.seen.get(event_id)
-            if seen is not None and seen >= m.clock - 30 * DAY:
+            if (seen is not None and seen >= m.clock - 30 * DAY) or at < m.clock:
                 continue
-            if at < m.clock:
-                continue
-        m.seen[event_id] = at
-        for old, t in list(m.seen.items()):
-            if t >= at - 30 * DAY:
-                break
-            del m.seen[old]
+        remember(m.seen, event_id, at)
         if kind == "purchase":
             m.orders += 1
             m.window.append((at, float(amount)))  # type: ignore[arg-type]
@@ -339,36 +352,19 @@ def run_transitions(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
     members: dict[str, Any] = {}
     out: list[dict[str, Any]] = []
     for e in events:
-        kind, event_id, member, at_text = e.get("type"), e.get("id"), e.get("member"), e.get("at")
-        if (
-            kind not in ("purchase", "visit")
-            or not isinstance(event_id, str)
-            or not isinstance(member, str)
-        ):
+        valid = checked(e)
+        if valid is None:
             continue
-        try:
-            when = datetime.fromisoformat(at_text)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            continue
-        amount = e.get("amount")
-        if when.tzinfo is None or (
-            kind == "purchase" and (type(amount) not in (int, float) or amount < 0)
-        ):
-            continue
-        at = (when - EPOCH) // US
+        kind, event_id, member, at_text, at, amount = valid
         m = members.get(member)
         if m is None:
-            m = members[member] = Model(at, at_text)  # type: ignore[arg-type]
+            m = members[member] = Model(at, at_text)
             machine.add_model(m, initial="visitor")
         else:
             seen = m.seen.get(event_id)
             if (seen is not None and seen >= m.clock - 30 * DAY) or at < m.clock:
                 continue
-        m.seen[event_id] = at
-        for old, t in list(m.seen.items()):
-            if t >= at - 30 * DAY:
-                break
-            del m.seen[old]
+        remember(m.seen, event_id, at)
         if kind == "purchase":
             m.orders += 1
             m.window.append((at, float(amount)))  # type: ignore[arg-type]
