@@ -182,14 +182,18 @@ def checked(e: dict[str, Any]) -> tuple[str, str, str, str, int, Any] | None:
     return kind, event_id, member, at_text, (when - EPOCH) // US, amount
 
 
-def remember(seen: dict[str, int], event_id: str, at: int) -> None:
-    """Keep the event's id, newest last, and let go of the ids older than 30 days."""
+def accept(seen: dict[str, int], clock: int, event_id: str, at: int) -> bool:
+    """False for a duplicate (the id within 30 days of the member's clock) or a late event;
+    otherwise keep the id, newest last, and let go of the ids older than 30 days."""
+    earlier = seen.get(event_id)
+    if (earlier is not None and earlier >= clock - 30 * DAY) or at < clock:
+        return False
     seen.pop(event_id, None)
     seen[event_id] = at
     while True:
         first = next(iter(seen))
         if seen[first] >= at - 30 * DAY:
-            return
+            return True
         del seen[first]
 
 
@@ -204,11 +208,8 @@ def handwritten(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dic
         m = members.get(member)
         if m is None:
             m = members[member] = Member(at, at_text)
-        else:
-            seen = m.seen.get(event_id)
-            if (seen is not None and seen >= m.clock - 30 * DAY) or at < m.clock:
-                continue
-        remember(m.seen, event_id, at)
+        if not accept(m.seen, m.clock, event_id, at):
+            continue
         if kind == "purchase":
             m.orders += 1
             m.window.append((at, float(amount)))  # type: ignore[arg-type]
@@ -360,11 +361,8 @@ def run_transitions(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
         if m is None:
             m = members[member] = Model(at, at_text)
             machine.add_model(m, initial="visitor")
-        else:
-            seen = m.seen.get(event_id)
-            if (seen is not None and seen >= m.clock - 30 * DAY) or at < m.clock:
-                continue
-        remember(m.seen, event_id, at)
+        if not accept(m.seen, m.clock, event_id, at):
+            continue
         if kind == "purchase":
             m.orders += 1
             m.window.append((at, float(amount)))  # type: ignore[arg-type]
