@@ -26,7 +26,7 @@ def state(member: str = "m-1") -> MemberState:
 
 def reminder(cooldown: int | None = None, ahead: bool = False) -> CompiledReminder:
     return CompiledReminder(
-        0, frozenset({"vip"}), None, None, "gift", cooldown, "m" if ahead else None
+        0, frozenset({"vip"}), None, None, "gift", cooldown, "m" if ahead else None, slot=1
     )
 
 

@@ -20,9 +20,12 @@ class TestCompileShippedJourneys:
         assert compiled.start == "joined" and "opted_out" in compiled.exits
         ups = compiled.on_event[("silver", "purchase")]
         assert [m.target for m in ups] == ["gold"]
-        assert ups[0].guard is not None and ups[0].guard.holds(
-            Context(metrics={"spend_365d": 1000})
-        )
+        # The engine's guards read the member's metric state (its slots) as of a time.
+        book, slots = compiled.metrics, compiled.metrics.new_state()
+        slots[book.index["spend_365d"]].append((0, 1000.0))
+        assert ups[0].guard is not None
+        assert ups[0].guard.holds(Context(slots=slots, stamp=365 * DAY - 1))
+        assert not ups[0].guard.holds(Context(slots=slots, stamp=365 * DAY))  # out of the window
         [review] = [t for t in compiled.timers["silver"] if t.label == "silver_review"]
         assert review.after == 365 * DAY and review.target == "shopper"
         assert [r.incentive for r in compiled.ahead_of["silver_review"]] == ["keep_silver_nudge"]

@@ -432,3 +432,57 @@ class TestTriggerIdsOfReusedEventIds:
         assert [t.cause for t in first + second] == ["e-1", "e-1", "e-1"]
         ids = [t.id for t in first + second]
         assert len(set(ids)) == 3
+
+
+TWO_TIMERS = """
+    topo: 1
+    journey: twotimers
+    version: 1
+    owners: {crm: {}}
+    events: {tap: {}}
+    metrics: {taps: {count: tap}}
+    nodes:
+      a: {kind: start, owner: crm}
+      b: {kind: checkpoint, owner: crm}
+      c: {kind: peak, owner: crm}
+    moves:
+      - {from: a, to: b, on: tap}
+      - {id: promote, from: b, to: c, after: 10d, when: "taps >= 5"}
+      - {id: settle, from: b, to: c, after: 10d, since: activity}
+    """
+
+
+class TestTimerIndex:
+    """tick's index holds one entry per due time of a member; stale entries are skipped."""
+
+    def test_two_timers_due_at_one_instant(self, tmp_path: Any) -> None:
+        """The first timer's guard is false (its clock starts again); the second, due at the
+        same instant, still fires in the same tick."""
+        engine = engine_for(TWO_TIMERS, tmp_path)
+        engine.process(tap(1, 0))
+        engine.tick(T0 + timedelta(days=10))
+        state = engine.state("m")
+        assert state is not None and state["node"] == "c"
+        assert [r["move"] for r in state["history"] if "move" in r] == ["moves[0]", "settle"]
+
+    def test_a_timer_pushed_back_does_not_fire_at_its_old_time(self, tmp_path: Any) -> None:
+        """Activity at day 5 moves settle's due time from day 10 to day 15."""
+        engine = engine_for(TWO_TIMERS.replace('when: "taps >= 5"', 'when: "taps >= 9"'), tmp_path)
+        engine.process(tap(1, 0))
+        engine.process(tap(2, 5))
+        engine.tick(T0 + timedelta(days=14))
+        assert engine.state("m")["node"] == "b"  # type: ignore[index]
+        engine.tick(T0 + timedelta(days=15))
+        assert engine.state("m")["node"] == "c"  # type: ignore[index]
+
+
+class TestHistoryTimes:
+    """The history writes a time as the trigger it goes with does (RFC 3339, with an offset)."""
+
+    def test_z_is_written_as_an_offset(self, engine: Engine) -> None:
+        """An event at ...Z: its move and its grants say +00:00 in the history, like triggers."""
+        event = {**purchase(1, 0), "at": "2026-01-01T12:00:00Z"}
+        triggers = engine.process(event)
+        history = engine.state("m-1")["history"]  # type: ignore[index]
+        assert {r["at"] for r in history} == {t.at_text for t in triggers}
+        assert {r["at"] for r in history} == {"2026-01-01T12:00:00+00:00"}

@@ -37,25 +37,27 @@ def withheld_by(
     pressure: Pressure = None,
 ) -> str | None:
     """The name of the first cap that withholds the grant, or None when it may be granted."""
-    last = state.granted.get(incentive.id)
+    ledger = state.ledger
+    last = _last(ledger, incentive.slot)
     if incentive.once and last is not None:
         return "once"
     if incentive.cooldown is not None and last is not None and at - last < incentive.cooldown:
         return "cooldown"
     if reminder is not None:
-        fired = state.reminded.get(reminder.index)
         if reminder.cooldown is not None:
+            fired = _last(ledger, reminder.slot)
             if fired is not None and at - fired < reminder.cooldown:
                 return "reminder-cooldown"
         elif reminder.ahead_of is None and reminder.index in state.stay:
             return "once-per-stay"
     if incentive.holdout and held_out(incentive.id, state.member, incentive.holdout):
         return "holdout"
-    if pressure is not None:
+    if pressure is not None and state.grants:
         most, per = pressure
-        while state.grants and state.grants[0] <= at - per:
-            state.grants.popleft()  # older than any window a later grant can look at
-        if len(state.grants) >= most:
+        grants, oldest = state.grants, at - per
+        if grants[0] <= oldest:  # older than any window a later grant can look at
+            del grants[: next((i for i, u in enumerate(grants) if u > oldest), len(grants))]
+        if len(grants) >= most:
             return "pressure"
     return None
 
@@ -68,9 +70,25 @@ def record(
     pressure: Pressure = None,
 ) -> None:
     """Note a grant in the member's ledger, so that later caps see it."""
-    state.granted[incentive.id] = at
+    if state.ledger is None:
+        state.ledger = []
+    _note(state.ledger, incentive.slot, at)
     if reminder is not None:
-        state.reminded[reminder.index] = at
-        state.stay.add(reminder.index)
+        _note(state.ledger, reminder.slot, at)
+        if reminder.index not in state.stay:
+            state.stay += (reminder.index,)
     if pressure is not None:
+        if state.grants is None:
+            state.grants = []
         state.grants.append(at)
+
+
+def _last(ledger: list[int | None] | None, slot: int) -> int | None:
+    """The time of the last grant noted at ``slot`` of a member's ledger, or None."""
+    return ledger[slot] if ledger is not None and slot < len(ledger) else None
+
+
+def _note(ledger: list[int | None], slot: int, at: int) -> None:
+    if slot >= len(ledger):
+        ledger.extend([None] * (slot + 1 - len(ledger)))
+    ledger[slot] = at

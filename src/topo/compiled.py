@@ -59,6 +59,7 @@ class CompiledReminder:
     cooldown: int | None
     ahead_of: str | None = None  # the timer move's label
     by: int | None = None
+    slot: int = 0  # its place in a member's ledger (after the incentives')
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class CompiledIncentive:
     once: bool
     cooldown: int | None
     holdout: float
+    slot: int = 0  # its place in a member's ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,9 @@ class CompiledJourney:
     late_events: str
     pressure: tuple[int, int] | None  # (max, per in microseconds)
     pii: frozenset[str] = field(default_factory=frozenset)
+    timed: frozenset[str] = field(default_factory=frozenset)  # nodes with timer moves
+    since_types: frozenset[str] = field(default_factory=frozenset)  # types a timer's since names
+    since_activity: bool = False  # whether a timer's clock starts again on any activity
 
     @property
     def id(self) -> str:
@@ -107,8 +112,9 @@ class CompiledJourney:
 
 def compile_journey(journey: Journey) -> CompiledJourney:
     """The executable form of a valid journey (check it with ``topo.load_journey`` first)."""
+    book = MetricBook(journey)
     moves = [
-        _move(i, move, source)
+        _move(i, move, source, book)
         for i, move in enumerate(journey.moves)
         for source in dict.fromkeys(move.from_)  # a node named twice is one source
     ]
@@ -120,7 +126,8 @@ def compile_journey(journey: Journey) -> CompiledJourney:
                 on_event.setdefault((compiled.source, event_type), []).append(compiled)
         else:
             timers.setdefault(compiled.source, []).append(compiled)
-    reminders = [_reminder(i, r) for i, r in enumerate(journey.reminders)]
+    first = len(journey.incentives)  # the reminders' ledger places come after the incentives'
+    reminders = [_reminder(i, r, book, first + i) for i, r in enumerate(journey.reminders)]
     settings = journey.settings
     pressure = settings.pressure
     return CompiledJourney(
@@ -132,19 +139,24 @@ def compile_journey(journey: Journey) -> CompiledJourney:
         on_enter={n: tuple(node.on_enter) for n, node in journey.nodes.items()},
         reminders=_by_node(r for r in reminders if r.ahead_of is None),
         ahead_of=_by_move(r for r in reminders if r.ahead_of is not None),
-        incentives={i: _incentive(i, journey) for i in journey.incentives},
-        metrics=MetricBook(journey),
+        incentives={i: _incentive(i, journey, n) for n, i in enumerate(journey.incentives)},
+        metrics=book,
         events=EventReader(journey),
         max_cascade=settings.max_cascade or len(journey.nodes),
         dedup_window=_micro(settings.dedup_window) or 0,
         late_events=settings.late_events,
         pressure=None if pressure is None else (pressure.max, _micro(pressure.per) or 0),
         pii=frozenset(a for a, attribute in journey.attributes.items() if attribute.pii),
+        timed=frozenset(timers),
+        since_types=frozenset(m.since for found in timers.values() for m in found).difference(
+            ("entered", "activity")
+        ),
+        since_activity=any(m.since == "activity" for found in timers.values() for m in found),
     )
 
 
-def _move(index: int, move: Move, source: str) -> CompiledMove:
-    guard = None if move.when is None else compile_expression(move.when)
+def _move(index: int, move: Move, source: str, book: MetricBook) -> CompiledMove:
+    guard = None if move.when is None else compile_expression(move.when, book.slots)
     return CompiledMove(
         index=index,
         label=move.id or f"moves[{index}]",
@@ -157,8 +169,8 @@ def _move(index: int, move: Move, source: str) -> CompiledMove:
     )
 
 
-def _reminder(index: int, reminder: Reminder) -> CompiledReminder:
-    guard = None if reminder.when is None else compile_expression(reminder.when)
+def _reminder(index: int, reminder: Reminder, book: MetricBook, slot: int) -> CompiledReminder:
+    guard = None if reminder.when is None else compile_expression(reminder.when, book.slots)
     return CompiledReminder(
         index=index,
         at=frozenset(reminder.at),
@@ -168,6 +180,7 @@ def _reminder(index: int, reminder: Reminder) -> CompiledReminder:
         cooldown=_micro(reminder.cooldown),
         ahead_of=reminder.ahead_of,
         by=_micro(reminder.by),
+        slot=slot,
     )
 
 
@@ -186,7 +199,7 @@ def _by_move(reminders: Iterable[CompiledReminder]) -> dict[str, tuple[CompiledR
     return {move: tuple(items) for move, items in found.items()}
 
 
-def _incentive(incentive_id: str, journey: Journey) -> CompiledIncentive:
+def _incentive(incentive_id: str, journey: Journey, slot: int) -> CompiledIncentive:
     incentive = journey.incentives[incentive_id]
     message = None if incentive.message is None else compile_template(incentive.message)
     return CompiledIncentive(
@@ -198,4 +211,5 @@ def _incentive(incentive_id: str, journey: Journey) -> CompiledIncentive:
         once=incentive.once,
         cooldown=_micro(incentive.cooldown),
         holdout=incentive.holdout,
+        slot=slot,
     )

@@ -23,14 +23,15 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any
 
 from topo.caps import record, withheld_by
 from topo.compiled import CompiledJourney, CompiledMove, CompiledReminder, compile_journey
 from topo.errors import InvalidEvent
 from topo.evaluation import Context
-from topo.events import Event
-from topo.member_state import MemberState, Record
+from topo.events import PROFILE, Event
+from topo.member_state import MemberState, Record, as_record
 from topo.metrics import microseconds
 from topo.model import Journey
 from topo.stores import MemoryStore, Store
@@ -48,8 +49,25 @@ class LateEvent(InvalidEvent):
 
 
 _MICRO = timedelta(microseconds=1)
+_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 Timer = tuple[int, int, int, datetime, datetime, CompiledMove | CompiledReminder]
 """(due, 0 for a move or 1 for a reminder, file index, due time, clock start, what fires)."""
+
+
+class _Occasion:
+    """One cause of grants (an event, or a timer that fired): its time three ways, its cause,
+    and how many grants it made so far (each grant's place, for its trigger id)."""
+
+    __slots__ = ("at", "cause", "made", "stamp", "text")
+
+    def __init__(self, at: datetime, stamp: int, cause: str, text: str | None = None) -> None:
+        self.at, self.stamp, self.cause, self.text, self.made = at, stamp, cause, text, 0
+
+    def written(self) -> str:
+        """The time as RFC 3339, as triggers write it (worked out once, on the first grant)."""
+        if self.text is None:
+            self.text = self.at.isoformat()
+        return self.text
 
 
 class Engine:
@@ -69,8 +87,7 @@ class Engine:
         self.store: Store = store if store is not None else MemoryStore()
         self.backfill = backfill
         self.keep_explanations = explain
-        self._index: list[tuple[int, str, int, int]] = []  # (due, member, order, version)
-        self._versions: dict[str, int] = {}
+        self._index: list[tuple[int, str, int]] = []  # (due, member, order) of indexed timers
 
     # -- the public surface ------------------------------------------------------------------
 
@@ -78,13 +95,14 @@ class Engine:
         """Evaluate one event; raises :class:`topo.InvalidEvent` (and changes nothing) if it is
         invalid, a duplicate or late."""
         valid = self.compiled.events.read(event)
+        stamp = microseconds(valid.at)
         out: list[Trigger] = []
         state = self.store.get(valid.member)
         if state is None:
-            state = self._create(valid, out)
-        elif self._rejected(state, valid):
+            state = self._create(valid, stamp, out)
+        elif self._rejected(state, valid, stamp):
             return []
-        self._apply(state, valid, out)
+        self._apply(state, valid, stamp, out)
         self._keep(state)
         return out
 
@@ -96,9 +114,10 @@ class Engine:
         """Evaluate events in order: the same as :meth:`process` one by one. Rejected events
         go to ``on_reject`` (event, error) when given, and raise otherwise."""
         out: list[Trigger] = []
+        process = self.process
         for event in events:
             try:
-                out += self.process(event)
+                out += process(event)
             except InvalidEvent as error:
                 if on_reject is None:
                     raise
@@ -110,14 +129,14 @@ class Engine:
         limit = microseconds(at)
         out: list[Trigger] = []
         while self._index and self._index[0][0] <= limit:
-            due, member, _, version = heapq.heappop(self._index)
+            due, member, _ = heapq.heappop(self._index)
             state = self.store.get(member)
-            if state is None or self._versions.get(member) != version:
+            if state is None or state.due != due:
                 continue  # an older entry: the member's timers changed since
+            state.due = None  # this entry is spent; keeping the state indexes the next timer
             timer = self._next_timer(state)
-            if timer is None or timer[0] != due:
-                continue
-            self._fire(state, timer, out)
+            if timer is not None and timer[0] == due:
+                self._fire(state, timer, out)
             self._keep(state)
         return out
 
@@ -138,41 +157,39 @@ class Engine:
             "node": state.node,
             "entered_at": state.entered_at.isoformat(),
             "metrics": self.compiled.metrics.values(state.metrics, as_of),
-            "attributes": {k: v for k, v in state.attributes.items() if k not in pii},
-            "history": [dict(r) for r in state.history],
-            "withheld": [dict(r) for r in state.history if "withheld" in r],
+            "attributes": {k: v for k, v in (state.attributes or {}).items() if k not in pii},
+            "history": [as_record(entry) for entry in state.history],
+            "withheld": [as_record(entry) for entry in state.history if entry[0] == "withheld"],
         }
 
     def explain(self, member: str) -> list[Record]:
         """Each step of the member's way: the event or timer, every guard looked at with the
         values it saw, and the outcome."""
         state = self.store.get(member)
-        return [] if state is None else [dict(r) for r in state.explanation]
+        return [] if state is None else [dict(r) for r in state.explanation or ()]
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _create(self, event: Event, out: list[Trigger]) -> MemberState:
+    def _create(self, event: Event, stamp: int, out: list[Trigger]) -> MemberState:
         """A new member at the start node, entered at the event's time; start's on_enter."""
         c = self.compiled
-        state = MemberState(
-            event.member, c.start, event.at, microseconds(event.at), c.metrics.new_state()
-        )
+        state = MemberState(event.member, c.start, event.at, stamp, c.metrics.new_state())
         self._explain(
             state, {"step": "joined", "event": event.id, "at": event.at_text, "node": c.start}
         )
-        place = [0]
+        occasion = _Occasion(event.at, stamp, event.id)
         for incentive in c.on_enter.get(c.start, ()):
-            self._grant(state, incentive, event.at, "enter", None, c.start, event.id, place, out)
+            self._grant(state, incentive, "enter", None, c.start, occasion, out)
         return state
 
-    def _rejected(self, state: MemberState, event: Event) -> bool:
+    def _rejected(self, state: MemberState, event: Event, stamp: int) -> bool:
         """Steps 1 and 2: duplicates and late events change nothing."""
         seen = state.seen.get(event.id)
         if seen is not None and seen >= state.clock - self.compiled.dedup_window:
             raise DuplicateEvent(
                 "a duplicate: the member already had an event with this id", event_id=event.id
             )
-        if microseconds(event.at) < state.clock:
+        if stamp < state.clock:
             if self.compiled.late_events == "ignore":
                 return True
             raise LateEvent(
@@ -182,94 +199,105 @@ class Engine:
             )
         return False
 
-    def _apply(self, state: MemberState, event: Event, out: list[Trigger]) -> None:
+    def _apply(self, state: MemberState, event: Event, stamp: int, out: list[Trigger]) -> None:
         c = self.compiled
-        at = microseconds(event.at)
-        self._fire_until(state, at, out)
-        self._remember_id(state, event.id, at)
-        if event.type == "profile":
-            for name, value in event.fields.items():
-                if value is None:
-                    state.attributes.pop(name, None)
-                else:
-                    state.attributes[name] = value
-        c.metrics.observe(state.metrics, event.type, event.at, event.fields, state.attributes)
-        step: Record = {"step": "event", "event": event.id, "type": event.type, "at": event.at_text}
-        if state.node not in c.exits:
-            place = [0]
-            self._cascade(state, event, step, place, out)
-            self._remind(state, event.at, event.id, place, out)
-        state.clock = at
-        state.last_activity = event.at
-        state.last_of_type[event.type] = event.at
-        self._explain(state, step)
+        if state.node in c.timed:
+            self._fire_until(state, stamp, out)
+        self._remember_id(state, event.id, stamp)
+        kind, at = event.type, event.at
+        if kind == PROFILE:
+            self._set_attributes(state, event.fields)
+        attributes = state.attributes or _NO_ATTRIBUTES
+        c.metrics.observe(state.metrics, kind, at, event.fields, attributes, stamp)
+        explain = self.keep_explanations
+        step: Record | None = (
+            {"step": "event", "event": event.id, "type": kind, "at": event.at_text}
+            if explain
+            else None
+        )
+        node = state.node
+        if node not in c.exits:
+            occasion = _Occasion(at, stamp, event.id)
+            context = Context(
+                attributes=attributes,
+                fields=event.fields,
+                node=node,
+                now=at,
+                entered_at=state.entered_at,
+                slots=state.metrics,
+                stamp=stamp,
+            )
+            if (node, kind) in c.on_event:
+                self._cascade(state, event, context, step, occasion, out)
+            elif step is not None:
+                step["guards"], step["outcome"] = [], f"stayed at {node}"
+            if state.node in c.reminders:
+                context.fields = {}  # reminders see no event
+                self._remind(state, context, occasion, out)
+        state.clock = stamp
+        if c.since_activity:
+            state.last_activity = at
+        if kind in c.since_types:
+            if state.last_of_type is None:
+                state.last_of_type = {}
+            state.last_of_type[kind] = at
+        if step is not None:
+            self._explain(state, step)
 
     def _cascade(
-        self, state: MemberState, event: Event, step: Record, place: list[int], out: list[Trigger]
+        self,
+        state: MemberState,
+        event: Event,
+        context: Context,
+        step: Record | None,
+        occasion: _Occasion,
+        out: list[Trigger],
     ) -> None:
         """Step 5 and 6: take the first matching move, again and again."""
         c = self.compiled
         visited = {state.node}
-        looked: list[Record] = []
+        looked: list[Record] | None = None if step is None else []
         moved: list[str] = []
         while len(moved) < c.max_cascade:
-            move = self._first_move(state, event, looked)
+            move = self._first_move(state.node, event.type, context, looked)
             if move is None or move.target in visited:
                 break
             source = state.node
             state.enter(move.target, event.at)
+            context.node, context.entered_at = move.target, event.at
             visited.add(move.target)
             moved.append(move.target)
-            state.history.append(
-                {
-                    "move": move.label,
-                    "from": source,
-                    "to": move.target,
-                    "at": event.at_text,
-                    "cause": event.id,
-                }
-            )
+            state.history.append(("move", move.label, source, move.target, event.at, event.id))
             for incentive in move.incentives:
-                self._grant(
-                    state, incentive, event.at, "move", source, move.target, event.id, place, out
-                )
+                self._grant(state, incentive, "move", source, move.target, occasion, out)
             for incentive in c.on_enter.get(move.target, ()):
-                self._grant(
-                    state, incentive, event.at, "enter", source, move.target, event.id, place, out
-                )
-        step["guards"] = looked
-        step["outcome"] = f"moved to {' then '.join(moved)}" if moved else f"stayed at {state.node}"
+                self._grant(state, incentive, "enter", source, move.target, occasion, out)
+        if step is not None:
+            step["guards"] = looked
+            moves = " then ".join(moved)
+            step["outcome"] = f"moved to {moves}" if moved else f"stayed at {state.node}"
 
     def _first_move(
-        self, state: MemberState, event: Event, looked: list[Record]
+        self, node: str, kind: str, context: Context, looked: list[Record] | None
     ) -> CompiledMove | None:
-        context = self._context(state, event.at, event.fields)
-        for move in self.compiled.on_event.get((state.node, event.type), ()):
+        for move in self.compiled.on_event.get((node, kind), ()):
             holds = move.guard is None or move.guard.holds(context)
-            if self.keep_explanations:  # what the guard saw costs a second read of its metrics
+            if looked is not None:  # what the guard saw costs a second read of its metrics
                 looked.append(self._seen(move.label, move.target, move.guard, context, holds))
             if holds:
                 return move
         return None
 
     def _remind(
-        self, state: MemberState, at: datetime, cause: str, place: list[int], out: list[Trigger]
+        self, state: MemberState, context: Context, occasion: _Occasion, out: list[Trigger]
     ) -> None:
         """Step 7: the reminders of the member's node whose guard holds, in file order."""
-        context = self._context(state, at, {})
-        for reminder in self.compiled.reminders.get(state.node, ()):
+        node = state.node
+        for reminder in self.compiled.reminders.get(node, ()):
             if reminder.guard is None or reminder.guard.holds(context):
+                target = reminder.toward or node
                 self._grant(
-                    state,
-                    reminder.incentive,
-                    at,
-                    "reminder",
-                    state.node,
-                    reminder.toward or state.node,
-                    cause,
-                    place,
-                    out,
-                    reminder,
+                    state, reminder.incentive, "reminder", node, target, occasion, out, reminder
                 )
 
     # -- timers ------------------------------------------------------------------------------
@@ -286,9 +314,10 @@ class Engine:
             due = start + move.after * _MICRO
             found.append((microseconds(due), 0, move.index, due, start, move))
             for reminder in c.ahead_of.get(move.label, ()):
-                if state.node in reminder.at and state.considered.get(
-                    reminder.index
-                ) != microseconds(start):
+                considered = state.considered
+                if state.node in reminder.at and (
+                    considered is None or considered.get(reminder.index) != microseconds(start)
+                ):
                     assert reminder.by is not None
                     early = due - reminder.by * _MICRO
                     found.append((microseconds(early), 1, reminder.index, early, start, reminder))
@@ -299,9 +328,9 @@ class Engine:
         times = [state.entered_at]
         if move.since == "activity" and state.last_activity is not None:
             times.append(state.last_activity)
-        elif move.since not in ("entered", "activity") and move.since in state.last_of_type:
+        elif state.last_of_type is not None and move.since in state.last_of_type:
             times.append(state.last_of_type[move.since])
-        if move.label in state.restarts:
+        if state.restarts is not None and move.label in state.restarts:
             times.append(state.restarts[move.label])
         return max(times)
 
@@ -312,43 +341,54 @@ class Engine:
 
     def _fire(self, state: MemberState, timer: Timer, out: list[Trigger]) -> None:
         due_us, _, _, due, start, item = timer
+        context = Context(
+            attributes=state.attributes or _NO_ATTRIBUTES,
+            node=state.node,
+            now=due,
+            entered_at=state.entered_at,
+            slots=state.metrics,
+            stamp=due_us,
+        )
         if isinstance(item, CompiledReminder):
-            self._consider_ahead(state, item, due, start, out)
+            self._consider_ahead(state, item, due, start, context, out)
         else:
-            self._timer_move(state, item, due, out)
+            self._timer_move(state, item, due, context, out)
         state.clock = due_us
 
     def _timer_move(
-        self, state: MemberState, move: CompiledMove, due: datetime, out: list[Trigger]
+        self,
+        state: MemberState,
+        move: CompiledMove,
+        due: datetime,
+        context: Context,
+        out: list[Trigger],
     ) -> None:
         c = self.compiled
-        context = self._context(state, due, {})
         holds = move.guard is None or move.guard.holds(context)
-        step: Record = {"step": "timer", "move": move.label, "at": due.isoformat()}
-        step["guards"] = [self._seen(move.label, move.target, move.guard, context, holds)]
+        step: Record | None = None
+        if self.keep_explanations:
+            step = {"step": "timer", "move": move.label, "at": due.isoformat()}
+            step["guards"] = [self._seen(move.label, move.target, move.guard, context, holds)]
         if not holds:
+            if state.restarts is None:
+                state.restarts = {}
             state.restarts[move.label] = due
-            step["outcome"] = f"stayed at {state.node}; the timer's clock starts again"
-            self._explain(state, step)
+            if step is not None:
+                step["outcome"] = f"stayed at {state.node}; the timer's clock starts again"
+                self._explain(state, step)
             return
         source = state.node
-        cause = timer_cause(due.isoformat(), move.label)
+        written = due.isoformat()
+        occasion = _Occasion(due, context.stamp, timer_cause(written, move.label), written)
         state.enter(move.target, due)
-        state.history.append(
-            {
-                "move": move.label,
-                "from": source,
-                "to": move.target,
-                "at": due.isoformat(),
-                "cause": cause,
-            }
-        )
-        place = [0]
+        context.node, context.entered_at = move.target, due
+        state.history.append(("move", move.label, source, move.target, due, occasion.cause))
         for incentive in (*move.incentives, *c.on_enter.get(move.target, ())):
-            self._grant(state, incentive, due, "timer", source, move.target, cause, place, out)
-        step["outcome"] = f"moved to {move.target}"
-        self._explain(state, step)
-        self._remind(state, due, cause, place, out)
+            self._grant(state, incentive, "timer", source, move.target, occasion, out)
+        if step is not None:
+            step["outcome"] = f"moved to {move.target}"
+            self._explain(state, step)
+        self._remind(state, context, occasion, out)
 
     def _consider_ahead(
         self,
@@ -356,33 +396,35 @@ class Engine:
         reminder: CompiledReminder,
         due: datetime,
         start: datetime,
+        context: Context,
         out: list[Trigger],
     ) -> None:
         """An ``ahead_of`` reminder at its due time, once for each start of the move's clock."""
+        if state.considered is None:
+            state.considered = {}
         state.considered[reminder.index] = microseconds(start)
-        context = self._context(state, due, {})
         holds = reminder.guard is None or reminder.guard.holds(context)
         move = next(m for m in self.compiled.timers[state.node] if m.label == reminder.ahead_of)
-        step: Record = {"step": "reminder", "reminder": reminder.index, "at": due.isoformat()}
-        step["guards"] = [
-            self._seen(f"reminders[{reminder.index}]", move.target, reminder.guard, context, holds)
-        ]
         if holds:
-            cause = timer_cause(due.isoformat(), f"reminders[{reminder.index}]")
+            written = due.isoformat()
+            cause = timer_cause(written, f"reminders[{reminder.index}]")
+            occasion = _Occasion(due, context.stamp, cause, written)
             self._grant(
                 state,
                 reminder.incentive,
-                due,
                 "reminder",
                 state.node,
                 move.target,
-                cause,
-                [0],
+                occasion,
                 out,
                 reminder,
             )
-        step["outcome"] = "reminded" if holds else "not reminded: its guard does not hold"
-        self._explain(state, step)
+        if self.keep_explanations:
+            label = f"reminders[{reminder.index}]"
+            step: Record = {"step": "reminder", "reminder": reminder.index, "at": due.isoformat()}
+            step["guards"] = [self._seen(label, move.target, reminder.guard, context, holds)]
+            step["outcome"] = "reminded" if holds else "not reminded: its guard does not hold"
+            self._explain(state, step)
 
     # -- grants ------------------------------------------------------------------------------
 
@@ -390,33 +432,28 @@ class Engine:
         self,
         state: MemberState,
         incentive_id: str,
-        at: datetime,
         reason: Reason,
         source: str | None,
         target: str,
-        cause: str,
-        place: list[int],
+        occasion: _Occasion,
         out: list[Trigger],
         reminder: CompiledReminder | None = None,
     ) -> None:
         """Step 6: grant an incentive, or record why a cap withholds it."""
         c = self.compiled
         incentive = c.incentives[incentive_id]
-        at_us = microseconds(at)
-        cap = withheld_by(state, incentive, at_us, reminder, c.pressure)
+        stamp = occasion.stamp
+        cap = withheld_by(state, incentive, stamp, reminder, c.pressure)
         if cap is not None:
-            state.history.append(
-                {"withheld": incentive_id, "reason": cap, "at": at.isoformat(), "cause": cause}
-            )
+            state.history.append(("withheld", incentive_id, cap, occasion.at, occasion.cause))
             return
-        record(state, incentive, at_us, reminder, c.pressure)
-        state.history.append(
-            {"granted": incentive_id, "reason": reason, "at": at.isoformat(), "cause": cause}
-        )
-        number = place[0]
-        place[0] += 1
+        record(state, incentive, stamp, reminder, c.pressure)
+        state.history.append(("granted", incentive_id, reason, occasion.at, occasion.cause))
+        number = occasion.made
+        occasion.made += 1
         if self.backfill:
             return
+        at, written = occasion.at, occasion.written()
         message = (
             ""
             if incentive.message is None
@@ -424,28 +461,28 @@ class Engine:
         )
         out.append(
             Trigger(
-                id=trigger_id(
+                trigger_id(
                     c.id,
                     c.version,
                     state.member,
-                    cause,
-                    at.isoformat(),
+                    occasion.cause,
+                    written,
                     incentive_id,
                     reason,
                     number,
                 ),
-                member=state.member,
-                incentive=incentive_id,
-                channel=incentive.channel,
-                reason=reason,
-                from_node=source,
-                to_node=target,
-                node=state.node,
-                at=at,
-                at_text=at.isoformat(),
-                cause=cause,
-                message=message,
-                cost=incentive.cost,
+                state.member,
+                incentive_id,
+                incentive.channel,
+                reason,
+                source,
+                target,
+                state.node,
+                at,
+                written,
+                occasion.cause,
+                message,
+                incentive.cost,
             )
         )
 
@@ -454,7 +491,7 @@ class Engine:
     ) -> dict[str, object]:
         c = self.compiled
         values: dict[str, object] = dict(c.metrics.values(state.metrics, at))
-        values.update((k, v) for k, v in state.attributes.items() if k not in c.pii)
+        values.update((k, v) for k, v in (state.attributes or {}).items() if k not in c.pii)
         values.update(
             node=state.node, offering=c.incentives[incentive_id].offering, incentive=incentive_id
         )
@@ -462,15 +499,16 @@ class Engine:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _context(self, state: MemberState, at: datetime, fields: Mapping[str, Any]) -> Context:
-        metrics = self.compiled.metrics.view(state.metrics, at)
-        return Context(metrics, state.attributes, fields, state.node, at, state.entered_at)
-
     def _seen(self, label: str, target: str, guard: Any, context: Context, holds: bool) -> Record:
         """What a guard saw, for the explanation (metric values only: never an attribute)."""
         if guard is None:
             return {"move": label, "to": target, "when": None, "holds": True}
-        values = {name: context.metrics.get(name) for name in sorted(guard.metrics)}
+        book, slots = self.compiled.metrics, context.slots
+        assert slots is not None
+        values = {
+            name: book.readers[book.index[name]](slots[book.index[name]], context.stamp)
+            for name in sorted(guard.metrics)
+        }
         return {"move": label, "to": target, "when": guard.text, "values": values, "holds": holds}
 
     def _remember_id(self, state: MemberState, event_id: str, at: int) -> None:
@@ -487,18 +525,35 @@ class Engine:
 
     def _explain(self, state: MemberState, step: Record) -> None:
         if self.keep_explanations:
+            if state.explanation is None:
+                state.explanation = []
             state.explanation.append(step)
 
+    @staticmethod
+    def _set_attributes(state: MemberState, fields: Mapping[str, Any]) -> None:
+        """A ``profile`` event: its fields set the member's attributes; a null clears one."""
+        attributes = state.attributes if state.attributes is not None else {}
+        for name, value in fields.items():
+            if value is None:
+                attributes.pop(name, None)
+            else:
+                attributes[name] = value
+        state.attributes = attributes or None
+
     def _keep(self, state: MemberState) -> None:
-        """Step 8: keep the state, and index its next timer for :meth:`tick`."""
+        """Step 8: keep the state, and index its next timer for :meth:`tick` (once per due
+        time: an entry whose due time is no longer the member's is skipped when it comes up)."""
         self.store.put(state)
-        version = self._versions.get(state.member, 0) + 1
-        self._versions[state.member] = version
+        if state.node not in self.compiled.timed and state.due is None:
+            return
         timer = self._next_timer(state)
-        if timer is not None:
-            heapq.heappush(
-                self._index, (timer[0], state.member, timer[1] * 1_000_000 + timer[2], version)
-            )
+        due = None if timer is None else timer[0]
+        if due != state.due:
+            state.due = due
+            if timer is not None:
+                heapq.heappush(
+                    self._index, (timer[0], state.member, timer[1] * 1_000_000 + timer[2])
+                )
 
 
 def _at(clock: int, near: datetime) -> datetime:

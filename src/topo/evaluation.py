@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -42,6 +43,8 @@ class Context:
     node: str | None = None
     now: datetime | None = None
     entered_at: datetime | None = None
+    slots: list[Value] | None = None  # the member's metric state, for guards compiled on it
+    stamp: int = 0  # ``now`` in microseconds, for guards compiled on the metric state
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +63,22 @@ class Expression:
         return truthy(self.evaluate(context))
 
 
-def compile_expression(text: str) -> Expression:
-    """The compiled form of a checked expression; raises ValueError for anything else."""
+Slots = Mapping[str, tuple[int, Callable[[Value, int], Value] | None]]
+"""Where a metric lives in a member's metric state: its index, and how to read its slot at a
+time in microseconds (None: the slot is the value)."""
+
+
+def compile_expression(text: str, slots: Slots | None = None) -> Expression:
+    """The compiled form of a checked expression; raises ValueError for anything else.
+
+    By default a metric is read from ``Context.metrics`` by name. With ``slots`` (the
+    evaluator's metric layout, :attr:`topo.metrics.MetricBook.slots`) it is read straight from
+    ``Context.slots`` as of ``Context.stamp``, which saves a mapping lookup per read.
+    """
     tree = parse(text)
     if not isinstance(tree, ast.Expression):
         raise ValueError(f"not a valid expression: {tree.message}")
-    compiler = _Compiler()
+    compiler = _Compiler(slots)
     return Expression(text, compiler.compile(tree.body), frozenset(compiler.metrics))
 
 
@@ -130,10 +143,10 @@ def _compare(op: type[ast.cmpop]) -> Callable[[Value, Value], bool]:
 
 
 _ORDER: dict[type[ast.cmpop], Callable[[Value, Value], Value]] = {
-    ast.Lt: lambda a, b: a < b,
-    ast.LtE: lambda a, b: a <= b,
-    ast.Gt: lambda a, b: a > b,
-    ast.GtE: lambda a, b: a >= b,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
 }
 
 
@@ -193,8 +206,19 @@ def _round(value: Value) -> Value:
 class _Compiler:
     """Builds closures from a syntax tree, one small closure per construct."""
 
-    def __init__(self) -> None:
+    def __init__(self, slots: Slots | None = None) -> None:
         self.metrics: set[str] = set()
+        self.slots = slots or {}
+
+    def metric(self, name: str) -> Compiled:
+        """How to read metric ``name``: from its slot when the layout is known, else by name."""
+        self.metrics.add(name)
+        if name not in self.slots:
+            return lambda ctx: ctx.metrics.get(name)
+        index, read = self.slots[name]
+        if read is None:
+            return lambda ctx: ctx.slots[index]  # type: ignore[index]
+        return lambda ctx: read(ctx.slots[index], ctx.stamp)  # type: ignore[index]
 
     def compile(self, node: ast.expr) -> Compiled:
         method = getattr(self, f"_{type(node).__name__}", None)
@@ -224,8 +248,7 @@ class _Compiler:
             return lambda ctx: ctx.now
         if name == "entered_at":
             return lambda ctx: ctx.entered_at
-        self.metrics.add(name)
-        return lambda ctx: ctx.metrics.get(name)
+        return self.metric(name)
 
     def _Attribute(self, node: ast.Attribute) -> Compiled:
         owner, attr = node.value, node.attr
@@ -293,11 +316,21 @@ class _Compiler:
             return None
         if not is_number(bound):
             return None
-        name, test = left.id, _ORDER[type(node.ops[0])]
-        self.metrics.add(name)
+        test = _ORDER[type(node.ops[0])]
+        if left.id in self.slots and self.slots[left.id][1] is None:
+            self.metrics.add(left.id)
+            index = self.slots[left.id][0]
+
+            def kept(ctx: Context) -> bool:  # a count, say: its slot is its value
+                value = ctx.slots[index]  # type: ignore[index]
+                kind = type(value)
+                return (kind is int or kind is float) and bool(test(value, bound))
+
+            return kept
+        read = self.metric(left.id)
 
         def threshold(ctx: Context) -> bool:
-            value = ctx.metrics.get(name)
+            value = read(ctx)
             kind = type(value)
             return (kind is int or kind is float) and bool(test(value, bound))
 

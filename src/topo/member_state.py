@@ -1,21 +1,28 @@
 """What topo remembers of one member: where they are, since when, their metrics and attributes,
 recent event ids, timer clocks, and the incentive ledger that the caps read.
 
-Times are kept twice where both are needed: as whole microseconds since 1970 (exact, for
-comparisons) and as the aware datetime they came as (to write them back with their offset).
+The layout is made for millions of members. Times are kept as whole microseconds since 1970
+where only comparisons need them, and as the aware datetime they came as where they are written
+back with their offset (one datetime object, shared by every field that holds the same time).
+Everything a member may never need (attributes, timer restarts, the ledger, the explanation) is
+``None`` until it is first written, and each history entry is a tuple of shared strings, turned
+into a mapping only when asked for (:func:`as_record`).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["MemberState", "Record"]
+__all__ = ["Entry", "MemberState", "Record", "as_record"]
 
 Record = dict[str, Any]
-"""One step of a member's history: a move, a grant, a withheld grant, or a migration."""
+"""One step of a member's history or explanation, as the public surface shows it."""
+Entry = tuple[Any, ...]
+"""One history entry as kept: ``("move", move, from, to, at, cause)``, or
+``("granted" | "withheld", incentive, reason, at, cause)``; ``at`` is the aware datetime (often
+the very object the member's other fields hold), written as RFC 3339 text when shown."""
 
 
 @dataclass(slots=True)
@@ -27,23 +34,31 @@ class MemberState:
     entered_at: datetime
     clock: int  # microseconds: the last event or timer processed for the member
     metrics: list[Any]
-    attributes: dict[str, Any] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)  # recent event ids -> their times
-    last_activity: datetime | None = None
-    last_of_type: dict[str, datetime] = field(default_factory=dict)
-    restarts: dict[str, datetime] = field(default_factory=dict)  # timer label -> restart time
-    considered: dict[int, int] = field(default_factory=dict)  # ahead_of reminder -> clock start
-    stay: set[int] = field(default_factory=set)  # reminders granted in this stay at the node
-    reminded: dict[int, int] = field(default_factory=dict)  # reminder -> its last grant
-    granted: dict[str, int] = field(default_factory=dict)  # incentive -> its last grant
-    grants: deque[int] = field(default_factory=deque)  # recent grant times, for pressure
-    history: list[Record] = field(default_factory=list)
-    explanation: list[Record] = field(default_factory=list)
+    attributes: dict[str, Any] | None = None
+    last_activity: datetime | None = None  # kept only when a timer's since is activity
+    last_of_type: dict[str, datetime] | None = None  # only the types a timer's since names
+    restarts: dict[str, datetime] | None = None  # timer label -> restart time
+    considered: dict[int, int] | None = None  # ahead_of reminder -> its clock start
+    stay: tuple[int, ...] = ()  # reminders granted in this stay at the node
+    ledger: list[int | None] | None = None  # last grant of each incentive, then reminder
+    grants: list[int] | None = None  # recent grant times, oldest first, for pressure
+    history: list[Entry] = field(default_factory=list)
+    explanation: list[Record] | None = None
+    due: int | None = None  # microseconds: the next timer's due time, as the engine indexed it
 
     def enter(self, node: str, at: datetime) -> None:
         """Move to ``node`` at ``at``: its timers start, its reminders are armed again."""
         self.node = node
         self.entered_at = at
-        self.restarts.clear()
-        self.considered.clear()
-        self.stay.clear()
+        self.restarts = self.considered = None
+        self.stay = ()
+
+
+def as_record(entry: Entry) -> Record:
+    """A history entry as the public surface shows it (a new mapping each time)."""
+    if entry[0] == "move":
+        _, move, source, target, at, cause = entry
+        return {"move": move, "from": source, "to": target, "at": at.isoformat(), "cause": cause}
+    kind, incentive, reason, at, cause = entry
+    return {kind: incentive, "reason": reason, "at": at.isoformat(), "cause": cause}

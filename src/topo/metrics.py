@@ -2,8 +2,8 @@
 
 A :class:`MetricBook` is compiled once per journey. A member's metrics are one plain list (the
 *state*), one slot per metric, so that millions of members cost little: a count is an int, a
-``last`` is its value, a windowed metric is a small deque of the events still inside its window
-(memory bounded by what the window needs, as the contract asks).
+``last`` is its value, a windowed metric is a short list of the events still inside its window,
+oldest first (memory bounded by what the window needs, as the contract asks).
 
 Rules, exactly as the contract says:
 
@@ -20,14 +20,13 @@ Rules, exactly as the contract says:
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from math import fsum
 from typing import Any
 
-from topo.evaluation import Context, Expression, compile_expression
+from topo.evaluation import Context, Expression, Slots, compile_expression
 from topo.model import Journey, Metric
 
 __all__ = ["MetricBook", "microseconds"]
@@ -51,16 +50,36 @@ class _Spec:
     where: Expression | None
 
 
+Take = Callable[[Any, Any, int], Any]
+"""A metric's update: (slot, value, stamp) -> the slot after the event counted."""
+Read = Callable[[Any, int], Any]
+"""A metric's reading: (slot, stamp) -> its value at that time (in microseconds)."""
+
+
 class MetricBook:
-    """The metrics of one journey: how to start, feed and read a member's metric state."""
+    """The metrics of one journey: how to start, feed and read a member's metric state.
+
+    Each metric's update and reading are chosen once, here, for its kind and window, so that
+    feeding or reading a metric is one call.
+    """
 
     def __init__(self, journey: Journey) -> None:
         self.specs = tuple(_spec(name, metric) for name, metric in journey.metrics.items())
         self.names = tuple(spec.name for spec in self.specs)
         self.index = {name: i for i, name in enumerate(self.names)}
+        self.readers: tuple[Read, ...] = tuple(_reader(spec) for spec in self.specs)
+        self.slots: Slots = {
+            name: (i, None if read is _as_kept else read)
+            for i, (name, read) in enumerate(zip(self.names, self.readers, strict=True))
+        }
+        """Where each metric lives in a member's state, for guards compiled on it."""
         types = {*journey.events, "profile"}
         self._feeds = {
-            t: tuple(i for i, s in enumerate(self.specs) if s.event_type in (t, "any"))
+            t: tuple(
+                (i, s.where, s.field, _taker(s))
+                for i, s in enumerate(self.specs)
+                if s.event_type in (t, "any")
+            )
             for t in types
         }
 
@@ -75,56 +94,36 @@ class MetricBook:
         at: datetime,
         fields: Mapping[str, Any],
         attributes: Mapping[str, Any] | None = None,
+        stamp: int | None = None,
     ) -> None:
-        """Let every metric of ``event_type`` take in one event (step 4 of the evaluation)."""
-        stamp = microseconds(at)
+        """Let every metric of ``event_type`` take in one event (step 4 of the evaluation);
+        ``stamp`` is ``at`` in microseconds, when the caller has it already."""
+        if stamp is None:
+            stamp = microseconds(at)
         context: Context | None = None
-        for index in self._feeds.get(event_type, ()):
-            spec = self.specs[index]
-            if spec.where is not None:
+        for index, where, name, take in self._feeds.get(event_type, ()):
+            if where is not None:
                 context = context or Context(fields=fields, attributes=attributes or {}, now=at)
-                if not spec.where.holds(context):
+                if not where.holds(context):
                     continue
-            value = stamp if spec.field is None else fields.get(spec.field)
-            if value is None:
-                continue  # an event without the field does not count
-            state[index] = _take(spec, state[index], value if spec.field else at, stamp)
+            if name is None:
+                state[index] = take(state[index], at, stamp)
+                continue
+            value = fields.get(name)
+            if value is not None:  # an event without the field does not count
+                state[index] = take(state[index], value, stamp)
 
     def value(self, state: list[Any], index: int, now: datetime) -> Any:
         """Metric ``index`` of a member as of ``now`` (windows drop what fell out)."""
-        spec = self.specs[index]
-        slot = state[index]
-        if spec.window is None:
-            return _read(spec, slot)
-        return _read_window(spec, slot, microseconds(now) - spec.window)
+        return self.readers[index](state[index], microseconds(now))
 
     def values(self, state: list[Any], now: datetime) -> dict[str, Any]:
         """Every metric of a member as of ``now``, by name."""
-        return {spec.name: self.value(state, i, now) for i, spec in enumerate(self.specs)}
-
-    def view(self, state: list[Any], now: datetime) -> Mapping[str, Any]:
-        """A read-only mapping of the member's metrics as of ``now``, computed when read."""
-        return _View(self, state, now)
-
-
-class _View(Mapping[str, Any]):
-    __slots__ = ("book", "now", "state")
-
-    def __init__(self, book: MetricBook, state: list[Any], now: datetime) -> None:
-        self.book, self.state, self.now = book, state, now
-
-    def __getitem__(self, name: str) -> Any:
-        return self.book.value(self.state, self.book.index[name], self.now)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        index = self.book.index.get(name)
-        return default if index is None else self.book.value(self.state, index, self.now)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.book.names)
-
-    def __len__(self) -> int:
-        return len(self.book.names)
+        stamp = microseconds(now)
+        return {
+            name: read(slot, stamp)
+            for name, read, slot in zip(self.names, self.readers, state, strict=True)
+        }
 
 
 def _spec(name: str, metric: Metric) -> _Spec:
@@ -135,7 +134,7 @@ def _spec(name: str, metric: Metric) -> _Spec:
 
 def _initial(spec: _Spec) -> Any:
     if spec.window is not None:
-        return deque()
+        return []
     if spec.kind == "count":
         return 0
     if spec.kind == "sum":
@@ -145,42 +144,62 @@ def _initial(spec: _Spec) -> Any:
     return None
 
 
-def _take(spec: _Spec, slot: Any, value: Any, stamp: int) -> Any:
-    """The slot after one event with ``value`` at ``stamp`` counted."""
-    if spec.window is not None:
-        slot.append((stamp, value))
-        return slot
-    kind = spec.kind
-    if kind == "count":
-        return slot + 1
-    if kind == "sum":
-        _add(slot, value)
-        return slot
-    if kind == "distinct":
-        slot.add(_key(value))
-        return slot
-    if kind == "min":
-        return value if slot is None or value < slot else slot
-    if kind == "max":
-        return value if slot is None or value > slot else slot
-    if kind == "first_at":
-        return value if slot is None else slot
-    return value  # last, last_at
+def _taker(spec: _Spec) -> Take:
+    """The update of one metric: what its slot becomes when an event with ``value`` counts."""
+    return _append if spec.window is not None else _TAKE[spec.kind]
 
 
-def _read(spec: _Spec, slot: Any) -> Any:
-    if spec.kind == "sum":
-        return _total(slot)
-    if spec.kind == "distinct":
-        return len(slot)
+def _append(slot: list[tuple[int, Any]], value: Any, stamp: int) -> Any:
+    slot.append((stamp, value))
     return slot
 
 
-def _read_window(spec: _Spec, slot: deque[tuple[int, Any]], after: int) -> Any:
+def _add_to(slot: list[Any], value: Any, stamp: int) -> Any:
+    _add(slot, value)
+    return slot
+
+
+def _add_distinct(slot: set[Any], value: Any, stamp: int) -> Any:
+    slot.add(_key(value))
+    return slot
+
+
+_TAKE: dict[str, Take] = {
+    "count": lambda slot, value, stamp: slot + 1,
+    "sum": _add_to,
+    "distinct": _add_distinct,
+    "min": lambda slot, value, stamp: value if slot is None or value < slot else slot,
+    "max": lambda slot, value, stamp: value if slot is None or value > slot else slot,
+    "first_at": lambda slot, value, stamp: value if slot is None else slot,
+    "last": lambda slot, value, stamp: value,
+    "last_at": lambda slot, value, stamp: value,
+}
+
+
+def _reader(spec: _Spec) -> Read:
+    """The reading of one metric at a time in microseconds."""
+    window, kind = spec.window, spec.kind
+    if window is not None:
+        return lambda slot, stamp: _read_window(kind, slot, stamp - window)
+    if kind == "sum":
+        return lambda slot, stamp: _total(slot)
+    if kind == "distinct":
+        return lambda slot, stamp: len(slot)
+    return _as_kept
+
+
+def _as_kept(slot: Any, stamp: int) -> Any:
+    """The reading of a metric whose slot is its value (count, min, max, last, ...)."""
+    return slot
+
+
+def _read_window(kind: str, slot: list[tuple[int, Any]], after: int) -> Any:
     """A windowed metric: drop the events at or before ``after``, then aggregate the rest."""
-    while slot and slot[0][0] <= after:
-        slot.popleft()
-    kind = spec.kind
+    if slot and slot[0][0] <= after:
+        kept = 1
+        while kept < len(slot) and slot[kept][0] <= after:
+            kept += 1
+        del slot[:kept]
     if kind == "count":
         return len(slot)
     values = [value for _, value in slot]

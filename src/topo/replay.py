@@ -115,7 +115,7 @@ def funnel(engine: Engine) -> dict[str, int]:
         state = engine.store.get(member)
         if state is None:
             continue
-        nodes = {start} | {r["to"] for r in state.history if "move" in r}
+        nodes = {start} | {entry[3] for entry in state.history if entry[0] == "move"}
         reached.update(nodes)
     return {node: reached[node] for node in engine.compiled.journey.nodes}
 
