@@ -8,11 +8,11 @@ their defaults. The evaluator only looks things up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from topo.evaluation import Expression, compile_expression
+from topo.evaluation import Context, Expression, compile_expression
 from topo.events import EventReader
 from topo.metrics import MetricBook
 from topo.model import Journey, Move, Reminder
@@ -45,6 +45,7 @@ class CompiledMove:
     incentives: tuple[str, ...]
     after: int | None = None  # microseconds, for timer moves
     since: str = "entered"  # entered | activity | an event type
+    test: Callable[[Context], bool] | None = None  # the guard's test (None: always holds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class CompiledReminder:
     ahead_of: str | None = None  # the timer move's label
     by: int | None = None
     slot: int = 0  # its place in a member's ledger (after the incentives')
+    test: Callable[[Context], bool] | None = None  # the guard's test (None: always holds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,7 @@ def _move(index: int, move: Move, source: str, book: MetricBook) -> CompiledMove
         incentives=tuple(move.incentives),
         after=_micro(move.after),
         since=move.since or "entered",
+        test=None if guard is None else guard.test,
     )
 
 
@@ -181,6 +184,7 @@ def _reminder(index: int, reminder: Reminder, book: MetricBook, slot: int) -> Co
         ahead_of=reminder.ahead_of,
         by=_micro(reminder.by),
         slot=slot,
+        test=None if guard is None else guard.test,
     )
 
 

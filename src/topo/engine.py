@@ -21,7 +21,7 @@ across members (ties: member id, then file order), from an index of due times, n
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any
@@ -94,14 +94,27 @@ class Engine:
     def process(self, event: Mapping[str, Any] | Event) -> list[Trigger]:
         """Evaluate one event; raises :class:`topo.InvalidEvent` (and changes nothing) if it is
         invalid, a duplicate or late."""
-        valid = self.compiled.events.read(event)
+        c = self.compiled
+        valid = c.events.read(event)
         stamp = microseconds(valid.at)
         out: list[Trigger] = []
         state = self.store.get(valid.member)
         if state is None:
             state = self._create(valid, stamp, out)
-        elif self._rejected(state, valid, stamp):
-            return []
+        else:  # steps 1 and 2: duplicates and late events change nothing
+            seen = state.seen.get(valid.id)
+            if seen is not None and seen >= state.clock - c.dedup_window:
+                raise DuplicateEvent(
+                    "a duplicate: the member already had an event with this id", event_id=valid.id
+                )
+            if stamp < state.clock:
+                if c.late_events == "ignore":
+                    return out
+                raise LateEvent(
+                    "late: it is earlier than the member's last event or timer; events of one "
+                    "member must come in time order",
+                    event_id=valid.id,
+                )
         self._apply(state, valid, stamp, out)
         self._keep(state)
         return out
@@ -182,23 +195,6 @@ class Engine:
             self._grant(state, incentive, "enter", None, c.start, occasion, out)
         return state
 
-    def _rejected(self, state: MemberState, event: Event, stamp: int) -> bool:
-        """Steps 1 and 2: duplicates and late events change nothing."""
-        seen = state.seen.get(event.id)
-        if seen is not None and seen >= state.clock - self.compiled.dedup_window:
-            raise DuplicateEvent(
-                "a duplicate: the member already had an event with this id", event_id=event.id
-            )
-        if stamp < state.clock:
-            if self.compiled.late_events == "ignore":
-                return True
-            raise LateEvent(
-                "late: it is earlier than the member's last event or timer; events of one member "
-                "must come in time order",
-                event_id=event.id,
-            )
-        return False
-
     def _apply(self, state: MemberState, event: Event, stamp: int, out: list[Trigger]) -> None:
         c = self.compiled
         if state.node in c.timed:
@@ -209,14 +205,12 @@ class Engine:
             self._set_attributes(state, event.fields)
         attributes = state.attributes or _NO_ATTRIBUTES
         c.metrics.observe(state.metrics, kind, at, event.fields, attributes, stamp)
-        explain = self.keep_explanations
-        step: Record | None = (
-            {"step": "event", "event": event.id, "type": kind, "at": event.at_text}
-            if explain
-            else None
-        )
+        step: Record | None = None
+        if self.keep_explanations:
+            step = {"step": "event", "event": event.id, "type": kind, "at": event.at_text}
         node = state.node
-        if node not in c.exits:
+        moves = c.on_event.get((node, kind))
+        if node not in c.exits and (moves is not None or node in c.reminders):
             occasion = _Occasion(at, stamp, event.id)
             context = Context(
                 attributes=attributes,
@@ -227,13 +221,15 @@ class Engine:
                 slots=state.metrics,
                 stamp=stamp,
             )
-            if (node, kind) in c.on_event:
-                self._cascade(state, event, context, step, occasion, out)
-            elif step is not None:
-                step["guards"], step["outcome"] = [], f"stayed at {node}"
+            if moves is not None:
+                self._cascade(state, event, moves, context, step, occasion, out)
             if state.node in c.reminders:
                 context.fields = {}  # reminders see no event
                 self._remind(state, context, occasion, out)
+        if step is not None:
+            if node not in c.exits and "outcome" not in step:
+                step["guards"], step["outcome"] = [], f"stayed at {node}"
+            self._explain(state, step)
         state.clock = stamp
         if c.since_activity:
             state.last_activity = at
@@ -241,52 +237,57 @@ class Engine:
             if state.last_of_type is None:
                 state.last_of_type = {}
             state.last_of_type[kind] = at
-        if step is not None:
-            self._explain(state, step)
 
     def _cascade(
         self,
         state: MemberState,
         event: Event,
+        moves: tuple[CompiledMove, ...],
         context: Context,
         step: Record | None,
         occasion: _Occasion,
         out: list[Trigger],
     ) -> None:
-        """Step 5 and 6: take the first matching move, again and again."""
+        """Steps 5 and 6: take the first matching move of ``moves`` (those out of the member's
+        node on this event), then again from the new node, until the cascade stops."""
         c = self.compiled
-        visited = {state.node}
         looked: list[Record] | None = None if step is None else []
+        visited: set[str] | None = None
         moved: list[str] = []
-        while len(moved) < c.max_cascade:
-            move = self._first_move(state.node, event.type, context, looked)
-            if move is None or move.target in visited:
+        while True:
+            found = None
+            for move in moves:
+                test = move.test
+                holds = test is None or test(context)
+                if looked is not None:  # what the guard saw costs a second read of its metrics
+                    looked.append(self._seen(move.label, move.target, move.guard, context, holds))
+                if holds:
+                    found = move
+                    break
+            if found is None:
+                break
+            if visited is None:
+                visited = {state.node}
+            target = found.target
+            if target in visited:
                 break
             source = state.node
-            state.enter(move.target, event.at)
-            context.node, context.entered_at = move.target, event.at
-            visited.add(move.target)
-            moved.append(move.target)
-            state.history.append(("move", move.label, source, move.target, event.at, event.id))
-            for incentive in move.incentives:
-                self._grant(state, incentive, "move", source, move.target, occasion, out)
-            for incentive in c.on_enter.get(move.target, ()):
-                self._grant(state, incentive, "enter", source, move.target, occasion, out)
+            state.enter(target, event.at)
+            context.node, context.entered_at = target, event.at
+            visited.add(target)
+            moved.append(target)
+            state.history.append(("move", found.label, source, target, event.at, event.id))
+            for incentive in found.incentives:
+                self._grant(state, incentive, "move", source, target, occasion, out)
+            for incentive in c.on_enter.get(target, ()):
+                self._grant(state, incentive, "enter", source, target, occasion, out)
+            if len(moved) >= c.max_cascade:
+                break
+            moves = c.on_event.get((target, event.type), ())
         if step is not None:
             step["guards"] = looked
-            moves = " then ".join(moved)
-            step["outcome"] = f"moved to {moves}" if moved else f"stayed at {state.node}"
-
-    def _first_move(
-        self, node: str, kind: str, context: Context, looked: list[Record] | None
-    ) -> CompiledMove | None:
-        for move in self.compiled.on_event.get((node, kind), ()):
-            holds = move.guard is None or move.guard.holds(context)
-            if looked is not None:  # what the guard saw costs a second read of its metrics
-                looked.append(self._seen(move.label, move.target, move.guard, context, holds))
-            if holds:
-                return move
-        return None
+            went = " then ".join(moved)
+            step["outcome"] = f"moved to {went}" if moved else f"stayed at {state.node}"
 
     def _remind(
         self, state: MemberState, context: Context, occasion: _Occasion, out: list[Trigger]
@@ -294,7 +295,7 @@ class Engine:
         """Step 7: the reminders of the member's node whose guard holds, in file order."""
         node = state.node
         for reminder in self.compiled.reminders.get(node, ()):
-            if reminder.guard is None or reminder.guard.holds(context):
+            if reminder.test is None or reminder.test(context):
                 target = reminder.toward or node
                 self._grant(
                     state, reminder.incentive, "reminder", node, target, occasion, out, reminder
@@ -336,6 +337,8 @@ class Engine:
 
     def _fire_until(self, state: MemberState, limit: int, out: list[Trigger]) -> None:
         """Step 3: every timer due at or before ``limit``, one at a time, in due order."""
+        if state.due is None or state.due > limit:
+            return  # the member's next timer, as last kept, is not due yet
         while (timer := self._next_timer(state)) is not None and timer[0] <= limit:
             self._fire(state, timer, out)
 
@@ -364,7 +367,7 @@ class Engine:
         out: list[Trigger],
     ) -> None:
         c = self.compiled
-        holds = move.guard is None or move.guard.holds(context)
+        holds = move.test is None or move.test(context)
         step: Record | None = None
         if self.keep_explanations:
             step = {"step": "timer", "move": move.label, "at": due.isoformat()}
@@ -403,7 +406,7 @@ class Engine:
         if state.considered is None:
             state.considered = {}
         state.considered[reminder.index] = microseconds(start)
-        holds = reminder.guard is None or reminder.guard.holds(context)
+        holds = reminder.test is None or reminder.test(context)
         move = next(m for m in self.compiled.timers[state.node] if m.label == reminder.ahead_of)
         if holds:
             written = due.isoformat()
@@ -457,7 +460,7 @@ class Engine:
         message = (
             ""
             if incentive.message is None
-            else incentive.message(self._message_values(state, at, incentive_id))
+            else incentive.message(self._message_values(state, stamp, incentive_id))
         )
         out.append(
             Trigger(
@@ -486,16 +489,8 @@ class Engine:
             )
         )
 
-    def _message_values(
-        self, state: MemberState, at: datetime, incentive_id: str
-    ) -> dict[str, object]:
-        c = self.compiled
-        values: dict[str, object] = dict(c.metrics.values(state.metrics, at))
-        values.update((k, v) for k, v in (state.attributes or {}).items() if k not in c.pii)
-        values.update(
-            node=state.node, offering=c.incentives[incentive_id].offering, incentive=incentive_id
-        )
-        return values
+    def _message_values(self, state: MemberState, stamp: int, incentive_id: str) -> _Shown:
+        return _Shown(self.compiled, state, stamp, incentive_id)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -554,6 +549,39 @@ class Engine:
                 heapq.heappush(
                     self._index, (timer[0], state.member, timer[1] * 1_000_000 + timer[2])
                 )
+
+
+class _Shown(Mapping[str, object]):
+    """What a message may show of a member, read only for the placeholders it names: ``node``,
+    ``offering`` and ``incentive`` first, then non-pii attributes, then metrics (as of the
+    grant's time)."""
+
+    __slots__ = ("builtins", "compiled", "stamp", "state")
+
+    def __init__(
+        self, compiled: CompiledJourney, state: MemberState, stamp: int, incentive: str
+    ) -> None:
+        self.compiled, self.state, self.stamp = compiled, state, stamp
+        offering = compiled.incentives[incentive].offering
+        self.builtins = {"node": state.node, "offering": offering, "incentive": incentive}
+
+    def __getitem__(self, name: str) -> object:
+        if name in self.builtins:
+            return self.builtins[name]
+        attributes = self.state.attributes
+        if attributes is not None and name in attributes and name not in self.compiled.pii:
+            return attributes[name]
+        book = self.compiled.metrics
+        index = book.index[name]  # KeyError: a name the message may not show
+        return book.readers[index](self.state.metrics[index], self.stamp)
+
+    def __iter__(self) -> Iterator[str]:
+        attributes = self.state.attributes or {}
+        names = [*self.compiled.metrics.names, *attributes, *self.builtins]
+        return iter(dict.fromkeys(n for n in names if n not in self.compiled.pii))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _at(clock: int, near: datetime) -> datetime:

@@ -54,13 +54,14 @@ class Expression:
     text: str
     evaluate: Compiled
     metrics: frozenset[str]
+    test: Callable[[Context], bool]  # whether it holds, as a guard: ``evaluate`` made a bool
 
     def __call__(self, context: Context) -> Value:
         return self.evaluate(context)
 
     def holds(self, context: Context) -> bool:
         """Whether the expression, as a guard, holds in ``context``."""
-        return truthy(self.evaluate(context))
+        return self.test(context)
 
 
 Slots = Mapping[str, tuple[int, Callable[[Value, int], Value] | None]]
@@ -79,7 +80,13 @@ def compile_expression(text: str, slots: Slots | None = None) -> Expression:
     if not isinstance(tree, ast.Expression):
         raise ValueError(f"not a valid expression: {tree.message}")
     compiler = _Compiler(slots)
-    return Expression(text, compiler.compile(tree.body), frozenset(compiler.metrics))
+    evaluate = compiler.compile(tree.body)
+    # Comparisons, and/or (two parts) and not give a bool already: the guard is the closure.
+    boolean = isinstance(tree.body, ast.Compare | ast.BoolOp) or (
+        isinstance(tree.body, ast.UnaryOp) and isinstance(tree.body.op, ast.Not)
+    )
+    test = evaluate if boolean else lambda ctx: truthy(evaluate(ctx))
+    return Expression(text, evaluate, frozenset(compiler.metrics), test)
 
 
 def holds(expression: Expression | None, context: Context) -> bool:

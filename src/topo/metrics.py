@@ -48,6 +48,7 @@ class _Spec:
     field: str | None
     window: int | None  # microseconds
     where: Expression | None
+    floats: bool = False  # its field is a float wherever it is declared: sums need no type scan
 
 
 Take = Callable[[Any, Any, int], Any]
@@ -64,7 +65,7 @@ class MetricBook:
     """
 
     def __init__(self, journey: Journey) -> None:
-        self.specs = tuple(_spec(name, metric) for name, metric in journey.metrics.items())
+        self.specs = tuple(_spec(name, metric, journey) for name, metric in journey.metrics.items())
         self.names = tuple(spec.name for spec in self.specs)
         self.index = {name: i for i, name in enumerate(self.names)}
         self.readers: tuple[Read, ...] = tuple(_reader(spec) for spec in self.specs)
@@ -126,10 +127,17 @@ class MetricBook:
         }
 
 
-def _spec(name: str, metric: Metric) -> _Spec:
+def _spec(name: str, metric: Metric, journey: Journey) -> _Spec:
     window = None if metric.window is None else metric.window // _MICROSECOND
     where = None if metric.where is None else compile_expression(metric.where)
-    return _Spec(name, metric.kind, metric.event_type, metric.field, window, where)
+    kind, event_type, name_of_field = metric.kind, metric.event_type, metric.field
+    declared = [
+        event.fields[name_of_field].type
+        for type_name, event in journey.events.items()
+        if event_type in (type_name, "any") and name_of_field in event.fields
+    ]
+    floats = bool(declared) and all(t == "float" for t in declared) and event_type != "any"
+    return _Spec(name, kind, event_type, name_of_field, window, where, floats)
 
 
 def _initial(spec: _Spec) -> Any:
@@ -179,6 +187,14 @@ _TAKE: dict[str, Take] = {
 def _reader(spec: _Spec) -> Read:
     """The reading of one metric at a time in microseconds."""
     window, kind = spec.window, spec.kind
+    if window is not None and kind == "sum" and spec.floats:
+
+        def float_sum(slot: list[tuple[int, float]], stamp: int) -> Any:
+            if slot and slot[0][0] <= stamp - window:
+                _drop(slot, stamp - window)
+            return fsum([value for _, value in slot]) if slot else 0
+
+        return float_sum
     if window is not None:
         return lambda slot, stamp: _read_window(kind, slot, stamp - window)
     if kind == "sum":
@@ -196,10 +212,7 @@ def _as_kept(slot: Any, stamp: int) -> Any:
 def _read_window(kind: str, slot: list[tuple[int, Any]], after: int) -> Any:
     """A windowed metric: drop the events at or before ``after``, then aggregate the rest."""
     if slot and slot[0][0] <= after:
-        kept = 1
-        while kept < len(slot) and slot[kept][0] <= after:
-            kept += 1
-        del slot[:kept]
+        _drop(slot, after)
     if kind == "count":
         return len(slot)
     values = [value for _, value in slot]
@@ -216,6 +229,14 @@ def _read_window(kind: str, slot: list[tuple[int, Any]], after: int) -> Any:
     if kind == "first_at":
         return values[0]
     return values[-1]  # last, last_at
+
+
+def _drop(slot: list[tuple[int, Any]], after: int) -> None:
+    """Drop the window's events at or before ``after`` (the oldest come first)."""
+    kept = 0
+    while kept < len(slot) and slot[kept][0] <= after:
+        kept += 1
+    del slot[:kept]
 
 
 def _key(value: Any) -> Any:

@@ -7,7 +7,7 @@ same protocol later.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from topo.member_state import MemberState
@@ -36,9 +36,8 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._states: dict[str, MemberState] = {}
-
-    def get(self, member: str) -> MemberState | None:
-        return self._states.get(member)
+        # The dictionary's own lookup: the engine calls it for every event.
+        self.get: Callable[[str], MemberState | None] = self._states.get
 
     def put(self, state: MemberState) -> None:
         self._states[state.member] = state
