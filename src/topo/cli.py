@@ -131,7 +131,8 @@ def _load(path: str, *, analysis: bool = True) -> Journey:
 
 def _replay(args: argparse.Namespace) -> int:
     from topo.engine import Engine
-    from topo.readers import read_events
+    from topo.progress import ProgressBar
+    from topo.readers import Reading, read_events
     from topo.replay import replay, state_line
 
     if args.store != "memory":
@@ -143,18 +144,20 @@ def _replay(args: argparse.Namespace) -> int:
         raise UsageError(f"--store {args.store}: {what}")
     until = _timestamp(args.until) if args.until else None
     engine = Engine(_load(args.journey), backfill=args.backfill, explain=False)
+    reading = Reading()
+    bar = ProgressBar(sys.stderr, reading.done) if sys.stderr.isatty() else None
     with _Outputs(args) as out:
         report = replay(
             engine,
-            read_events(args.events, engine.compiled.journey),
+            read_events(args.events, engine.compiled.journey, reading),
             until=until,
             on_trigger=None if args.backfill else out.trigger,
             on_reject=out.reject,
-            progress=_progress if sys.stderr.isatty() else None,
+            progress=bar,
         )
         out.states(engine, until, state_line)
-    if sys.stderr.isatty():
-        print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
+    if bar is not None:
+        bar.clear()
     print(report.summary(), file=sys.stderr)
     return EXIT_OK
 
@@ -166,10 +169,6 @@ def _timestamp(text: str) -> datetime:
         return timestamp(text, "--until", False)
     except Refusal as refusal:
         raise UsageError(refusal.reason) from None
-
-
-def _progress(count: int) -> None:
-    print(f"\rreplayed {count:,} events", end="", file=sys.stderr, flush=True)
 
 
 class _Outputs:

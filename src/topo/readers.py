@@ -17,15 +17,16 @@ import gzip
 import io
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from topo.errors import UsageError
 from topo.model import Journey
 
-__all__ = ["Unreadable", "read_events"]
+__all__ = ["Reading", "Unreadable", "read_events"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +40,29 @@ class Unreadable:
 Item = tuple[int, Mapping[str, Any] | Unreadable]
 
 
-def read_events(source: str | Path, journey: Journey) -> Iterator[Item]:
-    """The events of ``source`` (a path, or ``-`` for JSON lines on stdin), in file order."""
+class Reading:
+    """How far the reading of one input has come, for a progress bar: bytes of the file (as
+    stored: compressed for .gz) or rows of a Parquet file. Unknown for stdin."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.position: Callable[[], int] | None = None
+        self.finished = False
+
+    def done(self) -> float | None:
+        """The fraction of the input read so far, or None when it cannot be known."""
+        if self.finished:
+            return 1.0
+        if not self.total or self.position is None:
+            return None
+        return min(1.0, self.position() / self.total)
+
+
+def read_events(
+    source: str | Path, journey: Journey, reading: Reading | None = None
+) -> Iterator[Item]:
+    """The events of ``source`` (a path, or ``-`` for JSON lines on stdin), in file order;
+    ``reading``, when given, follows how far the reading has come."""
     name = str(source)
     if name == "-":
         yield from _json_lines(sys.stdin)
@@ -48,6 +70,7 @@ def read_events(source: str | Path, journey: Journey) -> Iterator[Item]:
     path = Path(source)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
+    reading = reading if reading is not None else Reading()
     suffixes = [s.lower() for s in path.suffixes]
     kind = (
         suffixes[-2]
@@ -57,23 +80,32 @@ def read_events(source: str | Path, journey: Journey) -> Iterator[Item]:
         else ""
     )
     if kind in (".jsonl", ".ndjson", ".json"):
-        with _open(path) as text:
+        with _open(path, reading) as text:
             yield from _json_lines(text)
     elif kind == ".csv":
-        with _open(path) as text:
+        with _open(path, reading) as text:
             yield from _csv_rows(text, journey)
     elif kind == ".parquet":
-        yield from _parquet_rows(path)
+        yield from _parquet_rows(path, reading)
     else:
         raise UsageError(
             f"{path}: events are read from .jsonl, .csv or .parquet files (or - for stdin)"
         )
 
 
-def _open(path: Path) -> IO[str]:
-    if path.suffix.lower() == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return path.open(encoding="utf-8", newline="")
+@contextmanager
+def _open(path: Path, reading: Reading) -> Iterator[IO[str]]:
+    """The file as text (gunzipped for .gz); ``reading`` follows the bytes read from disk."""
+    with path.open("rb") as raw:
+        reading.total, reading.position = path.stat().st_size, raw.tell
+        binary: IO[bytes] = raw
+        if path.suffix.lower() == ".gz":
+            binary = cast(IO[bytes], gzip.GzipFile(fileobj=raw))
+        try:
+            with io.TextIOWrapper(binary, encoding="utf-8", newline="") as text:
+                yield text
+        finally:
+            reading.finished = True
 
 
 def _json_lines(text: IO[str]) -> Iterator[Item]:
@@ -126,7 +158,7 @@ def _typed(cell: str, kind: str | None) -> Any:
     return cell
 
 
-def _parquet_rows(path: Path) -> Iterator[Item]:
+def _parquet_rows(path: Path, reading: Reading) -> Iterator[Item]:
     try:
         import pyarrow.parquet as parquet  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
@@ -134,7 +166,9 @@ def _parquet_rows(path: Path) -> Iterator[Item]:
             f'{path}: reading Parquet needs pyarrow: pip install "topo[parquet]"'
         ) from None
     number = 0
-    for batch in parquet.ParquetFile(path).iter_batches():
+    table = parquet.ParquetFile(path)
+    reading.total, reading.position = table.metadata.num_rows, lambda: number
+    for batch in table.iter_batches():
         for row in batch.to_pylist():
             number += 1
             yield number, {key: value for key, value in row.items() if value is not None}

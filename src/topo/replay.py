@@ -67,7 +67,7 @@ def replay(
     journey = engine.compiled.journey
     for position, event in events:
         report.read += 1
-        if progress is not None and report.read % 10_000 == 0:
+        if progress is not None and report.read % 1_000 == 0:
             progress(report.read)
         if isinstance(event, Unreadable):
             report.rejected["unreadable"] += 1

@@ -1,0 +1,85 @@
+"""A progress line for long work on a terminal: a bar when the size of the input is known.
+
+:class:`ProgressBar` is told the number of items done so far; it redraws one line on its
+stream at most ``every`` seconds, with how much of the input was read (when known), the count,
+the rate and the time left::
+
+    [##########··········]  50%   1,234,567 events   85,432/s   0:14 left
+
+The command line shows it only when stderr is a terminal, so logs and CI output stay clean.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+__all__ = ["ProgressBar"]
+
+_WIDTH = 20
+
+
+class ProgressBar:
+    """One line of progress, redrawn in place (``\\r``) on ``stream``.
+
+    ``done`` gives the fraction of the input read so far (0 to 1), or None when it cannot be
+    known (a pipe); ``clock`` is for tests.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        done: Callable[[], float | None] = lambda: None,
+        *,
+        noun: str = "events",
+        every: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream, self.done, self.noun, self.every, self.clock = stream, done, noun, every, clock
+        self.started = clock()
+        self.shown = float("-inf")
+        self.width = 0  # of the line last drawn, to clear it
+
+    def __call__(self, count: int) -> None:
+        """``count`` items are done; redraw if the last drawing is old enough."""
+        now = self.clock()
+        if now - self.shown < self.every:
+            return
+        self.shown = now
+        self._draw(self.line(count, now - self.started))
+
+    def line(self, count: int, elapsed: float) -> str:
+        """The progress line for ``count`` items done in ``elapsed`` seconds."""
+        rate = count / elapsed if elapsed > 0 else 0.0
+        parts = [f"{count:,} {self.noun}", f"{rate:,.0f}/s"]
+        fraction = self.done()
+        if fraction is None:
+            return "   ".join(parts)
+        fraction = min(max(fraction, 0.0), 1.0)
+        filled = round(fraction * _WIDTH)
+        bar = "[" + "#" * filled + "·" * (_WIDTH - filled) + f"] {fraction:>4.0%}"
+        if 0 < fraction < 1 and elapsed > 0:
+            parts.append(f"{_clock_time(elapsed * (1 - fraction) / fraction)} left")
+        return "   ".join([bar, *parts])
+
+    def clear(self) -> None:
+        """Take the line away (before the summary is printed)."""
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+    def _draw(self, line: str) -> None:
+        padding = " " * max(0, self.width - len(line))  # a shorter line clears the longer one
+        self.stream.write("\r" + line + padding)
+        self.stream.flush()
+        self.width = len(line)
+
+
+def _clock_time(seconds: float) -> str:
+    """``0:14``, ``12:03``, ``1:02:03``."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"

@@ -1,0 +1,108 @@
+"""The progress line of long replays: what it shows, how often, and only on a terminal."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+import topo
+from topo.cli import main
+from topo.progress import ProgressBar
+from topo.readers import Reading, read_events
+
+ROOT = Path(__file__).resolve().parent.parent
+CDNOW_EVENTS = ROOT / "data" / "cdnow" / "events.jsonl.gz"
+CDNOW = ROOT / "journeys" / "cdnow.yaml"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class TestProgressBar:
+    """One line: a bar and the share read when the size is known, the count, rate, time left."""
+
+    def test_with_a_known_size(self) -> None:
+        """Half read in 10 seconds: 10 seconds left."""
+        bar = ProgressBar(io.StringIO(), lambda: 0.5)
+        assert bar.line(1_000, 10.0) == (
+            "[##########··········]  50%   1,000 events   100/s   0:10 left"
+        )
+
+    def test_without_a_size(self) -> None:
+        """Reading a pipe: the count and the rate only."""
+        assert ProgressBar(io.StringIO()).line(12_345, 2.0) == "12,345 events   6,172/s"
+
+    def test_hours_left(self) -> None:
+        """A long way to go reads h:mm:ss."""
+        line = ProgressBar(io.StringIO(), lambda: 0.01).line(100, 100.0)
+        assert line.endswith("2:45:00 left")
+
+    def test_redraws_at_most_every_fifth_of_a_second(self) -> None:
+        """Calls in between are free: nothing is written."""
+        stream, clock = io.StringIO(), Clock()
+        bar = ProgressBar(stream, lambda: 0.25, clock=clock)
+        bar(1_000)
+        clock.now = 0.1
+        bar(2_000)
+        clock.now = 0.3
+        bar(3_000)
+        drawn = stream.getvalue().split("\r")[1:]
+        assert [line.split("   ")[1] for line in drawn] == ["1,000 events", "3,000 events"]
+
+    def test_clear_leaves_an_empty_line(self) -> None:
+        """Before the summary, the line is wiped and the cursor is back at its start."""
+        stream = io.StringIO()
+        bar = ProgressBar(stream, lambda: 0.5)
+        bar(10)
+        width = len(stream.getvalue()) - 1
+        bar.clear()
+        assert stream.getvalue().endswith("\r" + " " * width + "\r")
+
+
+class TestReading:
+    """How far a file has been read, in stored bytes (compressed for .gz)."""
+
+    def test_gzipped_file(self) -> None:
+        journey = topo.load_journey(CDNOW)
+        reading = Reading()
+        events = read_events(CDNOW_EVENTS, journey, reading)
+        for _ in range(35_000):
+            next(events)
+        half = reading.done()
+        assert half is not None and 0.2 < half < 0.8
+        for _ in events:
+            pass
+        assert reading.done() == 1.0
+
+    def test_stdin_is_unknown(self) -> None:
+        assert Reading().done() is None
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class TestReplayShowsProgress:
+    """topo replay draws the line on a terminal only, and wipes it before the summary."""
+
+    def test_on_a_terminal(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert main(["replay", str(CDNOW), str(CDNOW_EVENTS)]) == 0
+        written = terminal.getvalue()
+        assert "\r[" in written and " events   " in written
+        summary = written.rsplit("\r", 1)[1]
+        assert summary.startswith("69,659 events read")
+
+    def test_not_on_a_terminal(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["replay", str(CDNOW), str(CDNOW_EVENTS)]) == 0
+        assert "\r" not in capsys.readouterr().err
