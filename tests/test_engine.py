@@ -486,3 +486,31 @@ class TestHistoryTimes:
         history = engine.state("m-1")["history"]  # type: ignore[index]
         assert {r["at"] for r in history} == {t.at_text for t in triggers}
         assert {r["at"] for r in history} == {"2026-01-01T12:00:00+00:00"}
+
+
+HELLO_TWICE = """
+    topo: 1
+    journey: hellotwice
+    version: 1
+    owners: {crm: {}}
+    events: {tap: {}}
+    nodes:
+      a: {kind: start, owner: crm, on_enter: [hello]}
+      b: {kind: peak, owner: crm, on_enter: [hello]}
+    moves:
+      - {from: a, to: b, on: tap}
+    incentives:
+      hello: {kind: content, channel: email}
+    """
+
+
+class TestGrantPlaces:
+    """A member's first event counts its grants once: joining, then its moves."""
+
+    def test_start_on_enter_and_the_first_cascade_have_distinct_ids(self, tmp_path: Any) -> None:
+        """hello on joining a and hello on entering b, both caused by e-1 at one time and with
+        the reason enter, are two grants: their places (0 and 1) keep their ids apart."""
+        engine = engine_for(HELLO_TWICE, tmp_path)
+        triggers = engine.process(tap(1, 0))
+        assert names(triggers) == [("hello", "enter"), ("hello", "enter")]
+        assert len({t.id for t in triggers}) == 2

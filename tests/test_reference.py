@@ -56,6 +56,10 @@ def journeys(draw: st.DrawFn) -> topo.Journey:
     }
     names = list(incentives)
     path = ["s", *middle, "p"]
+    for node in path:  # grants on entering a node, the start's on joining
+        chosen = draw(st.lists(st.sampled_from(names), max_size=2, unique=True))
+        if chosen:
+            nodes[node]["on_enter"] = chosen
     moves: list[dict[str, Any]] = []
     for a, b in itertools.pairwise(path):
         moves.append(
@@ -119,6 +123,7 @@ def journeys(draw: st.DrawFn) -> topo.Journey:
             }
         )
     used = {i for m in moves for i in m.get("incentives", [])} | {r["incentive"] for r in reminders}
+    used |= {i for node in nodes.values() for i in node.get("on_enter", [])}
     document = {
         "topo": 1,
         "journey": "generated",
@@ -206,9 +211,13 @@ class TestEngineAgreesWithTheReference:
     def test_same_outcomes(
         self, journey: topo.Journey, items: list[dict[str, Any] | datetime]
     ) -> None:
-        """Both runners reject the same events, grant the same triggers, end at the same nodes."""
+        """Both runners reject the same events, grant the same triggers, end at the same nodes;
+        no two triggers share an id."""
         engine, reference = topo.Engine(journey), ReferenceMachine(journey)
-        assert outcomes(engine, items) == outcomes(reference, items)
+        found = outcomes(engine, items)
+        assert found == outcomes(reference, items)
+        ids = [t["id"] for t in found if isinstance(t, dict)]
+        assert len(ids) == len(set(ids)), "two triggers share an id"
         for member in ("a", "b", "c"):
             state = engine.state(member)
             assert (None if state is None else state["node"]) == reference.node(member)

@@ -99,8 +99,9 @@ class Engine:
         stamp = microseconds(valid.at)
         out: list[Trigger] = []
         state = self.store.get(valid.member)
+        joined: _Occasion | None = None  # the grants of joining and of the event are numbered on
         if state is None:
-            state = self._create(valid, stamp, out)
+            state, joined = self._create(valid, stamp, out)
         else:  # steps 1 and 2: duplicates and late events change nothing
             seen = state.seen.get(valid.id)
             if seen is not None and seen >= state.clock - c.dedup_window:
@@ -115,7 +116,7 @@ class Engine:
                     "member must come in time order",
                     event_id=valid.id,
                 )
-        self._apply(state, valid, stamp, out)
+        self._apply(state, valid, stamp, out, joined)
         self._keep(state)
         return out
 
@@ -183,7 +184,9 @@ class Engine:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _create(self, event: Event, stamp: int, out: list[Trigger]) -> MemberState:
+    def _create(
+        self, event: Event, stamp: int, out: list[Trigger]
+    ) -> tuple[MemberState, _Occasion]:
         """A new member at the start node, entered at the event's time; start's on_enter."""
         c = self.compiled
         state = MemberState(event.member, c.start, event.at, stamp, c.metrics.new_state())
@@ -193,9 +196,16 @@ class Engine:
         occasion = _Occasion(event.at, stamp, event.id)
         for incentive in c.on_enter.get(c.start, ()):
             self._grant(state, incentive, "enter", None, c.start, occasion, out)
-        return state
+        return state, occasion
 
-    def _apply(self, state: MemberState, event: Event, stamp: int, out: list[Trigger]) -> None:
+    def _apply(
+        self,
+        state: MemberState,
+        event: Event,
+        stamp: int,
+        out: list[Trigger],
+        occasion: _Occasion | None = None,
+    ) -> None:
         c = self.compiled
         if state.node in c.timed:
             self._fire_until(state, stamp, out)
@@ -211,7 +221,8 @@ class Engine:
         node = state.node
         moves = c.on_event.get((node, kind))
         if node not in c.exits and (moves is not None or node in c.reminders):
-            occasion = _Occasion(at, stamp, event.id)
+            if occasion is None:
+                occasion = _Occasion(at, stamp, event.id)
             context = Context(
                 attributes=attributes,
                 fields=event.fields,

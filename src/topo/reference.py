@@ -89,8 +89,9 @@ class ReferenceMachine:
         at = microseconds(event.at)
         out: list[Trigger] = []
         member = self.members.get(event.member)
+        place = [0]  # the grants of joining and of the event's cascade are numbered on
         if member is None:
-            member = self._join(event, out)
+            member = self._join(event, out, place)
         else:
             window = self.compiled.dedup_window
             if any(i == event.id and u >= member.clock - window for i, u in member.ids):
@@ -111,7 +112,7 @@ class ReferenceMachine:
             member.metrics, event.type, event.at, event.fields, member.attributes
         )
         if member.state not in self.compiled.exits:
-            self._cascade(member, event, out)
+            self._cascade(member, event, out, place)
             self._remind(member, event.at, event.id, self._event[2], out)  # numbering goes on
         member.clock = at
         member.last_activity = event.at
@@ -141,20 +142,19 @@ class ReferenceMachine:
 
     # -- the member's way ----------------------------------------------------------------------
 
-    def _join(self, event: Event, out: list[Trigger]) -> _Member:
+    def _join(self, event: Event, out: list[Trigger], place: list[int]) -> _Member:
         c = self.compiled
         member = _Member(
             event.member, c.start, event.at, microseconds(event.at), c.metrics.new_state()
         )
         self.machine.add_model(member, initial=c.start)
         self.members[event.member] = member
-        place = [0]
         for incentive in self.journey.nodes[c.start].on_enter:
             self._grant(member, incentive, event.at, "enter", None, c.start, event.id, place, out)
         return member
 
-    def _cascade(self, member: _Member, event: Event, out: list[Trigger]) -> None:
-        self._event = (event, out, [0], {member.state}, [0])
+    def _cascade(self, member: _Member, event: Event, out: list[Trigger], place: list[int]) -> None:
+        self._event = (event, out, place, {member.state}, [0])
         while self._event[4][0] < self.compiled.max_cascade:
             try:
                 moved = member.trigger(event.type, event=event)  # type: ignore[attr-defined]
