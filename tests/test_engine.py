@@ -514,3 +514,49 @@ class TestGrantPlaces:
         triggers = engine.process(tap(1, 0))
         assert names(triggers) == [("hello", "enter"), ("hello", "enter")]
         assert len({t.id for t in triggers}) == 2
+
+
+class TestTriggerFields:
+    """Every field of a trigger, as the contract lists them, from real grants."""
+
+    def test_a_move_and_an_enter(self, engine: Engine) -> None:
+        """visitor -> buyer on e-1: thanks is the move's, welcome buyer's on_enter."""
+        _, thanks, welcome = engine.process(purchase(1, 0))
+        at = "2026-01-01T12:00:00+00:00"
+        assert thanks.to_dict() == {
+            "id": topo.triggers.trigger_id("club", 1, "m-1", "e-1", at, "thanks", "move", 1),
+            "member": "m-1",
+            "incentive": "thanks",
+            "channel": "app",
+            "reason": "move",
+            "from": "visitor",
+            "to": "buyer",
+            "node": "buyer",
+            "at": at,
+            "cause": "e-1",
+            "message": "",
+            "cost": 0.0,
+        }
+        assert welcome.to_dict() == {
+            "id": topo.triggers.trigger_id("club", 1, "m-1", "e-1", at, "welcome", "enter", 2),
+            "member": "m-1",
+            "incentive": "welcome",
+            "channel": "sms",
+            "reason": "enter",
+            "from": "visitor",
+            "to": "buyer",
+            "node": "buyer",
+            "at": at,
+            "cause": "e-1",
+            "message": "Welcome, 1 order(s)",
+            "cost": 5.0,
+        }
+
+    def test_a_reminder(self, engine: Engine) -> None:
+        """A reminder's trigger goes from the member's node toward its target."""
+        engine.process(purchase(1, 0, amount=300))  # buyer
+        [nudge] = engine.process(purchase(2, 1, amount=300))  # regular (2 orders), spend 600
+        assert (nudge.incentive, nudge.reason, nudge.from_node, nudge.to_node, nudge.node) == (
+            "nudge", "reminder", "regular", "vip", "regular"
+        )  # fmt: skip
+        assert nudge.cause == "e-2" and nudge.at == T0 + timedelta(days=1)
