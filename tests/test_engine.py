@@ -560,3 +560,111 @@ class TestTriggerFields:
             "nudge", "reminder", "regular", "vip", "regular"
         )  # fmt: skip
         assert nudge.cause == "e-2" and nudge.at == T0 + timedelta(days=1)
+
+
+class _CopyingStore:
+    """A store that keeps copies, as a durable store does: what is read is never the object
+    that was put."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, bytes] = {}
+
+    def get(self, member: str) -> Any:
+        import pickle
+
+        found = self.kept.get(member)
+        return None if found is None else pickle.loads(found)
+
+    def put(self, state: Any) -> None:
+        import pickle
+
+        self.kept[state.member] = pickle.dumps(state)
+
+    def members(self) -> Any:
+        return iter(list(self.kept))
+
+
+class TestStores:
+    """Timers fire whatever the store, and whichever engine kept the member before."""
+
+    def test_a_store_that_keeps_copies(self, tmp_path: Any) -> None:
+        """The due time is kept with the state: tick and step 3 both find the timer."""
+        for fire in ("tick", "event"):
+            engine = Engine(engine_for(TWO_TIMERS, tmp_path).compiled, _CopyingStore())  # type: ignore[arg-type]
+            engine.process(tap(1, 0))
+            if fire == "tick":
+                engine.tick(T0 + timedelta(days=10))
+            else:
+                engine.process(tap(2, 11))
+            assert engine.state("m")["node"] == "c", fire  # type: ignore[index]
+
+    def test_an_engine_over_a_kept_store(self, tmp_path: Any) -> None:
+        """A backfill engine fills the store; a new engine over it ticks the members' timers."""
+        compiled = engine_for(TWO_TIMERS, tmp_path).compiled
+        store = topo.MemoryStore()
+        Engine(compiled, store, backfill=True).process(tap(1, 0))
+        live = Engine(compiled, store)
+        live.tick(T0 + timedelta(days=10))
+        assert live.state("m")["node"] == "c"  # type: ignore[index]
+
+    def test_tick_order_with_ties(self, tmp_path: Any) -> None:
+        """Two members due at one instant, one with two timers then: by member, then file
+        order (promote before settle)."""
+        engine = engine_for(
+            dedent(TWO_TIMERS)
+            .replace('when: "taps >= 5"}', 'when: "taps >= 1", incentives: [p]}')
+            .replace("since: activity}", "since: activity, incentives: [s]}")
+            + "incentives: {p: {kind: gift, channel: app}, s: {kind: gift, channel: app}}\n",
+            tmp_path,
+        )
+        for member in ("b", "a"):
+            engine.process(tap(1, 0, member=member))
+        triggers = engine.tick(T0 + timedelta(days=10))
+        assert [(t.member, t.incentive) for t in triggers] == [("a", "p"), ("b", "p")]
+
+
+class TestReadingAsOfLater:
+    """state(as_of=later) reads windows as of then without losing what they hold."""
+
+    def test_a_later_read_changes_nothing(self, engine: Engine) -> None:
+        engine.process(purchase(1, 0, amount=100))
+        assert engine.state("m-1", as_of=T0 + timedelta(days=60))["metrics"]["spend_30d"] == 0  # type: ignore[index]
+        engine.process(purchase(2, 1, amount=50))
+        assert engine.state("m-1")["metrics"]["spend_30d"] == 150.0  # type: ignore[index]
+
+
+ATTRIBUTE_MESSAGE = """
+    topo: 1
+    journey: hi
+    version: 1
+    owners: {crm: {}}
+    attributes: {region: {type: str}, phone: {type: str, pii: true}}
+    events: {tap: {}, go: {}}
+    nodes:
+      a: {kind: start, owner: crm}
+      b: {kind: checkpoint, owner: crm}
+      c: {kind: peak, owner: crm}
+    moves:
+      - {from: a, to: b, on: tap, incentives: [hi]}
+      - {from: b, to: c, on: go}
+      - {from: c, to: b, on: tap, incentives: [hi]}
+    incentives:
+      hi: {kind: content, channel: app, message: "Hi from {region}!"}
+    """
+
+
+class TestMessages:
+    """A message shows an attribute while it is set, and empty text when it is not."""
+
+    def test_set_unset_cleared(self, tmp_path: Any) -> None:
+        engine = engine_for(ATTRIBUTE_MESSAGE, tmp_path)
+        profile = {"member": "m", "type": "profile", "at": T0.isoformat()}
+        assert [t.message for t in engine.process(tap(1, 0))] == ["Hi from !"]  # not set
+        engine.process({**profile, "id": "p-1", "at": (T0 + timedelta(days=1)).isoformat(),
+                        "region": "Lyon", "phone": "+33 6"})  # fmt: skip
+        engine.process(tap(2, 2, kind="go"))  # on to c
+        assert [t.message for t in engine.process(tap(3, 3))] == ["Hi from Lyon!"]
+        engine.process({**profile, "id": "p-2", "at": (T0 + timedelta(days=4)).isoformat(),
+                        "region": None})  # fmt: skip
+        engine.process(tap(4, 5, kind="go"))
+        assert [t.message for t in engine.process(tap(5, 6))] == ["Hi from !"]  # cleared

@@ -193,3 +193,34 @@ class TestAgreesWithTheAnalysis:
             fast = compile_expression(f"x {op} {bound!r}")
             general = compile_expression(f"x + 0 {op} {bound!r}")
             assert fast.holds(Context(metrics={"x": x})) == general.holds(Context(metrics={"x": x}))
+
+
+class TestGuardsOnTheMetricLayout:
+    """Guards compiled on the engine's metric layout read the member's slots directly."""
+
+    def test_a_slot_that_is_its_value(self) -> None:
+        """A metric whose slot is its value (a count, a last): null and booleans are not numbers."""
+        guard = compile_expression("x >= 1", {"x": (0, None)})
+        found = [guard.holds(Context(slots=[value])) for value in (None, True, 0, 1, 1.5, "2")]
+        assert found == [False, False, False, True, True, False]
+
+    def test_a_slot_read_as_of_a_time(self) -> None:
+        """A windowed metric is read with its reader, as of the context's time in microseconds."""
+
+        def read(slot: Any, stamp: int) -> Any:
+            return sum(v for t, v in slot if t > stamp - 10)
+
+        guard = compile_expression("x >= 5 and y", {"x": (0, read), "y": (1, None)})
+        slots = [[(0, 4), (8, 2)], True]
+        assert guard.holds(Context(slots=slots, stamp=9))  # both events inside: 6
+        assert not guard.holds(Context(slots=slots, stamp=10))  # the first is out: 2
+        assert guard.metrics == {"x", "y"}
+
+    def test_test_is_the_truth_of_the_value(self) -> None:
+        """An expression's test is the language's truth of its value, for guards that are a
+        bare metric, arithmetic, a comparison or a function call."""
+        for written in ("x", "x + 1", "not x", "x > 0 or x < 0", "min(x, 1)"):
+            guard = compile_expression(written, {"x": (0, None)})
+            for value in (None, 0, 1, -1, 0.0, True, False):
+                context = Context(slots=[value])
+                assert guard.test(context) is bool(guard(context)), (written, value)

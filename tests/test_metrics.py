@@ -136,10 +136,55 @@ class TestWindows:
         assert book.values(state, seven)["spend_7d"] == 0
 
     def test_memory_is_bounded_by_the_window(self, book: MetricBook) -> None:
-        """Reading a window drops the events that fell out of it."""
+        """Taking an event in drops the events that fell out of the window, even when the
+        metric is never read."""
         state = feed(book, [("purchase", d, {"amount": 1.0}) for d in range(100)])
-        book.values(state, T0 + timedelta(days=99))
         assert len(state[book.index["spend_7d"]]) == 7
+
+    def test_reading_later_keeps_the_window(self, book: MetricBook) -> None:
+        """Values read as of a later time (a state as of --until) drop nothing: an event
+        before that time still sees the whole window."""
+        state = feed(book, [("purchase", 0, {"amount": 1.0})])
+        assert book.values(state, T0 + timedelta(days=30))["spend_7d"] == 0
+        book.observe(state, "purchase", T0 + timedelta(days=1), {"amount": 2.0}, {})
+        assert book.values(state, T0 + timedelta(days=1))["spend_7d"] == 3.0
+
+
+INTEGER_SUMS = dedent(
+    """
+    topo: 1
+    journey: ints
+    version: 1
+    owners: {crm: {}}
+    events: {order: {fields: {items: {type: int}, amount: {type: float}}}}
+    metrics:
+      items_7d: {sum: order.items, window: 7d}
+      amount_7d: {sum: order.amount, window: 7d}
+    nodes:
+      s: {kind: start, owner: crm}
+      p: {kind: peak, owner: crm}
+    moves:
+      - {from: s, to: p, on: order}
+    """
+)
+
+
+class TestWindowedSumTypes:
+    """A windowed sum of an int field is an int; of a float field, the exact float sum."""
+
+    def test_int_and_float(self) -> None:
+        document = load_text(INTEGER_SUMS).document
+        assert document is not None
+        journey = build_journey(document).journey
+        assert journey is not None
+        book = MetricBook(journey)
+        state = book.new_state()
+        for day, (items, amount) in enumerate([(2, 0.1), (3, 0.2), (4, 0.3)]):
+            fields = {"items": items, "amount": amount}
+            book.observe(state, "order", T0 + timedelta(days=day), fields, {})
+        values = book.values(state, T0 + timedelta(days=2))
+        assert values["items_7d"] == 9 and type(values["items_7d"]) is int
+        assert values["amount_7d"] == 0.6  # 0.1 + 0.2 + 0.3 is 0.6000000000000001 added naively
 
 
 class TestExactSums:

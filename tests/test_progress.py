@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -80,6 +81,30 @@ class TestReading:
         assert half is not None and 0.2 < half < 0.8
         for _ in events:
             pass
+        assert reading.done() == 1.0
+
+    @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+    def test_plain_files(self, tmp_path: Path, suffix: str) -> None:
+        """Uncompressed JSON lines and CSV: the share of the file's bytes read."""
+        rows = [
+            {"id": f"e-{n}", "member": "m", "type": "purchase",
+             "at": f"1997-01-01T00:00:{n % 60:02}+00:00", "amount": 1.5, "cds": 1}
+            for n in range(20_000)
+        ]  # fmt: skip
+        path = tmp_path / f"events{suffix}"
+        if suffix == ".csv":
+            header = ",".join(rows[0])
+            lines = [",".join(str(v) for v in row.values()) for row in rows]
+            path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+        else:
+            path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        reading = Reading()
+        events = read_events(path, topo.load_journey(CDNOW), reading)
+        for _ in range(10_000):
+            next(events)
+        half = reading.done()
+        assert half is not None and 0.3 < half < 0.7
+        assert sum(1 for _ in events) == 10_000
         assert reading.done() == 1.0
 
     def test_stdin_is_unknown(self) -> None:

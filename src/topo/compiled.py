@@ -100,8 +100,6 @@ class CompiledJourney:
     pressure: tuple[int, int] | None  # (max, per in microseconds)
     pii: frozenset[str] = field(default_factory=frozenset)
     timed: frozenset[str] = field(default_factory=frozenset)  # nodes with timer moves
-    since_types: frozenset[str] = field(default_factory=frozenset)  # types a timer's since names
-    since_activity: bool = False  # whether a timer's clock starts again on any activity
 
     @property
     def id(self) -> str:
@@ -150,10 +148,6 @@ def compile_journey(journey: Journey) -> CompiledJourney:
         pressure=None if pressure is None else (pressure.max, _micro(pressure.per) or 0),
         pii=frozenset(a for a, attribute in journey.attributes.items() if attribute.pii),
         timed=frozenset(timers),
-        since_types=frozenset(m.since for found in timers.values() for m in found).difference(
-            ("entered", "activity")
-        ),
-        since_activity=any(m.since == "activity" for found in timers.values() for m in found),
     )
 
 

@@ -31,7 +31,7 @@ from topo.compiled import CompiledJourney, CompiledMove, CompiledReminder, compi
 from topo.errors import InvalidEvent
 from topo.evaluation import Context
 from topo.events import PROFILE, Event
-from topo.member_state import MemberState, Record, as_record
+from topo.member_state import MemberState, Record, as_record, last_of_type, note_type
 from topo.metrics import microseconds
 from topo.model import Journey
 from topo.stores import MemoryStore, Store
@@ -88,6 +88,10 @@ class Engine:
         self.backfill = backfill
         self.keep_explanations = explain
         self._index: list[tuple[int, str, int]] = []  # (due, member, order) of indexed timers
+        for member in list(self.store.members()):  # members kept by an earlier engine or run
+            state = self.store.get(member)
+            if state is not None and self._index_timer(state, fresh=True):
+                self.store.put(state)
 
     # -- the public surface ------------------------------------------------------------------
 
@@ -147,11 +151,10 @@ class Engine:
             state = self.store.get(member)
             if state is None or state.due != due:
                 continue  # an older entry: the member's timers changed since
-            state.due = None  # this entry is spent; keeping the state indexes the next timer
             timer = self._next_timer(state)
             if timer is not None and timer[0] == due:
                 self._fire(state, timer, out)
-            self._keep(state)
+            self._keep(state, fresh=True)  # the entry is spent: index the next timer anew
         return out
 
     def state(self, member: str, as_of: datetime | None = None) -> dict[str, Any] | None:
@@ -242,12 +245,8 @@ class Engine:
                 step["guards"], step["outcome"] = [], f"stayed at {node}"
             self._explain(state, step)
         state.clock = stamp
-        if c.since_activity:
-            state.last_activity = at
-        if kind in c.since_types:
-            if state.last_of_type is None:
-                state.last_of_type = {}
-            state.last_of_type[kind] = at
+        state.last_activity = at
+        note_type(state, kind, at)
 
     def _cascade(
         self,
@@ -340,8 +339,8 @@ class Engine:
         times = [state.entered_at]
         if move.since == "activity" and state.last_activity is not None:
             times.append(state.last_activity)
-        elif state.last_of_type is not None and move.since in state.last_of_type:
-            times.append(state.last_of_type[move.since])
+        elif (last := last_of_type(state, move.since)) is not None:
+            times.append(last)
         if state.restarts is not None and move.label in state.restarts:
             times.append(state.restarts[move.label])
         return max(times)
@@ -546,20 +545,28 @@ class Engine:
                 attributes[name] = value
         state.attributes = attributes or None
 
-    def _keep(self, state: MemberState) -> None:
-        """Step 8: keep the state, and index its next timer for :meth:`tick` (once per due
-        time: an entry whose due time is no longer the member's is skipped when it comes up)."""
+    def _keep(self, state: MemberState, *, fresh: bool = False) -> None:
+        """Step 8: index the member's next timer for :meth:`tick`, then keep the state."""
+        self._index_timer(state, fresh=fresh)
         self.store.put(state)
+
+    def _index_timer(self, state: MemberState, *, fresh: bool) -> bool:
+        """Index the member's next timer when its due time changed, or when ``fresh`` (no entry
+        of this engine's index holds it); say whether ``state.due`` changed.
+
+        The index holds one entry per member and due time; an entry whose due time is no longer
+        the member's is skipped when it comes up."""
         if state.node not in self.compiled.timed and state.due is None:
-            return
+            return False
         timer = self._next_timer(state)
         due = None if timer is None else timer[0]
-        if due != state.due:
+        changed = due != state.due
+        if changed or fresh:
             state.due = due
             if timer is not None:
-                heapq.heappush(
-                    self._index, (timer[0], state.member, timer[1] * 1_000_000 + timer[2])
-                )
+                order = timer[1] * 1_000_000 + timer[2]
+                heapq.heappush(self._index, (timer[0], state.member, order))
+        return changed
 
 
 class _Shown(Mapping[str, object]):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Entry", "MemberState", "Record", "as_record"]
+__all__ = ["Entry", "MemberState", "Record", "as_record", "last_of_type", "note_type"]
 
 Record = dict[str, Any]
 """One step of a member's history or explanation, as the public surface shows it."""
@@ -36,8 +36,8 @@ class MemberState:
     metrics: list[Any]
     seen: dict[str, int] = field(default_factory=dict)  # recent event ids -> their times
     attributes: dict[str, Any] | None = None
-    last_activity: datetime | None = None  # kept only when a timer's since is activity
-    last_of_type: dict[str, datetime] | None = None  # only the types a timer's since names
+    last_activity: datetime | None = None
+    last_of_type: list[Any] | None = None  # [type, its last time, type, its last time, ...]
     restarts: dict[str, datetime] | None = None  # timer label -> restart time
     considered: dict[int, int] | None = None  # ahead_of reminder -> its clock start
     stay: tuple[int, ...] = ()  # reminders granted in this stay at the node
@@ -62,3 +62,25 @@ def as_record(entry: Entry) -> Record:
         return {"move": move, "from": source, "to": target, "at": at.isoformat(), "cause": cause}
     kind, incentive, reason, at, cause = entry
     return {kind: incentive, "reason": reason, "at": at.isoformat(), "cause": cause}
+
+
+def note_type(state: MemberState, kind: str, at: datetime) -> None:
+    """Remember ``at`` as the time of the member's last event of type ``kind`` (for timers
+    whose clock starts again on that type, in this journey or a later version of it)."""
+    kept = state.last_of_type
+    if kept is None:
+        state.last_of_type = [kind, at]
+        return
+    try:
+        kept[kept.index(kind) + 1] = at  # a type name is never equal to a time
+    except ValueError:
+        kept += (kind, at)
+
+
+def last_of_type(state: MemberState, kind: str) -> datetime | None:
+    """The time of the member's last event of type ``kind``, or None."""
+    kept = state.last_of_type
+    if kept is None or kind not in kept:
+        return None
+    found: datetime = kept[kept.index(kind) + 1]
+    return found

@@ -114,16 +114,14 @@ class MetricBook:
             if value is not None:  # an event without the field does not count
                 state[index] = take(state[index], value, stamp)
 
-    def value(self, state: list[Any], index: int, now: datetime) -> Any:
-        """Metric ``index`` of a member as of ``now`` (windows drop what fell out)."""
-        return self.readers[index](state[index], microseconds(now))
-
     def values(self, state: list[Any], now: datetime) -> dict[str, Any]:
-        """Every metric of a member as of ``now``, by name."""
+        """Every metric of a member as of ``now``, by name, changing nothing: ``now`` may be
+        later than the member's clock, and a window read that late must not lose the events
+        an event before ``now`` would still see."""
         stamp = microseconds(now)
         return {
-            name: read(slot, stamp)
-            for name, read, slot in zip(self.names, self.readers, state, strict=True)
+            spec.name: read(list(slot) if spec.window is not None else slot, stamp)
+            for spec, read, slot in zip(self.specs, self.readers, state, strict=True)
         }
 
 
@@ -154,12 +152,19 @@ def _initial(spec: _Spec) -> Any:
 
 def _taker(spec: _Spec) -> Take:
     """The update of one metric: what its slot becomes when an event with ``value`` counts."""
-    return _append if spec.window is not None else _TAKE[spec.kind]
+    window = spec.window
+    if window is None:
+        return _TAKE[spec.kind]
 
+    def append(slot: list[tuple[int, Any]], value: Any, stamp: int) -> Any:
+        # Events arrive in time order: what is out of the window now stays out, so it goes
+        # (memory bounded by the window, even for a metric no guard ever reads).
+        if slot and slot[0][0] <= stamp - window:
+            _drop(slot, stamp - window)
+        slot.append((stamp, value))
+        return slot
 
-def _append(slot: list[tuple[int, Any]], value: Any, stamp: int) -> Any:
-    slot.append((stamp, value))
-    return slot
+    return append
 
 
 def _add_to(slot: list[Any], value: Any, stamp: int) -> Any:
