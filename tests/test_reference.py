@@ -206,7 +206,7 @@ def outcomes(runner: Any, items: list[dict[str, Any] | datetime]) -> list[Any]:
 class TestEngineAgreesWithTheReference:
     """Same journey, same events: the same rejects, triggers and nodes."""
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
     @given(journeys(), streams())
     def test_same_outcomes(
         self, journey: topo.Journey, items: list[dict[str, Any] | datetime]
