@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import Any
 
 from topo.caps import record, withheld_by
+from topo.collector import paused
 from topo.compiled import CompiledJourney, CompiledMove, CompiledReminder, compile_journey
 from topo.errors import InvalidEvent
 from topo.evaluation import Context
@@ -130,16 +131,20 @@ class Engine:
         on_reject: Callable[[Mapping[str, Any] | Event, InvalidEvent], object] | None = None,
     ) -> list[Trigger]:
         """Evaluate events in order: the same as :meth:`process` one by one. Rejected events
-        go to ``on_reject`` (event, error) when given, and raise otherwise."""
+        go to ``on_reject`` (event, error) when given, and raise otherwise.
+
+        Python's cyclic garbage collector is paused while it runs (see :mod:`topo.collector`).
+        """
         out: list[Trigger] = []
         process = self.process
-        for event in events:
-            try:
-                out += process(event)
-            except InvalidEvent as error:
-                if on_reject is None:
-                    raise
-                on_reject(event, error)
+        with paused():
+            for event in events:
+                try:
+                    out += process(event)
+                except InvalidEvent as error:
+                    if on_reject is None:
+                        raise
+                    on_reject(event, error)
         return out
 
     def tick(self, at: datetime) -> list[Trigger]:
