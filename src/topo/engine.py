@@ -552,7 +552,8 @@ class Engine:
 
     def _keep(self, state: MemberState, *, fresh: bool = False) -> None:
         """Step 8: index the member's next timer for :meth:`tick`, then keep the state."""
-        self._index_timer(state, fresh=fresh)
+        if state.node in self.compiled.timed or state.due is not None:
+            self._index_timer(state, fresh=fresh)
         self.store.put(state)
 
     def _index_timer(self, state: MemberState, *, fresh: bool) -> bool:
@@ -561,8 +562,6 @@ class Engine:
 
         The index holds one entry per member and due time; an entry whose due time is no longer
         the member's is skipped when it comes up."""
-        if state.node not in self.compiled.timed and state.due is None:
-            return False
         timer = self._next_timer(state)
         due = None if timer is None else timer[0]
         changed = due != state.due
