@@ -202,7 +202,7 @@ class TestInputs:
 
         monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(event(1, "a", 1)) + "\n"))
         code, err = run(["replay", CDNOW, "-"], capsys)
-        assert code == 0 and "1 events read: 1 processed" in err
+        assert code == 0 and "1 event read: 1 processed" in err
 
     @pytest.mark.parametrize(
         "argv_tail,message",
@@ -238,3 +238,161 @@ class TestShippedData:
         }
         assert funnel["prospect"] == funnel["first_buyer"] == 23_570
         assert funnel["first_buyer"] > funnel["repeat_buyer"] > funnel["vip"] > 0
+
+
+KNOWLEDGE_CLUB = str(ROOT / "journeys" / "knowledge-club.yaml")
+
+
+class TestOddInput:
+    """Input a user may well have: no traceback, what was wrong and where, the rest goes on."""
+
+    def test_bytes_that_are_not_utf8(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A line with a Latin-1 byte is rejected with the byte and its column; the others run."""
+        path = tmp_path / "e.jsonl"
+        good = json.dumps(event(1, "a", 1)).encode()
+        bad = json.dumps(event(2, "b", 1, note="caf")).encode().replace(b'caf"', b'caf\xe9"')
+        path.write_bytes(good + b"\n" + bad + b"\n")
+        code, err = run(
+            ["replay", CDNOW, str(path), "--rejects", str(tmp_path / "r.jsonl")], capsys
+        )
+        assert code == 0 and "2 events read: 1 processed, 1 rejected (1 unreadable)" in err
+        [reject] = lines(tmp_path / "r.jsonl")
+        column = bad.index(b"\xe9") + 1
+        assert reject == {
+            "event": None,
+            "reason": f"not UTF-8 text: the byte 0xE9 at column {column}",
+            "line": 2,
+        }
+
+    def test_a_cut_line_is_not_repeated(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A line that is not JSON may hold a pii value: the rejects file says where and why,
+        not what; the column is the line's own."""
+        line = json.dumps({"id": "p-1", "member": "m", "type": "profile",
+                           "at": "2026-01-01T00:00:00+00:00", "phone": "0912-345-678"})  # fmt: skip
+        path = tmp_path / "e.jsonl"
+        path.write_text(line[:-1] + "\n", encoding="utf-8")  # the closing brace is lost
+        code, _ = run(
+            ["replay", KNOWLEDGE_CLUB, str(path), "--rejects", str(tmp_path / "r.jsonl")], capsys
+        )
+        written = (tmp_path / "r.jsonl").read_text(encoding="utf-8")
+        assert code == 0 and "0912" not in written
+        assert json.loads(written)["reason"] == (
+            f"not JSON: Expecting ',' delimiter at column {len(line)}"
+        )
+
+    def test_rejects_are_strict_json(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """NaN and infinite amounts are written as text, so any JSON parser reads the file."""
+        path = tmp_path / "e.jsonl"
+        path.write_text(
+            json.dumps(event(1, "a", 1, amount=float("nan")))
+            + "\n"
+            + json.dumps(event(2, "a", 2, amount=float("inf")))
+            + "\n",
+            encoding="utf-8",
+        )
+        run(["replay", CDNOW, str(path), "--rejects", str(tmp_path / "r.jsonl")], capsys)
+
+        def refuse(constant: str) -> None:
+            raise AssertionError(f"{constant} is not JSON")
+
+        text = (tmp_path / "r.jsonl").read_text(encoding="utf-8")
+        amounts = [
+            json.loads(x, parse_constant=refuse)["event"]["amount"] for x in text.split("\n")[:2]
+        ]
+        assert amounts == ["nan", "inf"]
+
+    def test_csv_from_a_spreadsheet(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A byte order mark is dropped; a row with more cells than the header is rejected."""
+        path = tmp_path / "e.csv"
+        path.write_text(
+            "\ufeffid,member,type,at,amount,cds\n"
+            "e-1,a,purchase,1997-01-01T00:00:00+00:00,10.5,1\n"
+            "e-2,a,purchase,1997-01-02T00:00:00+00:00,10.5,1,EXTRA\n",
+            encoding="utf-8",
+        )
+        code, err = run(
+            ["replay", CDNOW, str(path), "--rejects", str(tmp_path / "r.jsonl")], capsys
+        )
+        assert code == 0 and "2 events read: 1 processed, 1 rejected (1 unreadable)" in err
+        assert lines(tmp_path / "r.jsonl") == [
+            {"event": None, "reason": "the row has 1 more cell(s) than the header has columns",
+             "line": 3}
+        ]  # fmt: skip
+
+    @pytest.mark.parametrize(
+        "name,content,message",
+        [
+            ("e.jsonl.gz", b"not gzip\n", "not a whole gzip file"),
+            ("e.jsonl.gz", gzip.compress(b'{"id": "e-1"}\n' * 100)[:40], "not a whole gzip file"),
+            ("e.parquet.gz", b"x", "Parquet files are read as they are"),
+            ("e.csv", b"when,who\n1,2\n", "needs the columns id, member, type and at"),
+            ("folder", None, "is a folder"),
+        ],
+    )
+    def test_files_that_cannot_be_read(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        name: str,
+        content: bytes | None,
+        message: str,
+    ) -> None:
+        """Exit 2 and one line saying what is wrong with the file."""
+        path = tmp_path / name
+        if content is None:
+            path.mkdir()
+        else:
+            path.write_bytes(content)
+        code, err = run(["replay", CDNOW, str(path)], capsys)
+        assert code == 2 and message in err and err.count("\n") == 1, err
+
+    def test_triggers_to_stdout(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """--triggers - writes the triggers to stdout; two outputs cannot both go there."""
+        path = write_jsonl(tmp_path / "e.jsonl", [event(1, "a", 1)])
+        assert main(["replay", CDNOW, str(path), "--triggers", "-"]) == 0
+        out = capsys.readouterr().out
+        assert [json.loads(x)["incentive"] for x in out.splitlines()] == ["second_order_coupon"]
+        code, err = run(["replay", CDNOW, str(path), "--triggers", "-", "--states", "-"], capsys)
+        assert code == 2 and "only one output can go to stdout" in err
+
+    def test_gzipped_stdin(self, tmp_path: Path) -> None:
+        """A gzipped stream on stdin is refused at once, with what to do instead."""
+        import subprocess
+
+        data = gzip.compress((json.dumps(event(1, "a", 1)) + "\n").encode())
+        done = subprocess.run(
+            [sys.executable, "-m", "topo.cli", "replay", CDNOW, "-"],
+            input=data,
+            capture_output=True,
+            check=False,
+            env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")},
+        )
+        assert done.returncode == 2
+        assert b"stdin is gzipped" in done.stderr and b"Traceback" not in done.stderr
+
+
+class TestPythonMistakes:
+    """The library says what to pass instead."""
+
+    def test_engine_of_a_path(self) -> None:
+        import topo
+
+        with pytest.raises(TypeError, match=r"load it first, as in topo.Engine\(topo.load_journey"):
+            topo.Engine(CDNOW)  # type: ignore[arg-type]
+
+    def test_tick_without_an_offset(self) -> None:
+        from datetime import datetime
+
+        import topo
+
+        engine = topo.Engine(topo.load_journey(CDNOW))
+        with pytest.raises(TypeError, match="tick needs a time with an offset"):
+            engine.tick(datetime(1998, 1, 1))

@@ -1,6 +1,8 @@
 """Convert the CDNOW master file into topo events (JSON lines, gzipped).
 
-    python data/cdnow/convert.py ../shared/data/cdnow/CDNOW_master.txt data/cdnow/events.jsonl.gz
+    python data/cdnow/convert.py CDNOW_master.txt data/cdnow/events.jsonl.gz
+
+(``CDNOW_master.txt`` comes with the PyPI package Lifetimes 0.11.3; see README.md here.)
 
 One event per row: ``{"id", "member", "type": "purchase", "at", "amount", "cds"}``. The
 customer id is the member; the event id is the member and the row's number among that member's

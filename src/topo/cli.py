@@ -17,6 +17,7 @@ from typing import IO, Any
 from topo import __version__
 from topo.diagnostics import Diagnostic, Severity
 from topo.errors import InvalidJourney, UsageError
+from topo.json_values import json_ready
 from topo.model import Journey
 from topo.rendering import FORMATS, summary
 from topo.triggers import Trigger
@@ -63,11 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     play.add_argument("journey", metavar="JOURNEY", help="a journey file")
     play.add_argument(
-        "events", metavar="EVENTS", help=".jsonl, .csv or .parquet (gzipped too), or - for stdin"
+        "events",
+        metavar="EVENTS",
+        help=".jsonl or .csv (gzipped or not), .parquet, or - for JSON lines on stdin",
     )
-    play.add_argument("--triggers", metavar="OUT", help="write the triggers here, one a line")
-    play.add_argument("--states", metavar="OUT", help="write each member's state here")
-    play.add_argument("--rejects", metavar="OUT", help="write rejected events and why here")
+    play.add_argument(
+        "--triggers", metavar="OUT", help="write the triggers here, one a line (- for stdout)"
+    )
+    play.add_argument("--states", metavar="OUT", help="write each member's state here (-: stdout)")
+    play.add_argument("--rejects", metavar="OUT", help="write rejected events and why (-: stdout)")
     play.add_argument("--store", metavar="URL", default="memory", help="where states live")
     play.add_argument("--until", metavar="TIMESTAMP", help="then fire timers due by this time")
     play.add_argument("--backfill", action="store_true", help="record grants, write no triggers")
@@ -179,8 +184,13 @@ class _Outputs:
         self.files: dict[str, IO[str]] = {}
 
     def __enter__(self) -> _Outputs:
+        dashes = [f"--{name}" for name, path in self.paths.items() if path == "-"]
+        if len(dashes) > 1:
+            raise UsageError(f"{' and '.join(dashes)}: only one output can go to stdout (-)")
         for name, path in self.paths.items():
-            if path:
+            if path == "-":
+                self.files[name] = sys.stdout
+            elif path:
                 try:
                     self.files[name] = open(path, "w", encoding="utf-8")
                 except OSError as exc:
@@ -190,11 +200,13 @@ class _Outputs:
 
     def __exit__(self, *args: object) -> None:
         for file in self.files.values():
-            file.close()
+            if file is not sys.stdout:
+                file.close()
 
     def _write(self, name: str, value: object) -> None:
         if name in self.files:
-            self.files[name].write(json.dumps(value, ensure_ascii=False) + "\n")
+            text = json.dumps(json_ready(value), ensure_ascii=False, allow_nan=False)
+            self.files[name].write(text + "\n")
 
     def trigger(self, trigger: Trigger) -> None:
         self._write("triggers", trigger.to_dict())

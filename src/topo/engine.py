@@ -82,6 +82,11 @@ class Engine:
         backfill: bool = False,
         explain: bool = True,
     ) -> None:
+        if not isinstance(journey, Journey | CompiledJourney):
+            raise TypeError(
+                f"Engine runs a journey, got {type(journey).__name__}: load it first, "
+                'as in topo.Engine(topo.load_journey("journeys/club.yaml"))'
+            )
         self.compiled = (
             journey if isinstance(journey, CompiledJourney) else compile_journey(journey)
         )
@@ -149,7 +154,7 @@ class Engine:
 
     def tick(self, at: datetime) -> list[Trigger]:
         """Fire every member's timers due at or before ``at``, in due-time order."""
-        limit = microseconds(at)
+        limit = microseconds(_aware(at, "tick"))
         out: list[Trigger] = []
         while self._index and self._index[0][0] <= limit:
             due, member, _ = heapq.heappop(self._index)
@@ -172,6 +177,8 @@ class Engine:
             return None
         pii = self.compiled.pii
         clock = _at(state.clock, state.entered_at)
+        if as_of is not None:
+            _aware(as_of, "state(as_of=...)")
         if as_of is None or as_of < clock:
             as_of = clock
         return {
@@ -604,6 +611,17 @@ class _Shown(Mapping[str, object]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def _aware(at: datetime, what: str) -> datetime:
+    """``at``, if it is a time with an offset; otherwise a TypeError saying what to pass."""
+    if not isinstance(at, datetime) or at.utcoffset() is None:
+        shown = type(at).__name__ if not isinstance(at, datetime) else f"{at} (no offset)"
+        raise TypeError(
+            f"{what} needs a time with an offset, got {shown}: "
+            "for example datetime(2026, 3, 1, tzinfo=timezone.utc)"
+        )
+    return at
 
 
 def _at(clock: int, near: datetime) -> datetime:

@@ -17,6 +17,7 @@ import gzip
 import io
 import json
 import sys
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class Unreadable:
 
 
 Item = tuple[int, Mapping[str, Any] | Unreadable]
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class Reading:
@@ -62,30 +64,34 @@ def read_events(
     source: str | Path, journey: Journey, reading: Reading | None = None
 ) -> Iterator[Item]:
     """The events of ``source`` (a path, or ``-`` for JSON lines on stdin), in file order;
-    ``reading``, when given, follows how far the reading has come."""
+    ``reading``, when given, follows how far the reading has come.
+
+    A file that cannot be read at all (not gzip though named ``.gz``, a broken Parquet file, a
+    CSV without the envelope columns) raises :class:`topo.errors.UsageError` with what to do;
+    a line or row that is not an event is an :class:`Unreadable` item, and reading goes on.
+    """
     name = str(source)
     if name == "-":
-        yield from _json_lines(sys.stdin)
+        yield from _json_lines(_stdin())
         return
     path = Path(source)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; EVENTS is one file of events (or - for stdin)")
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     reading = reading if reading is not None else Reading()
     suffixes = [s.lower() for s in path.suffixes]
-    kind = (
-        suffixes[-2]
-        if suffixes and suffixes[-1] == ".gz" and len(suffixes) > 1
-        else suffixes[-1]
-        if suffixes
-        else ""
-    )
-    if kind in (".jsonl", ".ndjson", ".json"):
-        with _open(path, reading) as text:
-            yield from _json_lines(text)
-    elif kind == ".csv":
-        with _open(path, reading) as text:
-            yield from _csv_rows(text, journey)
+    gzipped = bool(suffixes) and suffixes[-1] == ".gz"
+    kind = suffixes[-2] if gzipped and len(suffixes) > 1 else suffixes[-1] if suffixes else ""
+    if kind in (".jsonl", ".ndjson", ".json", ".csv"):
+        try:
+            with _open(path, reading) as text:
+                yield from _json_lines(text) if kind != ".csv" else _csv_rows(text, path, journey)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise UsageError(f"{path}: not a whole gzip file ({exc}); is it gzipped?") from None
     elif kind == ".parquet":
+        if gzipped:
+            raise UsageError(f"{path}: Parquet files are read as they are; do not gzip them")
         yield from _parquet_rows(path, reading)
     else:
         raise UsageError(
@@ -93,56 +99,104 @@ def read_events(
         )
 
 
+def _stdin() -> IO[str]:
+    """Standard input as UTF-8 text; refused at once if it is gzipped."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:  # replaced by a text stream (tests, embedding)
+        return sys.stdin
+    if binary.peek(2)[:2] == _GZIP_MAGIC:
+        raise UsageError(
+            "stdin is gzipped, and stdin is read as JSON lines: give the file's path instead, "
+            "or pipe it through gunzip -c"
+        )
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
 @contextmanager
 def _open(path: Path, reading: Reading) -> Iterator[IO[str]]:
-    """The file as text (gunzipped for .gz); ``reading`` follows the bytes read from disk."""
+    """The file as text (gunzipped for .gz); ``reading`` follows the bytes read from disk.
+
+    A leading byte order mark is dropped; bytes that are not UTF-8 are kept as escapes, so the
+    line or row they are in is reported (:func:`_undecodable`) and reading goes on."""
     with path.open("rb") as raw:
         reading.total, reading.position = path.stat().st_size, raw.tell
         binary: IO[bytes] = raw
         if path.suffix.lower() == ".gz":
             binary = cast(IO[bytes], gzip.GzipFile(fileobj=raw))
         try:
-            with io.TextIOWrapper(binary, encoding="utf-8", newline="") as text:
+            with io.TextIOWrapper(
+                binary, encoding="utf-8-sig", errors="surrogateescape", newline=""
+            ) as text:
                 yield text
         finally:
             reading.finished = True
 
 
+def _undecodable(text: str) -> str | None:
+    """Why ``text`` is not UTF-8 (it holds escaped bytes), or None when it is."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # an escaped byte is a lone surrogate
+        byte = ord(text[exc.start]) - 0xDC00
+        return f"not UTF-8 text: the byte 0x{byte:02X} at column {exc.start + 1}"
+    return None
+
+
 def _json_lines(text: IO[str]) -> Iterator[Item]:
     for number, line in enumerate(text, start=1):
+        line = line.rstrip("\r\n")
         if not line.strip():
             continue
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield (
-                number,
-                Unreadable(line.rstrip("\n"), f"not JSON: {exc.msg} at column {exc.colno}"),
-            )
+            reason = _undecodable(line) or f"not JSON: {exc.msg} at column {exc.colno}"
+            yield number, Unreadable(line, reason)
             continue
         if not isinstance(value, dict):
-            yield (
-                number,
-                Unreadable(line.rstrip("\n"), "not an event: a line holds one JSON object"),
-            )
+            yield number, Unreadable(line, "not an event: a line holds one JSON object")
             continue
-        yield number, value
+        bad = _undecodable(line)
+        yield number, (value if bad is None else Unreadable(line, bad))
 
 
-def _csv_rows(text: IO[str], journey: Journey) -> Iterator[Item]:
+def _csv_rows(text: IO[str], path: Path, journey: Journey) -> Iterator[Item]:
     types = {
         name: {f: spec.type for f, spec in event.fields.items()}
         for name, event in journey.events.items()
     }
     types["profile"] = {name: attribute.type for name, attribute in journey.attributes.items()}
-    for number, row in enumerate(csv.DictReader(text), start=2):  # line 1 is the header
-        declared = types.get(row.get("type") or "", {})
+    rows = csv.DictReader(text)
+    missing = [key for key in ("id", "member", "type", "at") if key not in (rows.fieldnames or [])]
+    if missing:
+        found = ", ".join(rows.fieldnames or []) or "nothing"
+        raise UsageError(
+            f"{path}: the header names {found}; a CSV of events needs the columns id, member, "
+            f"type and at (missing: {', '.join(missing)})"
+        )
+    for row in rows:
+        number = rows.line_num  # the row's last line in the file (the header is line 1)
+        extra = row.pop(None, None)  # type: ignore[call-overload,unused-ignore]
+        if extra:
+            problem = f"the row has {len(extra)} more cell(s) than the header has columns"
+            yield number, Unreadable("", problem)
+            continue
         event: dict[str, Any] = {}
+        declared = types.get(row.get("type") or "", {})
         for key, cell in row.items():
-            if key is None or cell is None or cell == "":
+            if cell is None or cell == "":
                 continue  # an empty cell is an absent field
+            bad = _undecodable(cell)
+            if bad is not None:
+                problem = f"{key}: {bad}"
+                break
             event[key] = _typed(cell, declared.get(key))
-        yield number, event
+        else:
+            yield number, event
+            continue
+        yield number, Unreadable("", problem)
 
 
 def _typed(cell: str, kind: str | None) -> Any:
@@ -166,9 +220,12 @@ def _parquet_rows(path: Path, reading: Reading) -> Iterator[Item]:
             f'{path}: reading Parquet needs pyarrow: pip install "topo[parquet]"'
         ) from None
     number = 0
-    table = parquet.ParquetFile(path)
-    reading.total, reading.position = table.metadata.num_rows, lambda: number
-    for batch in table.iter_batches():
-        for row in batch.to_pylist():
-            number += 1
-            yield number, {key: value for key, value in row.items() if value is not None}
+    try:
+        table = parquet.ParquetFile(path)
+        reading.total, reading.position = table.metadata.num_rows, lambda: number
+        for batch in table.iter_batches():
+            for row in batch.to_pylist():
+                number += 1
+                yield number, {key: value for key, value in row.items() if value is not None}
+    except (OSError, ValueError) as exc:  # pyarrow's errors are both (ArrowInvalid, ArrowIOError)
+        raise UsageError(f"{path}: not a readable Parquet file ({exc})") from None

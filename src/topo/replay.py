@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from topo.collector import paused
 from topo.engine import DuplicateEvent, Engine, LateEvent
 from topo.errors import InvalidEvent
 from topo.events import redact
+from topo.json_values import json_ready
 from topo.readers import Item, Unreadable
 from topo.triggers import Trigger
 
@@ -41,9 +42,9 @@ class ReplayReport:
         rejected = sum(self.rejected.values())
         why = ", ".join(f"{n:,} {kind}" for kind, n in sorted(self.rejected.items()))
         lines = [
-            f"{self.read:,} events read: {self.processed:,} processed, {rejected:,} rejected"
-            + (f" ({why})" if why else ""),
-            f"{self.triggers:,} triggers for {self.members:,} members",
+            f"{_counted(self.read, 'event')} read: {self.processed:,} processed, "
+            f"{rejected:,} rejected" + (f" ({why})" if why else ""),
+            f"{_counted(self.triggers, 'trigger')} for {_counted(self.members, 'member')}",
             "funnel (members who reached each node):",
         ]
         width = max((len(node) for node in self.funnel), default=0)
@@ -51,7 +52,9 @@ class ReplayReport:
         return "\n".join(lines)
 
 
-Reject = Callable[[Mapping[str, Any] | str, str, int], object]
+Reject = Callable[[Mapping[str, Any] | None, str, int], object]
+"""What a replay tells of a reject: the event (pii masked; None for a line that is not an
+event at all, whose text is not repeated), the reason, and the line or row it came from."""
 
 
 def replay(
@@ -74,7 +77,7 @@ def replay(
             if isinstance(event, Unreadable):
                 report.rejected["unreadable"] += 1
                 if on_reject is not None:
-                    on_reject(event.text, event.reason, position)
+                    on_reject(None, event.reason, position)  # its text may hold pii
                 continue
             try:
                 triggers = engine.process(event)
@@ -132,12 +135,5 @@ def state_line(engine: Engine, member: str, until: datetime | None) -> dict[str,
     return line
 
 
-def json_ready(value: Any) -> Any:
-    """Values as JSON can hold them: times and dates as RFC 3339 text."""
-    if isinstance(value, dict):
-        return {key: json_ready(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [json_ready(item) for item in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
