@@ -52,13 +52,18 @@ JOURNEY = dedent(
 )
 
 
-@pytest.fixture
-def book() -> MetricBook:
-    document = load_text(JOURNEY).document
+def book_of(text: str) -> MetricBook:
+    """The metrics of the journey ``text``."""
+    document = load_text(text).document
     assert document is not None
     journey = build_journey(document).journey
     assert journey is not None
     return MetricBook(journey)
+
+
+@pytest.fixture
+def book() -> MetricBook:
+    return book_of(JOURNEY)
 
 
 def feed(
@@ -173,11 +178,7 @@ class TestWindowedSumTypes:
     """A windowed sum of an int field is an int; of a float field, the exact float sum."""
 
     def test_int_and_float(self) -> None:
-        document = load_text(INTEGER_SUMS).document
-        assert document is not None
-        journey = build_journey(document).journey
-        assert journey is not None
-        book = MetricBook(journey)
+        book = book_of(INTEGER_SUMS)
         state = book.new_state()
         for day, (items, amount) in enumerate([(2, 0.1), (3, 0.2), (4, 0.3)]):
             fields = {"items": items, "amount": amount}
@@ -198,11 +199,7 @@ class TestExactSums:
     @given(st.lists(st.floats(0, 1e12, allow_nan=False), max_size=30))
     def test_whole_history_sum_is_fsum(self, amounts: list[float]) -> None:
         """The whole-history sum equals math.fsum of the amounts."""
-        document = load_text(JOURNEY).document
-        assert document is not None
-        journey = build_journey(document).journey
-        assert journey is not None
-        book = MetricBook(journey)
+        book = book_of(JOURNEY)
         state = feed(book, [("purchase", 0, {"amount": a}) for a in amounts])
         assert book.values(state, T0)["spend"] == (fsum(amounts) if amounts else 0)
 
@@ -219,11 +216,7 @@ class TestWindowAgainstBruteForce:
     @given(STREAMS, st.integers(0, 30 * 24 * 3600))
     def test_sum_count_min(self, stream: list[tuple[int, float]], later: int) -> None:
         """At any time after the last event, the window holds exactly the events younger than 7d."""
-        document = load_text(JOURNEY).document
-        assert document is not None
-        journey = build_journey(document).journey
-        assert journey is not None
-        book = MetricBook(journey)
+        book = book_of(JOURNEY)
         state = book.new_state()
         for second, amount in stream:
             book.observe(state, "purchase", T0 + timedelta(seconds=second), {"amount": amount}, {})
