@@ -482,39 +482,28 @@ class Engine:
         message = (
             ""
             if incentive.message is None
-            else incentive.message(self._message_values(state, stamp, incentive_id))
+            else incentive.message(_Shown(c, state, stamp, incentive_id))
+        )
+        ident = trigger_id(
+            c.id, c.version, state.member, occasion.cause, written, incentive_id, reason, number
         )
         out.append(
             Trigger(
-                trigger_id(
-                    c.id,
-                    c.version,
-                    state.member,
-                    occasion.cause,
-                    written,
-                    incentive_id,
-                    reason,
-                    number,
-                ),
-                state.member,
-                incentive_id,
-                incentive.channel,
-                reason,
-                source,
-                target,
-                state.node,
-                at,
-                written,
-                occasion.cause,
-                message,
-                incentive.cost,
+                id=ident,
+                member=state.member,
+                incentive=incentive_id,
+                channel=incentive.channel,
+                reason=reason,
+                from_node=source,
+                to_node=target,
+                node=state.node,
+                at=at,
+                at_text=written,
+                cause=occasion.cause,
+                message=message,
+                cost=incentive.cost,
             )
         )
-
-    def _message_values(self, state: MemberState, stamp: int, incentive_id: str) -> _Shown:
-        return _Shown(self.compiled, state, stamp, incentive_id)
-
-    # -- helpers -----------------------------------------------------------------------------
 
     def _seen(self, label: str, target: str, guard: Any, context: Context, holds: bool) -> Record:
         """What a guard saw, for the explanation (metric values only: never an attribute)."""
