@@ -100,6 +100,7 @@ class CompiledJourney:
     pressure: tuple[int, int] | None  # (max, per in microseconds)
     pii: frozenset[str] = field(default_factory=frozenset)
     timed: frozenset[str] = field(default_factory=frozenset)  # nodes with timer moves
+    since_types: frozenset[str] = field(default_factory=frozenset)  # event types a since names
 
     @property
     def id(self) -> str:
@@ -148,6 +149,8 @@ def compile_journey(journey: Journey) -> CompiledJourney:
         pressure=None if pressure is None else (pressure.max, _micro(pressure.per) or 0),
         pii=frozenset(a for a, attribute in journey.attributes.items() if attribute.pii),
         timed=frozenset(timers),
+        since_types=frozenset(m.since for found in timers.values() for m in found)
+        - {"entered", "activity"},
     )
 
 

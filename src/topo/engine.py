@@ -258,7 +258,8 @@ class Engine:
             self._explain(state, step)
         state.clock = stamp
         state.last_activity = at
-        note_type(state, kind, at)
+        if kind in c.since_types:
+            note_type(state, kind, at)
 
     def _cascade(
         self,

@@ -37,7 +37,7 @@ class MemberState:
     seen: dict[str, int] = field(default_factory=dict)  # recent event ids -> their times
     attributes: dict[str, Any] | None = None
     last_activity: datetime | None = None
-    last_of_type: list[Any] | None = None  # [type, its last time, type, its last time, ...]
+    last_of_type: list[Any] | None = None  # [type, last time, ...] of the types a since names
     restarts: dict[str, datetime] | None = None  # timer label -> restart time
     considered: dict[int, int] | None = None  # ahead_of reminder -> its clock start
     stay: tuple[int, ...] = ()  # reminders granted in this stay at the node
@@ -66,7 +66,7 @@ def as_record(entry: Entry) -> Record:
 
 def note_type(state: MemberState, kind: str, at: datetime) -> None:
     """Remember ``at`` as the time of the member's last event of type ``kind`` (for timers
-    whose clock starts again on that type, in this journey or a later version of it)."""
+    whose clock starts again on that type: the engine notes only the types a ``since`` names)."""
     kept = state.last_of_type
     if kept is None:
         state.last_of_type = [kind, at]
