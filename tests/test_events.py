@@ -284,7 +284,7 @@ class TestTimestamps:
             ("2026-03-01T10:15:00", "'at' has no offset: write it as 2026-03-01T10:15:00+08:00"),
             ("2026-03-01T10:15:00.25", "'at' has no offset"),
             (datetime(2026, 3, 1, 10, 15), "'at' has no offset"),
-            ("2026-03-01", "'at' is a date without a time: write it as 2026-03-01T10:15:00+08:00"),
+            ("2026-03-01", "'at' is a date without a time: write it as 2026-03-01T00:00:00+00:00"),
             (date(2026, 3, 1), "'at' is a date without a time"),
             ("2026-03-01 10:15:00+08:00", "'at' is not an RFC 3339 timestamp (got the text"),
             ("2026-03-01T10:15+08:00", "'at' is not an RFC 3339 timestamp"),

@@ -259,7 +259,8 @@ def _odd_timestamp(value: object, subject: str, secret: bool) -> datetime:
     if _NAIVE_TIMESTAMP(text):
         raise Refusal(f"{subject} has no offset: {write}")
     if _DATE(text):
-        raise Refusal(f"{subject} is a date without a time: {write}")
+        like = write if secret else f"write it as {value}T00:00:00+00:00 (midnight UTC)"
+        raise Refusal(f"{subject} is a date without a time: {like}")
     raise Refusal(f"{subject} is not an RFC 3339 timestamp{_got(value, secret)}: {write}")
 
 
