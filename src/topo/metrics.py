@@ -245,8 +245,9 @@ def _drop(slot: list[tuple[int, Any]], after: int) -> None:
 
 
 def _key(value: Any) -> Any:
-    """Distinct values by the language's equality: booleans are not numbers (1 is 1.0)."""
-    return (bool, value) if isinstance(value, bool) else value
+    """Distinct values by the language's equality: booleans are not numbers (1 is 1.0). A
+    boolean is kept as ``("bool", value)``, plain data, so a member's state can be written out."""
+    return ("bool", value) if isinstance(value, bool) else value
 
 
 def _add(partials: list[float], value: float) -> None:

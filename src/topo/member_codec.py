@@ -1,0 +1,125 @@
+"""A member's whole state as JSON-ready data, and back, exactly.
+
+This is what a durable store writes and what ``topo export`` / ``topo import`` carry: every
+field of :class:`topo.member_state.MemberState`, so that a member decoded from it continues
+exactly as one that was never written out (its windows, recent event ids, timers and ledger).
+
+JSON has no times, dates, sets or tuples, and object keys are text; those values are written as
+one-key objects whose key starts with ``$``:
+
+- ``{"$t": "2026-03-01T10:15:00+08:00"}`` a time (RFC 3339 with its own offset, exact to the
+  microsecond), ``{"$d": "2026-03-01"}`` a date;
+- ``{"$tuple": [...]}``, ``{"$set": [...]}`` (sorted, so equal sets are written alike);
+- ``{"$map": [[key, value], ...]}`` a mapping whose keys are not all text, or one of whose keys
+  starts with ``$`` (so that no event id is ever read as a tag).
+
+Floats are written with Python's shortest exact ``repr``, so they read back bit for bit.
+:func:`decode` refuses anything else with a :class:`ValueError` that names the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import fields
+from datetime import date, datetime
+from typing import Any
+
+from topo.member_state import MemberState
+
+__all__ = ["FORMAT", "decode", "dumps", "encode"]
+
+FORMAT = "topo-member/1"
+"""The name and version of this layout, written in every encoded state."""
+
+_FIELDS = tuple(f.name for f in fields(MemberState))
+
+
+def encode(state: MemberState) -> dict[str, Any]:
+    """``state`` as data ``json.dumps`` writes (with ``allow_nan=False`` too)."""
+    data: dict[str, Any] = {"format": FORMAT}
+    for name in _FIELDS:
+        data[name] = _value(getattr(state, name))
+    return data
+
+
+def decode(data: Mapping[str, Any]) -> MemberState:
+    """The state that :func:`encode` wrote; a :class:`ValueError` naming the field for
+    anything else."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"a member's state is a JSON object, got {type(data).__name__}")
+    if data.get("format") != FORMAT:
+        raise ValueError(f"not a member state of this topo: format {data.get('format')!r}, "
+                         f"expected {FORMAT!r}")  # fmt: skip
+    missing = [name for name in _FIELDS if name not in data]
+    if missing:
+        raise ValueError(f"a member's state lacks {', '.join(missing)}")
+    values: dict[str, Any] = {}
+    for name in _FIELDS:
+        try:
+            values[name] = _read(data[name])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    state = MemberState(**values)
+    if not isinstance(state.member, str) or not isinstance(state.node, str):
+        raise ValueError("member and node must be text")
+    if type(state.entered_at) is not datetime or type(state.clock) is not int:
+        raise ValueError("entered_at must be a time and clock a whole number of microseconds")
+    return state
+
+
+def dumps(state: MemberState) -> str:
+    """``state`` as one line of JSON (for JSON lines files)."""
+    return json.dumps(encode(state), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _value(value: Any) -> Any:
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str):
+        return value
+    if kind is datetime:
+        return {"$t": value.isoformat()}
+    if kind is date:
+        return {"$d": value.isoformat()}
+    if kind is list:
+        return [_value(item) for item in value]
+    if kind is tuple:
+        return {"$tuple": [_value(item) for item in value]}
+    if kind is set:
+        return {"$set": sorted((_value(item) for item in value), key=_order)}
+    if kind is dict:
+        if all(type(key) is str and not key.startswith("$") for key in value):
+            return {key: _value(item) for key, item in value.items()}
+        return {"$map": [[_value(key), _value(item)] for key, item in value.items()]}
+    raise TypeError(f"a member's state holds a {kind.__name__}, which topo cannot write")
+
+
+def _order(encoded: Any) -> str:
+    return json.dumps(encoded, sort_keys=True)
+
+
+def _read(value: Any) -> Any:
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if type(value) is list:
+        return [_read(item) for item in value]
+    if type(value) is not dict:
+        raise TypeError(f"unexpected {type(value).__name__}")
+    if len(value) == 1:
+        ((tag, inner),) = value.items()
+        if tag == "$t":
+            found = datetime.fromisoformat(inner)
+            if found.utcoffset() is None:
+                raise ValueError(f"the time {inner!r} has no offset")
+            return found
+        if tag == "$d":
+            return date.fromisoformat(inner)
+        if tag == "$tuple":
+            return tuple(_read(item) for item in inner)
+        if tag == "$set":
+            return {_read(item) for item in inner}
+        if tag == "$map":
+            return {_read(key): _read(item) for key, item in inner}
+        if tag.startswith("$"):
+            raise ValueError(f"unknown tag {tag!r}")
+    return {key: _read(item) for key, item in value.items()}
