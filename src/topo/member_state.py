@@ -41,8 +41,8 @@ class MemberState:
     restarts: dict[str, datetime] | None = None  # timer label -> restart time
     considered: dict[int, int] | None = None  # ahead_of reminder -> its clock start
     stay: tuple[int, ...] = ()  # reminders granted in this stay at the node
-    ledger: list[int | None] | None = None  # last grant of each incentive, then reminder
-    grants: list[int] | None = None  # recent grant times, oldest first, for pressure
+    ledger: tuple[int | None, ...] | None = None  # last grant of each incentive, then reminder
+    grants: tuple[int, ...] | None = None  # recent grant times, oldest first, for pressure
     history: list[Entry] = field(default_factory=list)
     explanation: list[Record] | None = None
     due: int | None = None  # microseconds: the next timer's due time, as the engine indexed it
