@@ -89,3 +89,21 @@ class TestRefused:
 
     def test_format_is_written(self) -> None:
         assert self.good()["format"] == FORMAT
+
+
+class TestRefusedFromTheReview:
+    """decode raises ValueError, and only ValueError, for data it did not write."""
+
+    def good(self) -> dict[str, Any]:
+        return encode(MemberState("m", "a", datetime(2026, 1, 1, tzinfo=UTC), 0, []))
+
+    def test_deep_nesting(self) -> None:
+        deep: Any = []
+        for _ in range(5_000):
+            deep = [deep]
+        with pytest.raises(ValueError, match="metrics: nested too deeply"):
+            decode({**self.good(), "metrics": deep})
+
+    def test_keys_that_are_not_text(self) -> None:
+        with pytest.raises(ValueError, match="attributes"):
+            decode({**self.good(), "attributes": {1.5: 2}})

@@ -396,3 +396,43 @@ class TestPythonMistakes:
         engine = topo.Engine(topo.load_journey(CDNOW))
         with pytest.raises(TypeError, match="tick needs a time with an offset"):
             engine.tick(datetime(1998, 1, 1))
+
+
+class TestOddInputFromTheSecondReview:
+    """More input that ended in a traceback: found by a review, each now a sentence."""
+
+    def test_lines_json_reads_but_no_event_has(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A lone surrogate written as a JSON escape, a number of 5,000 digits, nesting deeper
+        than Python's stack: each line is rejected, and the run goes on to the good one."""
+        member = json.dumps(event(1, "a", 1)).replace('"member": "a"', '"member": "\\udcff"')
+        lines_in = [member, '{"id": ' + "1" * 5000 + "}", "[" * 100_000,
+                    json.dumps(event(2, "b", 1))]  # fmt: skip
+        path = tmp_path / "e.jsonl"
+        path.write_text("\n".join(lines_in) + "\n", encoding="utf-8")
+        code, err = run(
+            ["replay", CDNOW, str(path), "--rejects", str(tmp_path / "r.jsonl")], capsys
+        )
+        assert code == 0 and "4 events read: 1 processed, 3 rejected" in err
+        reasons = [r["reason"] for r in lines(tmp_path / "r.jsonl")]
+        assert "'member' holds a lone surrogate" in reasons[0]
+        assert reasons[1].startswith("not an event: Exceeds the limit")
+        assert reasons[2] == "not an event: nested too deeply"
+
+    @pytest.mark.parametrize(
+        "content,message",
+        [
+            (b"id,member,type,at,x\xff\n1,m,purchase,1997-01-01T00:00:00+00:00\n",
+             "the header is not UTF-8 text: the byte 0xFF"),
+            (b'id,member,type,at\n1,m,purchase,"' + b"x" * 200_000 + b'"\n',
+             "line 1: field larger than field limit"),
+        ],
+    )  # fmt: skip
+    def test_csv_that_cannot_be_read(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+    ) -> None:
+        path = tmp_path / "e.csv"
+        path.write_bytes(content)
+        code, err = run(["replay", CDNOW, str(path)], capsys)
+        assert code == 2 and message in err and err.count("\n") == 1, err

@@ -205,7 +205,13 @@ class _Outputs:
 
     def _write(self, name: str, value: object) -> None:
         if name in self.files:
-            text = json.dumps(json_ready(value), ensure_ascii=False, allow_nan=False)
+            ready = json_ready(value)
+            text = json.dumps(ready, ensure_ascii=False, allow_nan=False)
+            if not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:  # a lone surrogate, as a JSON escape \udcff can bring
+                    text = json.dumps(ready, allow_nan=False)  # escaped: still the same JSON
             self.files[name].write(text + "\n")
 
     def trigger(self, trigger: Trigger) -> None:

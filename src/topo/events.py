@@ -27,6 +27,7 @@ from topo.field_values import (
     clip,
     describe,
     field_check,
+    is_text,
     timestamp,
     timestamp_text,
 )
@@ -125,10 +126,10 @@ class EventReader:
             if not isinstance(raw, Mapping):
                 raise InvalidEvent(f"an event is a mapping of keys to values, got {describe(raw)}")
         event_id = raw.get("id")
-        if type(event_id) is not str or not event_id:
+        if type(event_id) is not str or not event_id or not event_id.isascii():
             event_id = _envelope_text(raw, "id", None)
         member = raw.get("member")
-        if type(member) is not str or not member:
+        if type(member) is not str or not member or not member.isascii():
             member = _envelope_text(raw, "member", event_id)
         kind = raw.get("type")
         plan = self._plans.get(kind) if type(kind) is str else None
@@ -262,8 +263,13 @@ _PURPOSES = {
 def _envelope_text(raw: Mapping[str, Any], key: str, event_id: str | None) -> str:
     """The non-empty text under ``key``, or :class:`InvalidEvent` saying what is wrong."""
     value = raw.get(key)
-    if isinstance(value, str) and value:
+    if isinstance(value, str) and value and is_text(value):
         return str(value)
+    if isinstance(value, str) and value:
+        reason = f"{key!r} holds a lone surrogate (as a JSON escape like \\udcff can write)"
+        raise InvalidEvent(
+            f"{reason}; {_PURPOSES[key]}", event_id=None if key == "id" else event_id
+        )
     if key not in raw:
         problem = "is missing"
     elif value is None:

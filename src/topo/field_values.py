@@ -22,6 +22,7 @@ __all__ = [
     "clip",
     "describe",
     "field_check",
+    "is_text",
     "literal",
     "timestamp",
     "timestamp_text",
@@ -147,11 +148,25 @@ def _text_check(allowed: Allowed, choices: str, secret: bool) -> Check:
             if not isinstance(value, str):
                 raise Refusal(_wrong(value, "text", secret))
             value = str(value)
+        if not value.isascii() and not is_text(value):
+            raise Refusal(_NOT_TEXT)
         if allowed is not None and value not in allowed:
             raise Refusal(_outside(value, choices, secret))
         return value
 
     return check
+
+
+_NOT_TEXT = "it holds a lone surrogate (as a JSON escape like \\udcff can write), which no text has"
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` is Unicode text that UTF-8 can write (no lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _bool_check(allowed: Allowed, choices: str, secret: bool) -> Check:

@@ -58,8 +58,10 @@ def decode(data: Mapping[str, Any]) -> MemberState:
     for name in _FIELDS:
         try:
             values[name] = _read(data[name])
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"{name}: {exc}") from None
+        except RecursionError:
+            raise ValueError(f"{name}: nested too deeply") from None
     state = MemberState(**values)
     if not isinstance(state.member, str) or not isinstance(state.node, str):
         raise ValueError("member and node must be text")

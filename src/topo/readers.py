@@ -18,7 +18,7 @@ import io
 import json
 import sys
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +101,8 @@ def read_events(
 
 def _stdin() -> IO[str]:
     """Standard input as UTF-8 text; refused at once if it is gzipped."""
+    if sys.stdin is None:
+        raise UsageError("stdin is closed: give EVENTS as a file, or pipe JSON lines into topo")
     binary = getattr(sys.stdin, "buffer", None)
     if binary is None:  # replaced by a text stream (tests, embedding)
         return sys.stdin
@@ -155,6 +157,10 @@ def _json_lines(text: IO[str]) -> Iterator[Item]:
             reason = _undecodable(line) or f"not JSON: {exc.msg} at column {exc.colno}"
             yield number, Unreadable(line, reason)
             continue
+        except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting
+            what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            yield number, Unreadable(line, f"not an event: {what}")
+            continue
         if not isinstance(value, dict):
             yield number, Unreadable(line, "not an event: a line holds one JSON object")
             continue
@@ -169,9 +175,22 @@ def _csv_rows(text: IO[str], path: Path, journey: Journey) -> Iterator[Item]:
     }
     types["profile"] = {name: attribute.type for name, attribute in journey.attributes.items()}
     rows = csv.DictReader(text)
-    missing = [key for key in ("id", "member", "type", "at") if key not in (rows.fieldnames or [])]
+    try:
+        names = rows.fieldnames or []
+        yield from _csv_events(rows, names, path, types)
+    except csv.Error as exc:
+        raise UsageError(f"{path}: line {rows.line_num}: {exc} (an unclosed quote?)") from None
+
+
+def _csv_events(
+    rows: csv.DictReader[str], names: Sequence[str], path: Path, types: Mapping[str, Any]
+) -> Iterator[Item]:
+    bad = _undecodable(",".join(names))
+    if bad is not None:
+        raise UsageError(f"{path}: the header is {bad}")
+    missing = [key for key in ("id", "member", "type", "at") if key not in names]
     if missing:
-        found = ", ".join(rows.fieldnames or []) or "nothing"
+        found = ", ".join(names) or "nothing"
         raise UsageError(
             f"{path}: the header names {found}; a CSV of events needs the columns id, member, "
             f"type and at (missing: {', '.join(missing)})"
