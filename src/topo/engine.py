@@ -23,14 +23,13 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from types import MappingProxyType
 from typing import Any
 
 from topo.caps import record, withheld_by
 from topo.collector import paused
 from topo.compiled import CompiledJourney, CompiledMove, CompiledReminder, compile_journey
 from topo.errors import InvalidEvent
-from topo.evaluation import Context
+from topo.evaluation import NOTHING, Context
 from topo.events import PROFILE, Event
 from topo.member_state import MemberState, Record, as_record, last_of_type, note_type
 from topo.metrics import microseconds
@@ -50,7 +49,6 @@ class LateEvent(InvalidEvent):
 
 
 _MICRO = timedelta(microseconds=1)
-_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 Timer = tuple[int, int, int, datetime, datetime, CompiledMove | CompiledReminder]
 """(due, 0 for a move or 1 for a reminder, file index, due time, clock start, what fires)."""
 
@@ -228,7 +226,7 @@ class Engine:
         kind, at = event.type, event.at
         if kind == PROFILE:
             self._set_attributes(state, event.fields)
-        attributes = state.attributes or _NO_ATTRIBUTES
+        attributes = state.attributes or NOTHING
         c.metrics.observe(state.metrics, kind, at, event.fields, attributes, stamp)
         step: Record | None = None
         if self.keep_explanations:
@@ -239,6 +237,7 @@ class Engine:
             if occasion is None:
                 occasion = _Occasion(at, stamp, event.id)
             context = Context(
+                metrics=NOTHING,
                 attributes=attributes,
                 fields=event.fields,
                 node=node,
@@ -250,7 +249,7 @@ class Engine:
             if moves is not None:
                 self._cascade(state, event, moves, context, step, occasion, out)
             if state.node in c.reminders:
-                context.fields = {}  # reminders see no event
+                context.fields = NOTHING  # reminders see no event
                 self._remind(state, context, occasion, out)
         if step is not None:
             if node not in c.exits and "outcome" not in step:
@@ -368,7 +367,9 @@ class Engine:
     def _fire(self, state: MemberState, timer: Timer, out: list[Trigger]) -> None:
         due_us, _, _, due, start, item = timer
         context = Context(
-            attributes=state.attributes or _NO_ATTRIBUTES,
+            metrics=NOTHING,
+            attributes=state.attributes or NOTHING,
+            fields=NOTHING,
             node=state.node,
             now=due,
             entered_at=state.entered_at,

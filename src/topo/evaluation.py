@@ -22,13 +22,17 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from topo.expressions import LITERAL_NAMES, parse
 
-__all__ = ["Context", "Expression", "compile_expression", "holds"]
+__all__ = ["NOTHING", "Context", "Expression", "compile_expression", "holds"]
 
 Value = Any
+NOTHING: Mapping[str, Any] = MappingProxyType({})
+"""An empty mapping no one can change: what the evaluator passes for what a context lacks,
+instead of a new dict each time."""
 Compiled = Callable[["Context"], Value]
 
 
