@@ -575,13 +575,19 @@ class _CopyingStore:
         found = self.kept.get(member)
         return None if found is None else pickle.loads(found)
 
-    def put(self, state: Any) -> None:
+    def put(self, state: Any, triggers: Any = ()) -> None:
         import pickle
 
         self.kept[state.member] = pickle.dumps(state)
 
     def members(self) -> Any:
         return iter(list(self.kept))
+
+    def timers(self) -> Any:
+        return ((s.due, s.member) for s in map(self.get, list(self.kept)) if s.due is not None)
+
+    def bind(self, journey: Any, migrate: Any) -> None:
+        pass
 
 
 class TestStores:

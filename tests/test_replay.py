@@ -209,7 +209,7 @@ class TestInputs:
         [
             (["missing.jsonl"], "no such file"),
             (["e.txt"], "events are read from .jsonl, .csv or .parquet"),
-            (["e.jsonl", "--store", "sqlite:x.db"], "the SQLite store arrives in a later release"),
+            (["e.jsonl", "--store", "redis:x"], "a store is memory (the default) or sqlite:PATH"),
             (["e.jsonl", "--until", "1998-01-01"], "is a date without a time"),
         ],
     )

@@ -1,6 +1,6 @@
 """topo: a rule engine for TOPO customer journeys.
 
-Load a journey, validate it, and (in later releases) move members along it from their events::
+Load a journey, validate it, and move members along it from their events::
 
     import topo
 
@@ -15,10 +15,18 @@ __version__ = "0.1.0.dev0"
 from topo.codes import CODES, Code
 from topo.diagnostics import Diagnostic, Severity
 from topo.engine import DuplicateEvent, Engine, LateEvent
-from topo.errors import InvalidEvent, InvalidJourney, TopoError, UsageError
+from topo.errors import (
+    InvalidEvent,
+    InvalidJourney,
+    MigrationError,
+    StoreError,
+    TopoError,
+    UsageError,
+)
 from topo.events import Event
 from topo.model import Journey
-from topo.stores import MemoryStore, Store
+from topo.sqlite_store import SqliteOutbox, SqliteStore
+from topo.stores import MemoryStore, Outbox, Store
 from topo.triggers import Trigger
 from topo.validation import load_journey, validate, validate_text
 
@@ -34,8 +42,13 @@ __all__ = [
     "Journey",
     "LateEvent",
     "MemoryStore",
+    "MigrationError",
+    "Outbox",
     "Severity",
+    "SqliteOutbox",
+    "SqliteStore",
     "Store",
+    "StoreError",
     "TopoError",
     "Trigger",
     "UsageError",

@@ -16,10 +16,12 @@ from typing import IO, Any
 
 from topo import __version__
 from topo.diagnostics import Diagnostic, Severity
-from topo.errors import InvalidJourney, UsageError
+from topo.errors import InvalidJourney, StoreError, UsageError
 from topo.json_values import json_ready
 from topo.model import Journey
 from topo.rendering import FORMATS, summary
+from topo.sqlite_store import SqliteStore
+from topo.stores import MemoryStore
 from topo.triggers import Trigger
 from topo.validation import find_journeys, load_journey, validate
 
@@ -73,10 +75,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     play.add_argument("--states", metavar="OUT", help="write each member's state here (-: stdout)")
     play.add_argument("--rejects", metavar="OUT", help="write rejected events and why (-: stdout)")
-    play.add_argument("--store", metavar="URL", default="memory", help="where states live")
+    play.add_argument(
+        "--store",
+        metavar="URL",
+        default="memory",
+        help="where states live: memory (the default) or sqlite:PATH, which keeps them and "
+        "resumes an interrupted replay",
+    )
     play.add_argument("--until", metavar="TIMESTAMP", help="then fire timers due by this time")
     play.add_argument("--backfill", action="store_true", help="record grants, write no triggers")
     play.set_defaults(run=_replay)
+
+    outbox = commands.add_parser(
+        "outbox",
+        help="print a durable store's pending triggers as JSON lines; --ack marks them sent",
+    )
+    outbox.add_argument("store", metavar="STORE", help="a store: sqlite:PATH or PATH")
+    outbox.add_argument("--ack", action="store_true", help="mark the printed triggers sent")
+    outbox.set_defaults(run=_outbox)
+
+    export = commands.add_parser(
+        "export", help="print every member's whole state as JSON lines (a backup)"
+    )
+    export.add_argument("store", metavar="STORE", help="a store: sqlite:PATH or PATH")
+    export.set_defaults(run=_export)
+
+    load = commands.add_parser("import", help="load states written by topo export into a new store")
+    load.add_argument("store", metavar="STORE", help="a new store: sqlite:PATH or PATH")
+    load.add_argument("file", metavar="FILE", help="an export (- for stdin)")
+    load.set_defaults(run=_import)
 
     graph = commands.add_parser("graph", help="draw a journey as a Mermaid or Graphviz diagram")
     graph.add_argument("journey", metavar="JOURNEY", help="a journey file")
@@ -106,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Command = args.run
     try:
         return run(args)
-    except UsageError as exc:
+    except (UsageError, StoreError) as exc:
         print(f"topo: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except InvalidJourney as exc:
@@ -140,31 +167,117 @@ def _replay(args: argparse.Namespace) -> int:
     from topo.readers import Reading, read_events
     from topo.replay import replay, state_line
 
-    if args.store != "memory":
-        what = (
-            "the SQLite store arrives in a later release"
-            if args.store.startswith("sqlite:")
-            else ("stores are 'memory' (the default) or sqlite:PATH")
-        )
-        raise UsageError(f"--store {args.store}: {what}")
     until = _timestamp(args.until) if args.until else None
-    engine = Engine(_load(args.journey), backfill=args.backfill, explain=False)
-    reading = Reading()
-    bar = ProgressBar(sys.stderr, reading.done) if sys.stderr.isatty() else None
-    with _Outputs(args) as out:
-        report = replay(
-            engine,
-            read_events(args.events, engine.compiled.journey, reading),
-            until=until,
-            on_trigger=None if args.backfill else out.trigger,
-            on_reject=out.reject,
-            progress=bar,
-        )
-        out.states(engine, until, state_line)
-    if bar is not None:
-        bar.clear()
+    journey = _load(args.journey)
+    store = _store(args.store)
+    try:
+        engine = Engine(journey, store, backfill=args.backfill, explain=False)
+        reading = Reading()
+        bar = ProgressBar(sys.stderr, reading.done) if sys.stderr.isatty() else None
+        with _Outputs(args) as out:
+            report = replay(
+                engine,
+                read_events(args.events, engine.compiled.journey, reading),
+                until=until,
+                on_trigger=None if args.backfill else out.trigger,
+                on_reject=out.reject,
+                progress=bar,
+            )
+            out.states(engine, until, state_line)
+        if bar is not None:
+            bar.clear()
+    finally:
+        if isinstance(store, SqliteStore):
+            store.close()
     print(report.summary(), file=sys.stderr)
     return EXIT_OK
+
+
+def _store(url: str) -> MemoryStore | SqliteStore:
+    """The store ``--store`` names: ``memory``, or ``sqlite:PATH``."""
+    if url == "memory":
+        return MemoryStore()
+    if url.startswith("sqlite:") and len(url) > len("sqlite:"):
+        return SqliteStore(url[len("sqlite:") :])
+    raise UsageError(f"--store {url}: a store is memory (the default) or sqlite:PATH")
+
+
+def _durable(url: str, *, create: bool = False) -> SqliteStore:
+    """The durable store a STORE argument names: ``sqlite:PATH``, or just PATH."""
+    path = url[len("sqlite:") :] if url.startswith("sqlite:") else url
+    if not path:
+        raise UsageError(f"{url!r}: a store is sqlite:PATH or PATH")
+    return SqliteStore(path, create=create)
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    store = _durable(args.store)
+    try:
+        pending = store.outbox.pending()
+        for trigger in pending:
+            sys.stdout.write(_json_line(trigger.to_dict()))
+        sys.stdout.flush()
+        if args.ack:
+            sent = store.outbox.ack(t.id for t in pending)
+            print(f"{_count(sent, 'trigger')} marked sent", file=sys.stderr)
+        else:
+            print(f"{_count(len(pending), 'trigger')} pending", file=sys.stderr)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from topo.exports import export_lines
+
+    store = _durable(args.store)
+    count = -1  # the header line
+    try:
+        for line in export_lines(store):
+            sys.stdout.write(line + "\n")
+            count += 1
+    finally:
+        store.close()
+    print(f"{_count(count, 'member')} exported", file=sys.stderr)
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    from topo.exports import import_lines
+
+    path = args.store[len("sqlite:") :] if args.store.startswith("sqlite:") else args.store
+    if os.path.exists(path) and os.path.getsize(path) > 0:
+        raise UsageError(f"{args.store}: the store exists already; import into a new one")
+    try:
+        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"{args.file}: {exc.strerror}") from None
+    store = _durable(args.store, create=True)
+    try:
+        with source:
+            count = import_lines(store, source, "stdin" if args.file == "-" else args.file)
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{args.file}: not UTF-8 text ({exc.reason})") from None
+    finally:
+        store.close()
+    print(f"{_count(count, 'member')} imported into {args.store}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def _json_line(value: object) -> str:
+    """One line of JSON; a lone surrogate (as a JSON escape can bring) stays escaped."""
+    ready = json_ready(value)
+    text = json.dumps(ready, ensure_ascii=False, allow_nan=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(ready, allow_nan=False)  # escaped: still the same JSON
+    return text + "\n"
 
 
 def _timestamp(text: str) -> datetime:
@@ -205,14 +318,7 @@ class _Outputs:
 
     def _write(self, name: str, value: object) -> None:
         if name in self.files:
-            ready = json_ready(value)
-            text = json.dumps(ready, ensure_ascii=False, allow_nan=False)
-            if not text.isascii():
-                try:
-                    text.encode("utf-8")
-                except UnicodeEncodeError:  # a lone surrogate, as a JSON escape \udcff can bring
-                    text = json.dumps(ready, allow_nan=False)  # escaped: still the same JSON
-            self.files[name].write(text + "\n")
+            self.files[name].write(_json_line(value))
 
     def trigger(self, trigger: Trigger) -> None:
         self._write("triggers", trigger.to_dict())

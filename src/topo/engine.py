@@ -21,20 +21,22 @@ across members (ties: member id, then file order), from an index of due times, n
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from topo.caps import record, withheld_by
 from topo.collector import paused
 from topo.compiled import CompiledJourney, CompiledMove, CompiledReminder, compile_journey
-from topo.errors import InvalidEvent
+from topo.errors import InvalidEvent, MigrationError
 from topo.evaluation import NOTHING, Context
 from topo.events import PROFILE, Event
 from topo.member_state import MemberState, Record, as_record, last_of_type, note_type
 from topo.metrics import microseconds
+from topo.migration_problems import destination
+from topo.migrations import Layout, carry_over, layout
 from topo.model import Journey
-from topo.stores import MemoryStore, Store
+from topo.stores import MemoryStore, Outbox, Store
 from topo.triggers import Reason, Trigger, timer_cause, trigger_id
 
 __all__ = ["DuplicateEvent", "Engine", "LateEvent"]
@@ -92,10 +94,11 @@ class Engine:
         self.backfill = backfill
         self.keep_explanations = explain
         self._index: list[tuple[int, str, int]] = []  # (due, member, order) of indexed timers
-        for member in list(self.store.members()):  # members kept by an earlier engine or run
-            state = self.store.get(member)
-            if state is not None and self._index_timer(state, fresh=True):
-                self.store.put(state)
+        self._layout: Layout | None = None
+        self.store.bind(self.compiled, self._migrate)
+        # Members kept by an earlier engine or run: their timers, as the store indexed them.
+        self._index = [(due, member, 0) for due, member in self.store.timers()]
+        heapq.heapify(self._index)
 
     # -- the public surface ------------------------------------------------------------------
 
@@ -125,7 +128,7 @@ class Engine:
                     event_id=valid.id,
                 )
         self._apply(state, valid, stamp, out, joined)
-        self._keep(state)
+        self._keep(state, out)
         return out
 
     def process_many(
@@ -160,9 +163,11 @@ class Engine:
             if state is None or state.due != due:
                 continue  # an older entry: the member's timers changed since
             timer = self._next_timer(state)
+            made = len(out)
             if timer is not None and timer[0] == due:
                 self._fire(state, timer, out)
-            self._keep(state, fresh=True)  # the entry is spent: index the next timer anew
+            # The entry is spent: index the next timer anew.
+            self._keep(state, out[made:] if len(out) > made else (), fresh=True)
         return out
 
     def state(self, member: str, as_of: datetime | None = None) -> dict[str, Any] | None:
@@ -194,6 +199,21 @@ class Engine:
         values it saw, and the outcome."""
         state = self.store.get(member)
         return [] if state is None else [dict(r) for r in state.explanation or ()]
+
+    @property
+    def outbox(self) -> Outbox:
+        """The store's outbox: the triggers kept until a sender acknowledges them.
+
+        Only a durable store has one (:class:`topo.SqliteStore`); with the memory store, the
+        triggers :meth:`process` returns are all there is."""
+        outbox: Outbox | None = getattr(self.store, "outbox", None)
+        if outbox is None:
+            raise TypeError(
+                f"{type(self.store).__name__} keeps no outbox: take the triggers process() "
+                "returns, or use a durable store, as in topo.Engine(journey, "
+                'topo.SqliteStore("members.db"))'
+            )
+        return outbox
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -548,11 +568,38 @@ class Engine:
                 attributes[name] = value
         state.attributes = attributes or None
 
-    def _keep(self, state: MemberState, *, fresh: bool = False) -> None:
-        """Step 8: index the member's next timer for :meth:`tick`, then keep the state."""
+    def _keep(
+        self, state: MemberState, triggers: Sequence[Trigger] = (), *, fresh: bool = False
+    ) -> None:
+        """Step 8: index the member's next timer for :meth:`tick`, then keep the state and
+        its triggers together."""
         if state.node in self.compiled.timed or state.due is not None:
             self._index_timer(state, fresh=fresh)
-        self.store.put(state)
+        self.store.put(state, triggers)
+
+    def _migrate(self, state: MemberState, stored: int, stored_layout: Layout) -> MemberState:
+        """A member stored under version ``stored`` (laid out as ``stored_layout``), brought
+        to this engine's version: see :mod:`topo.migrations`. Nothing is granted."""
+        c = self.compiled
+        node, _ = destination(state.node, stored, c.journey)
+        if node not in c.journey.nodes:
+            raise MigrationError(state.member, state.node, stored, c.version)
+        if self._layout is None:
+            self._layout = layout(c)
+        carry_over(state, stored_layout, self._layout, c.metrics)
+        source = state.node
+        at = _at(state.clock, state.entered_at)
+        cause = f"journey version {stored} -> {c.version}"
+        if node != source:
+            state.enter(node, at)
+            state.history.append(("move", "migration", source, node, at, cause))
+        self._explain(
+            state,
+            {"step": "migrated", "at": at.isoformat(), "from": source, "to": node, "cause": cause},
+        )
+        timer = self._next_timer(state)
+        state.due = None if timer is None else timer[0]
+        return state
 
     def _index_timer(self, state: MemberState, *, fresh: bool) -> bool:
         """Index the member's next timer when its due time changed, or when ``fresh`` (no entry

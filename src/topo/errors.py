@@ -6,7 +6,10 @@ Every error topo raises on purpose derives from :class:`TopoError`::
     ├── InvalidJourney   a journey file that cannot be used; ``.diagnostics`` says why and where
     ├── InvalidEvent     an event that breaks its declaration (``.event_id``, ``.field``,
     │                    ``.reason``)
-    └── UsageError       a request that cannot run: no such file, a folder without journeys
+    ├── UsageError       a request that cannot run: no such file, a folder without journeys
+    └── StoreError       a store that cannot be used: damaged, in use, another journey's, or
+        │                holding members no migration says where to put
+        └── MigrationError  a stored member at a node the journey no longer has, unmapped
 
 Messages are sentences for people; the structured details are attributes.
 """
@@ -19,7 +22,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from topo.diagnostics import Diagnostic
 
-__all__ = ["InvalidEvent", "InvalidJourney", "TopoError", "UsageError"]
+__all__ = [
+    "InvalidEvent",
+    "InvalidJourney",
+    "MigrationError",
+    "StoreError",
+    "TopoError",
+    "UsageError",
+]
 
 
 class TopoError(Exception):
@@ -53,3 +63,23 @@ class InvalidEvent(TopoError):
 
 class UsageError(TopoError):
     """A request that cannot run at all (no such file, a folder with no journeys)."""
+
+
+class StoreError(TopoError):
+    """A store that cannot be used as asked: not a topo store, damaged, in use by another
+    engine, written for another journey or by an incompatible topo. Nothing was changed."""
+
+
+class MigrationError(StoreError):
+    """A stored member is at a node the journey no longer has, and no migration maps it;
+    nothing was changed. :attr:`member`, :attr:`node`, :attr:`stored` and :attr:`version`
+    say who, where, and between which versions."""
+
+    def __init__(self, member: str, node: str, stored: int, version: int) -> None:
+        self.member, self.node, self.stored, self.version = member, node, stored, version
+        super().__init__(
+            f"member {member!r} is at node {node!r} of version {stored}, which version "
+            f"{version} does not have, and no migration says where its members go; add "
+            f"`{node}: NODE` to a migration of version {version} (from_version {stored} or "
+            "later) and load it again: no member was changed"
+        )

@@ -9,18 +9,22 @@ and reasons never quote a pii value.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from topo.collector import paused
 from topo.engine import DuplicateEvent, Engine, LateEvent
-from topo.errors import InvalidEvent
+from topo.errors import InvalidEvent, UsageError
 from topo.events import redact
 from topo.json_values import json_ready
 from topo.readers import Item, Unreadable
+from topo.sqlite_store import SqliteStore
 from topo.triggers import Trigger
 
 __all__ = ["ReplayReport", "replay", "state_line"]
@@ -31,6 +35,7 @@ class ReplayReport:
     """What a replay did."""
 
     read: int = 0
+    applied: int = 0  # events a durable store had applied before (a resumed replay skips them)
     processed: int = 0
     rejected: Counter[str] = field(default_factory=Counter)  # invalid, duplicate, late, unreadable
     triggers: int = 0
@@ -41,8 +46,9 @@ class ReplayReport:
         """The report for people: a few lines, the funnel last."""
         rejected = sum(self.rejected.values())
         why = ", ".join(f"{n:,} {kind}" for kind, n in sorted(self.rejected.items()))
+        before = f"{self.applied:,} applied before, " if self.applied else ""
         lines = [
-            f"{_counted(self.read, 'event')} read: {self.processed:,} processed, "
+            f"{_counted(self.read, 'event')} read: {before}{self.processed:,} processed, "
             f"{rejected:,} rejected" + (f" ({why})" if why else ""),
             f"{_counted(self.triggers, 'trigger')} for {_counted(self.members, 'member')}",
             "funnel (members who reached each node):",
@@ -66,11 +72,21 @@ def replay(
     on_reject: Reject | None = None,
     progress: Callable[[int], object] | None = None,
 ) -> ReplayReport:
-    """Process ``events`` in order with ``engine``, then tick to ``until``; report."""
+    """Process ``events`` in order with ``engine``, then tick to ``until``; report.
+
+    With a durable store (:class:`topo.SqliteStore`) the replay can be resumed: it notes how
+    far it came with every commit, and run again with the same store and events it skips the
+    events applied before and goes on from there. ``on_trigger`` then gets, at the end, the
+    triggers the store kept for these events (those of the interrupted runs included), in the
+    order granted: none is lost, none is repeated.
+    """
     report = ReplayReport()
     journey = engine.compiled.journey
+    store = engine.store if isinstance(engine.store, SqliteStore) else None
+    resume = None if store is None else _Resume(store, report)
+    emit = None if resume is not None else on_trigger
     with paused():  # bulk work: see topo.collector
-        for position, event in events:
+        for position, event in events if resume is None else resume.items(iter(events)):
             report.read += 1
             if progress is not None and report.read % 1_000 == 0:
                 progress(report.read)
@@ -87,12 +103,88 @@ def replay(
                     on_reject(redact(event, journey), str(error), position)
                 continue
             report.processed += 1
-            _emit(triggers, report, on_trigger)
+            _emit(triggers, report, emit)
         if until is not None:
-            _emit(engine.tick(until), report, on_trigger)
+            _emit(engine.tick(until), report, emit)
+        if store is not None and resume is not None:
+            store.commit()
+            report.triggers = 0
+            for trigger in store.outbox.triggers(after=resume.since):
+                _emit([trigger], report, on_trigger)
     report.members = sum(1 for _ in engine.store.members())
     report.funnel = funnel(engine)
     return report
+
+
+class _Resume:
+    """Where a replay into a durable store stands with its input.
+
+    An input is known by its first event (a file that grew at its end is the same input, read
+    further); the store keeps, with every commit, how many of its events were applied, a
+    fingerprint of the last one (to tell a different input that begins alike), and where the
+    outbox stood when the input was first replayed (its triggers are those kept since)."""
+
+    def __init__(self, store: SqliteStore, report: ReplayReport) -> None:
+        self.store, self.report = store, report
+        self.since = 0
+
+    def items(self, items: Iterator[Item]) -> Iterator[Item]:
+        """The items not applied before; each noted in the store before it is processed."""
+        first = next(items, None)
+        if first is None:
+            return
+        name = "replay " + _fingerprint(first[1])
+        done = self.store.marked(name) or {}
+        applied: int = done.get("position", 0)
+        self.since = since = done.get("since", self.store.outbox.last())
+        count = 0
+        for item in chain((first,), items):
+            count += 1
+            if count <= applied:
+                self.report.applied += 1
+                self.report.read += 1
+                if count == applied and _fingerprint(item[1]) != done.get("last"):
+                    raise UsageError(_different(applied))
+                continue
+            self.store.mark(name, _Mark(count, item[1], since))
+            yield item
+        if count < applied:
+            raise UsageError(
+                f"the store has applied {applied:,} events of an input that began like this "
+                f"one, which has only {count:,}: {_USE_SAME}"
+            )
+
+
+class _Mark:
+    """How far a replay came, worked out only when a commit writes it."""
+
+    __slots__ = ("count", "event", "since")
+
+    def __init__(self, count: int, event: Mapping[str, Any] | Unreadable, since: int) -> None:
+        self.count, self.event, self.since = count, event, since
+
+    def __call__(self) -> dict[str, Any]:
+        return {"position": self.count, "last": _fingerprint(self.event), "since": self.since}
+
+
+_USE_SAME = "resume with the same events, or replay these into a new store"
+
+
+def _different(applied: int) -> str:
+    return (
+        f"the store has applied the first {applied:,} events of an input that began like this "
+        f"one, but event {applied:,} is not the same: {_USE_SAME}"
+    )
+
+
+def _fingerprint(event: Mapping[str, Any] | Unreadable) -> str:
+    """A short digest of one input item (no pii in clear), stable across runs."""
+    text = (
+        "unreadable " + event.text
+        if isinstance(event, Unreadable)
+        else json.dumps(event, sort_keys=True, default=str)
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _emit(

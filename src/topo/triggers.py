@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-__all__ = ["REASONS", "Trigger", "timer_cause", "trigger_id"]
+__all__ = ["REASONS", "Trigger", "timer_cause", "trigger_from_dict", "trigger_id"]
 
 Reason = Literal["move", "enter", "reminder", "timer"]
 REASONS: tuple[Reason, ...] = ("move", "enter", "reminder", "timer")
@@ -54,6 +54,25 @@ class Trigger:
             "message": self.message,
             "cost": self.cost,
         }
+
+
+def trigger_from_dict(data: dict[str, Any]) -> Trigger:
+    """The trigger :meth:`Trigger.to_dict` wrote (as a durable store's outbox keeps it)."""
+    return Trigger(
+        id=data["id"],
+        member=data["member"],
+        incentive=data["incentive"],
+        channel=data["channel"],
+        reason=data["reason"],
+        from_node=data["from"],
+        to_node=data["to"],
+        node=data["node"],
+        at=datetime.fromisoformat(data["at"]),
+        at_text=data["at"],
+        cause=data["cause"],
+        message=data["message"],
+        cost=data["cost"],
+    )
 
 
 def timer_cause(due_text: str, move: str) -> str:

@@ -15,6 +15,7 @@ from topo.codes import make
 from topo.diagnostics import Diagnostic, Severity, sort_key
 from topo.errors import InvalidJourney, UsageError
 from topo.guards import check_guards
+from topo.journey_texts import remember
 from topo.loader import load_file, load_text
 from topo.model import Journey
 from topo.references import check_references
@@ -44,7 +45,10 @@ def check_document(
         diagnostics += analyse(site)  # findings on a broken journey would be guesses
     diagnostics = apply_suppressions(diagnostics, document, analysed=analysed)
     diagnostics.sort(key=sort_key)
-    return (None if _has_error(diagnostics) else shaped.journey), diagnostics
+    if _has_error(diagnostics) or shaped.journey is None:
+        return None, diagnostics
+    remember(shaped.journey, document.source.text)
+    return shaped.journey, diagnostics
 
 
 def _has_error(diagnostics: Iterable[Diagnostic]) -> bool:

@@ -1,0 +1,85 @@
+"""Members stored under an older version of a journey, brought to the version loaded now.
+
+The contract: a member whose journey version is older than the file's goes through the file's
+``migrations`` in order (:func:`topo.migration_problems.destination`); it keeps its metrics,
+attributes, history and incentive ledger; if its node changes it enters the new node at its own
+clock (which starts that node's timers), is granted nothing, and the move is recorded in its
+history. A member at a node that no longer exists and that no migration maps is a
+:class:`topo.errors.MigrationError`.
+
+A member's state is laid out by the journey it was written under: its metrics, ledger and
+reminder marks are kept by position. A store therefore keeps the :func:`layout` of the version
+its members were written under, and :func:`carry_over` moves each kept value to the place the
+new version gives it, by name (metrics, incentives) or by definition (reminders, which have no
+id). A metric whose definition changed starts again empty: what it counted was counted by
+other rules. A metric, incentive or reminder the new version no longer has is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from topo.compiled import CompiledJourney
+from topo.member_state import MemberState
+from topo.metrics import MetricBook
+
+__all__ = ["Layout", "carry_over", "layout"]
+
+Layout = dict[str, list[str]]
+"""Where a version keeps things in a member's state: ``metrics`` (each metric's name and
+definition, by slot), ``ledger`` (incentive ids, then reminder definitions, by ledger place)
+and ``reminders`` (reminder definitions, by index). JSON data, so a store can keep it."""
+
+
+def layout(compiled: CompiledJourney) -> Layout:
+    """The places ``compiled`` gives to metrics, ledger entries and reminders."""
+    journey = compiled.journey
+    reminders = [_definition(r.model_dump(mode="json")) for r in journey.reminders]
+    return {
+        "metrics": [
+            _definition({"name": name, **metric.model_dump(mode="json")})
+            for name, metric in journey.metrics.items()
+        ],
+        "ledger": [*(f"incentive {i}" for i in journey.incentives), *reminders],
+        "reminders": reminders,
+    }
+
+
+def carry_over(state: MemberState, old: Layout, new: Layout, book: MetricBook) -> None:
+    """Move each value ``state`` keeps by position from its place in ``old`` to its place in
+    ``new``; what ``new`` lacks is dropped, what ``new`` adds starts empty."""
+    if old == new:
+        return
+    metrics = book.new_state()
+    kept = _places(old["metrics"])
+    for place, key in enumerate(new["metrics"]):
+        if key in kept and kept[key] < len(state.metrics):
+            metrics[place] = state.metrics[kept[key]]
+    state.metrics = metrics
+    if state.ledger is not None:
+        ledger = _moved(state.ledger, old["ledger"], new["ledger"])
+        state.ledger = ledger if any(t is not None for t in ledger) else None
+    reminders = _places(old["reminders"])
+    renumber = {
+        reminders[key]: place for place, key in enumerate(new["reminders"]) if key in reminders
+    }
+    state.stay = tuple(renumber[i] for i in state.stay if i in renumber)
+    if state.considered is not None:
+        considered = {renumber[i]: at for i, at in state.considered.items() if i in renumber}
+        state.considered = considered or None
+
+
+def _definition(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def _places(keys: list[str]) -> dict[str, int]:
+    return {key: place for place, key in enumerate(keys)}
+
+
+def _moved(values: tuple[Any, ...], old: list[str], new: list[str]) -> tuple[Any, ...]:
+    kept = _places(old)
+    return tuple(
+        values[kept[key]] if key in kept and kept[key] < len(values) else None for key in new
+    )
