@@ -194,12 +194,22 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _store(url: str) -> MemoryStore | SqliteStore:
-    """The store ``--store`` names: ``memory``, or ``sqlite:PATH``."""
+    """The store ``--store`` names: ``memory``, or ``sqlite:PATH`` with an optional
+    ``?batch=N`` (member changes per transaction)."""
     if url == "memory":
         return MemoryStore()
-    if url.startswith("sqlite:") and len(url) > len("sqlite:"):
-        return SqliteStore(url[len("sqlite:") :])
-    raise UsageError(f"--store {url}: a store is memory (the default) or sqlite:PATH")
+    path, _, query = url.removeprefix("sqlite:").partition("?")
+    if not url.startswith("sqlite:") or not path:
+        raise UsageError(f"--store {url}: a store is memory (the default) or sqlite:PATH")
+    if not query:
+        return SqliteStore(path)
+    name, _, value = query.partition("=")
+    if name != "batch" or not value.isdigit() or int(value) < 1:
+        raise UsageError(
+            f"--store {url}: after ? comes batch=N, how many member changes to commit at "
+            "once (a whole number, at least 1)"
+        )
+    return SqliteStore(path, batch_size=int(value))
 
 
 def _durable(url: str, *, create: bool = False) -> SqliteStore:

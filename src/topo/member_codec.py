@@ -36,11 +36,84 @@ _FIELDS = tuple(f.name for f in fields(MemberState))
 
 
 def encode(state: MemberState) -> dict[str, Any]:
-    """``state`` as data ``json.dumps`` writes (with ``allow_nan=False`` too)."""
+    """``state`` as data ``json.dumps`` writes (with ``allow_nan=False`` too).
+
+    The fields whose shape the engine fixes (times, tuples of whole numbers, history entries,
+    recent event ids) are written directly; the rest (metric slots, attributes, explanations)
+    go through the general :func:`_value`. Both write the same data (a test checks it).
+    """
+    seen = state.seen
+    return {
+        "format": FORMAT,
+        "member": state.member,
+        "node": state.node,
+        "entered_at": {"$t": state.entered_at.isoformat()},
+        "clock": state.clock,
+        "metrics": _value(state.metrics),
+        "seen": seen if _plain_keys(seen) else _value(seen),
+        "attributes": None if state.attributes is None else _value(state.attributes),
+        "last_activity": _time(state.last_activity),
+        "last_of_type": None if state.last_of_type is None else _value(state.last_of_type),
+        "restarts": None if state.restarts is None else _value(state.restarts),
+        "considered": None if state.considered is None else _value(state.considered),
+        "stay": _numbers(state.stay),
+        "ledger": _numbers(state.ledger),
+        "grants": _numbers(state.grants),
+        "history": [_entry(entry) for entry in state.history],
+        "explanation": None if state.explanation is None else _value(state.explanation),
+        "due": state.due,
+    }
+
+
+def encode_generally(state: MemberState) -> dict[str, Any]:
+    """What :func:`encode` writes, field by field through :func:`_value` (for tests)."""
     data: dict[str, Any] = {"format": FORMAT}
     for name in _FIELDS:
         data[name] = _value(getattr(state, name))
     return data
+
+
+def _plain_keys(mapping: dict[str, int]) -> bool:
+    """Whether every key is text not starting with ``$``, and every value a whole number."""
+    for key, value in mapping.items():
+        if type(key) is not str or key[:1] == "$" or type(value) is not int:
+            return False
+    return True
+
+
+def _time(value: datetime | None) -> Any:
+    return None if value is None else _value(value)
+
+
+def _numbers(value: tuple[int | None, ...] | None) -> Any:
+    if value is None:
+        return None
+    for item in value:
+        if item is not None and type(item) is not int:
+            return _value(value)
+    return {"$tuple": list(value)}
+
+
+def _entry(entry: tuple[Any, ...]) -> Any:
+    """A history entry: a tuple of text and one time (see :data:`topo.member_state.Entry`)."""
+    if len(entry) == 6:
+        kind, move, source, target, at, cause = entry
+        if type(at) is datetime and type(source) is str and type(target) is str:
+            return {"$tuple": [kind, move, source, target, {"$t": at.isoformat()}, cause]}
+    elif len(entry) == 5:
+        kind, incentive, reason, at, cause = entry
+        if type(at) is datetime and type(cause) is str:
+            return {"$tuple": [kind, incentive, reason, {"$t": at.isoformat()}, cause]}
+    return {
+        "$tuple": [
+            item
+            if type(item) is str
+            else {"$t": item.isoformat()}
+            if type(item) is datetime
+            else _value(item)
+            for item in entry
+        ]
+    }
 
 
 def decode(data: Mapping[str, Any]) -> MemberState:

@@ -86,7 +86,7 @@ class SqliteStore:
         self,
         path: str | os.PathLike[str],
         *,
-        batch_size: int = 1000,
+        batch_size: int = 5000,
         cache_size: int = 100_000,
         create: bool = True,
         timeout: float = 10.0,
@@ -292,6 +292,7 @@ class SqliteStore:
             self._db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA cache_size = -65536")  # KiB: 64 MiB of pages
             tables = self._tables()
         except sqlite3.Error as exc:
             raise self._failed(exc, "opening it") from None

@@ -1,0 +1,145 @@
+"""The durable store on the command line: replay --store sqlite:PATH (resuming), topo outbox,
+topo export and topo import; every mistake is a sentence and exit 2."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from test_replay import CDNOW, event, lines, run, write_jsonl
+from topo.cli import main
+
+EVENTS = [event(n, f"m{n % 5}", 1 + n // 2, amount=30.0 + n) for n in range(40)]
+
+
+def replay(tmp_path: Path, events: Path, *extra: str) -> list[str]:
+    return ["replay", CDNOW, str(events), "--store", f"sqlite:{tmp_path / 's.db'}", *extra]
+
+
+class TestReplayResumes:
+    def test_a_second_run_applies_nothing_again(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Run twice into one store: the second skips every event and writes the same
+        triggers file; the states are those of a memory replay."""
+        events = write_jsonl(tmp_path / "e.jsonl", EVENTS)
+        memory = ["replay", CDNOW, str(events), "--triggers", str(tmp_path / "mt"),
+                  "--states", str(tmp_path / "ms")]  # fmt: skip
+        assert run(memory, capsys)[0] == 0
+        assert run(replay(tmp_path, events, "--triggers", str(tmp_path / "t1")), capsys)[0] == 0
+        code, err = run(replay(tmp_path, events, "--triggers", str(tmp_path / "t2"),
+                               "--states", str(tmp_path / "s2")), capsys)  # fmt: skip
+        assert code == 0 and "40 events read: 40 applied before, 0 processed" in err
+        assert len(lines(tmp_path / "mt")) > 5
+        assert (tmp_path / "t1").read_text() == (tmp_path / "mt").read_text()
+        assert (tmp_path / "t2").read_text() == (tmp_path / "mt").read_text()
+        assert (tmp_path / "s2").read_text() == (tmp_path / "ms").read_text()
+
+    def test_a_grown_file_goes_on_from_where_it_was(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Events appended to the file after a replay are the only ones processed next time,
+        and the triggers file holds every trigger of the file, as one replay would."""
+        whole = write_jsonl(tmp_path / "whole.jsonl", EVENTS)
+        run(["replay", CDNOW, str(whole), "--triggers", str(tmp_path / "expected")], capsys)
+        growing = write_jsonl(tmp_path / "e.jsonl", EVENTS[:25])
+        assert run(replay(tmp_path, growing), capsys)[0] == 0
+        write_jsonl(growing, EVENTS)
+        code, err = run(replay(tmp_path, growing, "--triggers", str(tmp_path / "t")), capsys)
+        assert code == 0 and "25 applied before, 15 processed" in err
+        assert (tmp_path / "t").read_text() == (tmp_path / "expected").read_text()
+
+    def test_a_different_file_that_begins_alike(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        events = write_jsonl(tmp_path / "e.jsonl", EVENTS[:20])
+        assert run(replay(tmp_path, events), capsys)[0] == 0
+        write_jsonl(events, [*EVENTS[:19], event(99, "m9", 20)])
+        code, err = run(replay(tmp_path, events), capsys)
+        assert code == 2 and "event 20 is not the same" in err and "Traceback" not in err
+        write_jsonl(events, EVENTS[:10])
+        code, err = run(replay(tmp_path, events), capsys)
+        assert code == 2 and "which has only 10" in err
+
+    def test_a_store_url_with_a_batch_size(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        events = write_jsonl(tmp_path / "e.jsonl", EVENTS)
+        url = f"sqlite:{tmp_path / 's.db'}?batch=3"
+        assert run(["replay", CDNOW, str(events), "--store", url], capsys)[0] == 0
+        for bad in ("?batch=0", "?size=3", "?batch=x"):
+            code, err = run(["replay", CDNOW, str(events), "--store", f"sqlite:x.db{bad}"], capsys)
+            assert code == 2 and "batch=N" in err
+
+
+class TestOutbox:
+    def test_pending_then_acknowledged(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        events = write_jsonl(tmp_path / "e.jsonl", EVENTS)
+        run(replay(tmp_path, events, "--triggers", str(tmp_path / "t")), capsys)
+        store = f"sqlite:{tmp_path / 's.db'}"
+        assert main_out(["outbox", store], capsys) == (tmp_path / "t").read_text()
+        assert (
+            main_out(["outbox", str(tmp_path / "s.db"), "--ack"], capsys)
+            == (tmp_path / "t").read_text()
+        )
+        assert main_out(["outbox", store], capsys) == ""
+
+    def test_a_missing_store_is_not_made(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        for command in (["outbox"], ["export"]):
+            code, err = run([*command, str(tmp_path / "none.db")], capsys)
+            assert code == 2 and "does not exist" in err
+        assert not (tmp_path / "none.db").exists()
+
+    def test_a_damaged_store(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        (tmp_path / "bad.db").write_bytes(b"\x00garbage" * 2000)
+        code, err = run(["outbox", str(tmp_path / "bad.db")], capsys)
+        assert code == 2 and "damaged" in err and "Traceback" not in err
+
+
+class TestExportImport:
+    def test_round_trip(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """Export, import into a new store, export again: the same lines."""
+        events = write_jsonl(tmp_path / "e.jsonl", EVENTS)
+        run(replay(tmp_path, events), capsys)
+        exported = main_out(["export", f"sqlite:{tmp_path / 's.db'}"], capsys)
+        header, *members = (json.loads(line) for line in exported.splitlines())
+        assert header["format"] == "topo-export/1" and header["journey"] == "cdnow"
+        assert [m["member"] for m in members] == [f"m{n}" for n in range(5)]
+        assert set(members[0]) >= {"node", "entered_at", "metrics", "version", "state"}
+        (tmp_path / "export.jsonl").write_text(exported)
+        code, err = run(
+            ["import", str(tmp_path / "new.db"), str(tmp_path / "export.jsonl")], capsys
+        )
+        assert code == 0 and "5 members imported" in err
+        assert main_out(["export", str(tmp_path / "new.db")], capsys) == exported
+
+    def test_import_refuses_a_store_that_exists(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        events = write_jsonl(tmp_path / "e.jsonl", EVENTS)
+        run(replay(tmp_path, events), capsys)
+        (tmp_path / "x.jsonl").write_text(main_out(["export", str(tmp_path / "s.db")], capsys))
+        code, err = run(["import", str(tmp_path / "s.db"), str(tmp_path / "x.jsonl")], capsys)
+        assert code == 2 and "exists already" in err
+
+    def test_import_of_something_else(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (tmp_path / "x.jsonl").write_text('{"member": "m"}\n')
+        code, err = run(["import", str(tmp_path / "n.db"), str(tmp_path / "x.jsonl")], capsys)
+        assert code == 2 and "x.jsonl:1: not a topo export" in err
+        with sqlite3.connect(tmp_path / "n.db") as db:  # made, but left empty
+            assert db.execute("SELECT count(*) FROM members").fetchone() == (0,)
+
+
+def main_out(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """What a command that must succeed printed to stdout."""
+    assert main(argv) == 0
+    return capsys.readouterr().out
