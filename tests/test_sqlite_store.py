@@ -334,6 +334,26 @@ class TestMigrations:
             assert ledger is not None and ledger[0] is None and ledger[1] is not None
 
 
+    def test_a_metric_whose_window_changed_keeps_its_events(self, tmp_path: Path) -> None:
+        """A window made longer keeps what the shorter one held; a metric of another kind
+        starts empty."""
+        v1 = MINIMAL.replace(
+            "spend: {sum: purchase.amount}",
+            "spend: {sum: purchase.amount, window: 30d}\n  top: {max: purchase.amount}",
+        )
+        v2 = v1.replace("version: 1", "version: 2").replace("window: 30d", "window: 60d")
+        v2 = v2.replace("top: {max: purchase.amount}", "top: {min: purchase.amount}")
+        with topo.SqliteStore(tmp_path / "s.db") as store:
+            engine = topo.Engine(load(tmp_path, v1), store)
+            engine.process(buy(1, "a", 40, days=0))
+            engine.process(buy(2, "a", 50, days=20))
+        with topo.SqliteStore(tmp_path / "s.db") as store:
+            engine = topo.Engine(load(tmp_path, v2, "v2.yaml"), store)
+            assert engine.state("a")["metrics"] == {"spend": 90, "top": None}  # type: ignore[index]
+            engine.process(buy(3, "a", 5, days=45))  # 40 is 45 days old: in the 60-day window
+            assert engine.state("a")["metrics"] == {"spend": 95, "top": 5}  # type: ignore[index]
+
+
 class TestExportImport:
     def test_round_trip_continues_exactly(self, tmp_path: Path) -> None:
         """Half the events, export, import into a new store, the other half: the same states

@@ -12,7 +12,10 @@ reminder marks are kept by position. A store therefore keeps the :func:`layout` 
 its members were written under, and :func:`carry_over` moves each kept value to the place the
 new version gives it, by name (metrics, incentives) or by definition (reminders, which have no
 id). A metric whose definition changed starts again empty: what it counted was counted by
-other rules. A metric, incentive or reminder the new version no longer has is dropped.
+other rules; but a metric whose only change is the length of its window keeps the events
+it kept (a shorter window reads only those within it; a longer one counts from what the old
+window held, and is exact once a whole new window has passed). A metric, incentive or
+reminder the new version no longer has is dropped.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ __all__ = ["Layout", "carry_over", "layout"]
 
 Layout = dict[str, list[str]]
 """Where a version keeps things in a member's state: ``metrics`` (each metric's name and
-definition, by slot), ``ledger`` (incentive ids, then reminder definitions, by ledger place)
+definition, by slot), ``shapes`` (the same without the window's length), ``ledger`` (incentive ids, then reminder definitions, by ledger place)
 and ``reminders`` (reminder definitions, by index). JSON data, so a store can keep it."""
 
 
@@ -39,6 +42,16 @@ def layout(compiled: CompiledJourney) -> Layout:
     return {
         "metrics": [
             _definition({"name": name, **metric.model_dump(mode="json")})
+            for name, metric in journey.metrics.items()
+        ],
+        "shapes": [
+            _definition(
+                {
+                    "name": name,
+                    **metric.model_dump(mode="json", exclude={"window"}),
+                    "windowed": metric.window is not None,
+                }
+            )
             for name, metric in journey.metrics.items()
         ],
         "ledger": [*(f"incentive {i}" for i in journey.incentives), *reminders],
@@ -52,10 +65,11 @@ def carry_over(state: MemberState, old: Layout, new: Layout, book: MetricBook) -
     if old == new:
         return
     metrics = book.new_state()
-    kept = _places(old["metrics"])
-    for place, key in enumerate(new["metrics"]):
-        if key in kept and kept[key] < len(state.metrics):
-            metrics[place] = state.metrics[kept[key]]
+    kept, shaped = _places(old["metrics"]), _places(old.get("shapes", []))
+    for place, (key, shape) in enumerate(zip(new["metrics"], new["shapes"], strict=True)):
+        found = kept.get(key, shaped.get(shape))
+        if found is not None and found < len(state.metrics):
+            metrics[place] = state.metrics[found]
     state.metrics = metrics
     if state.ledger is not None:
         ledger = _moved(state.ledger, old["ledger"], new["ledger"])
