@@ -29,15 +29,31 @@ def replay(*extra: str) -> list[str]:
             *extra]  # fmt: skip
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
-def test_killed_and_resumed_replays_end_as_one_uninterrupted(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    run = {"env": env, "cwd": tmp_path, "stderr": subprocess.DEVNULL}
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The triggers and states of a replay never interrupted (in memory)."""
+    folder = tmp_path_factory.mktemp("uninterrupted")
     subprocess.run(
         replay("--triggers", "expected.jsonl", "--states", "expected-states.jsonl"),
         check=True,
-        **run,  # type: ignore[arg-type]
+        env=ENV,
+        cwd=folder,
+        stderr=subprocess.DEVNULL,
     )
+    return folder
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_killed_and_resumed_replays_end_as_one_uninterrupted(
+    tmp_path: Path, expected: Path
+) -> None:
+    env = ENV
+    run = {"env": env, "cwd": tmp_path, "stderr": subprocess.DEVNULL}
+    for name in ("expected.jsonl", "expected-states.jsonl"):
+        (tmp_path / name).write_bytes((expected / name).read_bytes())
     store = f"sqlite:{tmp_path / 'store.db'}"
     chance = random.Random(SEED)
     kills = 0
@@ -78,6 +94,33 @@ def test_killed_and_resumed_replays_end_as_one_uninterrupted(tmp_path: Path) -> 
         check=True,
     )
     assert pending.stdout.splitlines() == expected  # the outbox holds each trigger once
+
+
+def test_ctrl_c_stops_a_replay_cleanly(tmp_path: Path, expected: Path) -> None:
+    """SIGINT: no traceback, exit 130; run again, the replay ends as one never stopped."""
+    store = f"sqlite:{tmp_path / 'store.db'}"
+    process = subprocess.Popen(
+        replay("--store", store), env=ENV, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        process.wait(timeout=2.5)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+    _, err = process.communicate()
+    if process.returncode != 0:  # it was still running when interrupted
+        assert process.returncode == 130 and "topo: interrupted" in err
+        assert "Traceback" not in err
+    subprocess.run(
+        replay("--store", store, "--triggers", "found.jsonl", "--states", "found-states.jsonl"),
+        env=ENV,
+        cwd=tmp_path,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
+    for name in ("", "-states"):
+        assert (tmp_path / f"found{name}.jsonl").read_text() == (
+            expected / f"expected{name}.jsonl"
+        ).read_text()
 
 
 def by_member(lines: list[str]) -> dict[str, list[str]]:

@@ -28,6 +28,7 @@ from topo.validation import find_journeys, load_journey, validate
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as shells report a process stopped by Ctrl-C
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -136,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, StoreError) as exc:
         print(f"topo: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # a durable store has committed what was applied: run again
+        print("\ntopo: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except InvalidJourney as exc:
         unreadable = [d for d in exc.diagnostics if d.code == "T100"]
         for d in unreadable:  # no such file, a folder: a usage error, not a finding
@@ -186,9 +190,12 @@ def _replay(args: argparse.Namespace) -> int:
             out.states(engine, until, state_line)
         if bar is not None:
             bar.clear()
-    finally:
-        if isinstance(store, SqliteStore):
-            store.close()
+    except BaseException:
+        if isinstance(store, SqliteStore):  # a change may be cut off halfway: keep none of it
+            store.close(commit=False)
+        raise
+    if isinstance(store, SqliteStore):
+        store.close()
     print(report.summary(), file=sys.stderr)
     return EXIT_OK
 

@@ -219,19 +219,34 @@ class SqliteStore:
         rows = self._query("SELECT value FROM marks WHERE name = ?", (name,))
         return json.loads(rows[0][0]) if rows else None
 
-    def close(self) -> None:
-        """Commit, release the writer lock and close the file."""
+    def close(self, *, commit: bool = True) -> None:
+        """Commit (or, with ``commit=False``, :meth:`discard`), release the writer lock and
+        close the file."""
         try:
-            self.commit()
+            if commit:
+                self.commit()
+            else:
+                self.discard()
         finally:
             self._release_lock()
             self._db.close()
 
+    def discard(self) -> None:
+        """Forget every change since the last commit, as a crash would: the members' states
+        are read again from the file."""
+        self._cache.clear()
+        self._dirty.clear()
+        self._triggers.clear()
+        self._marks.clear()
+        self._changes = 0
+
     def __enter__(self) -> SqliteStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        """Commit when the block ends normally; when it ends by an exception, a change may
+        have been cut off halfway, so the changes since the last commit are discarded."""
+        self.close(commit=kind is None)
 
     # -- reading the file as it is -------------------------------------------------------------
 
