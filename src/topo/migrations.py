@@ -31,8 +31,9 @@ __all__ = ["Layout", "carry_over", "layout"]
 
 Layout = dict[str, list[str]]
 """Where a version keeps things in a member's state: ``metrics`` (each metric's name and
-definition, by slot), ``shapes`` (the same without the window's length), ``ledger`` (incentive ids, then reminder definitions, by ledger place)
-and ``reminders`` (reminder definitions, by index). JSON data, so a store can keep it."""
+definition, by slot), ``shapes`` (the same without the window's length), ``ledger``
+(incentive ids, then reminder definitions, by ledger place) and ``reminders`` (reminder
+definitions, by index). JSON data, so a store can keep it."""
 
 
 def layout(compiled: CompiledJourney) -> Layout:
