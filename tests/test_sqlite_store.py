@@ -333,7 +333,6 @@ class TestMigrations:
             ledger = engine.store.get("a").ledger  # type: ignore[union-attr]
             assert ledger is not None and ledger[0] is None and ledger[1] is not None
 
-
     def test_a_metric_whose_window_changed_keeps_its_events(self, tmp_path: Path) -> None:
         """A window made longer keeps what the shorter one held; a metric of another kind
         starts empty."""
