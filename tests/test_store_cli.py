@@ -52,6 +52,20 @@ class TestReplayResumes:
         assert code == 0 and "25 applied before, 15 processed" in err
         assert (tmp_path / "t").read_text() == (tmp_path / "expected").read_text()
 
+    def test_each_input_writes_its_own_triggers(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Two inputs into one store, then the first again: each --triggers file holds the
+        triggers of its own events only; an empty input writes none."""
+        first = write_jsonl(tmp_path / "a.jsonl", EVENTS[:20])
+        second = write_jsonl(tmp_path / "b.jsonl", EVENTS[20:])
+        empty = write_jsonl(tmp_path / "c.jsonl", [])
+        for events, out in ((first, "ta"), (second, "tb"), (first, "ta2"), (empty, "tc")):
+            assert run(replay(tmp_path, events, "--triggers", str(tmp_path / out)), capsys)[0] == 0
+        a, b = lines(tmp_path / "ta"), lines(tmp_path / "tb")
+        assert a and b and not {t["id"] for t in a} & {t["id"] for t in b}
+        assert lines(tmp_path / "ta2") == a and lines(tmp_path / "tc") == []
+
     def test_a_different_file_that_begins_alike(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

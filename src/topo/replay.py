@@ -78,7 +78,7 @@ def replay(
     far it came with every commit, and run again with the same store and events it skips the
     events applied before and goes on from there. ``on_trigger`` then gets, at the end, the
     triggers the store kept for these events (those of the interrupted runs included), in the
-    order granted: none is lost, none is repeated.
+    order granted: none is lost, none is repeated. A replay of empty input writes none.
     """
     report = ReplayReport()
     journey = engine.compiled.journey
@@ -109,8 +109,9 @@ def replay(
         if store is not None and resume is not None:
             store.commit()
             report.triggers = 0
-            for trigger in store.outbox.triggers(after=resume.since):
-                _emit([trigger], report, on_trigger)
+            if resume.source is not None:  # None: the input was empty
+                for trigger in store.outbox.triggers(source=resume.source):
+                    _emit([trigger], report, on_trigger)
     report.members = sum(1 for _ in engine.store.members())
     report.funnel = funnel(engine)
     return report
@@ -120,23 +121,22 @@ class _Resume:
     """Where a replay into a durable store stands with its input.
 
     An input is known by its first event (a file that grew at its end is the same input, read
-    further); the store keeps, with every commit, how many of its events were applied, a
-    fingerprint of the last one (to tell a different input that begins alike), and where the
-    outbox stood when the input was first replayed (its triggers are those kept since)."""
+    further); the store keeps, with every commit, how many of its events were applied and a
+    fingerprint of the last one (to tell a different input that begins alike), and writes the
+    input's name with each trigger (its triggers are found by it)."""
 
     def __init__(self, store: SqliteStore, report: ReplayReport) -> None:
         self.store, self.report = store, report
-        self.since = 0
+        self.source: str | None = None
 
     def items(self, items: Iterator[Item]) -> Iterator[Item]:
         """The items not applied before; each noted in the store before it is processed."""
         first = next(items, None)
         if first is None:
             return
-        name = "replay " + _fingerprint(first[1])
+        name = self.store.source = self.source = "replay " + _fingerprint(first[1])
         done = self.store.marked(name) or {}
         applied: int = done.get("position", 0)
-        self.since = since = done.get("since", self.store.outbox.last())
         count = 0
         for item in chain((first,), items):
             count += 1
@@ -146,7 +146,7 @@ class _Resume:
                 if count == applied and _fingerprint(item[1]) != done.get("last"):
                     raise UsageError(_different(applied))
                 continue
-            self.store.mark(name, _Mark(count, item[1], since))
+            self.store.mark(name, _Mark(count, item[1]))
             yield item
         if count < applied:
             raise UsageError(
@@ -158,13 +158,13 @@ class _Resume:
 class _Mark:
     """How far a replay came, worked out only when a commit writes it."""
 
-    __slots__ = ("count", "event", "since")
+    __slots__ = ("count", "event")
 
-    def __init__(self, count: int, event: Mapping[str, Any] | Unreadable, since: int) -> None:
-        self.count, self.event, self.since = count, event, since
+    def __init__(self, count: int, event: Mapping[str, Any] | Unreadable) -> None:
+        self.count, self.event = count, event
 
     def __call__(self) -> dict[str, Any]:
-        return {"position": self.count, "last": _fingerprint(self.event), "since": self.since}
+        return {"position": self.count, "last": _fingerprint(self.event)}
 
 
 _USE_SAME = "resume with the same events, or replay these into a new store"

@@ -65,6 +65,7 @@ CREATE TABLE outbox (
     id TEXT NOT NULL,
     member TEXT NOT NULL,
     trigger TEXT NOT NULL,
+    source TEXT,
     sent TEXT
 );
 CREATE INDEX outbox_id ON outbox (id);
@@ -118,6 +119,10 @@ class SqliteStore:
             raise
         self.outbox = SqliteOutbox(self)
         """The triggers kept until a sender acknowledges them."""
+        self.source: str | None = None
+        """A name written with each trigger committed from now on, so that whoever feeds the
+        engine can find its triggers again (``outbox.triggers(source=...)``): ``topo replay``
+        names its input."""
 
     # -- the Store protocol ------------------------------------------------------------------
 
@@ -192,8 +197,9 @@ class SqliteStore:
             )
         version = self._version
         members = [(m, version, s.node, s.due, dumps(s)) for m, s in self._dirty.items()]
+        source = self.source
         outbox = [
-            (t.id, t.member, json.dumps(t.to_dict(), ensure_ascii=False, allow_nan=False))
+            (t.id, t.member, json.dumps(t.to_dict(), ensure_ascii=False, allow_nan=False), source)
             for t in self._triggers
         ]
         marks = [
@@ -202,7 +208,9 @@ class SqliteStore:
         ]
         with self._transaction("writing changes") as db:
             db.executemany("INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?)", members)
-            db.executemany("INSERT INTO outbox (id, member, trigger) VALUES (?, ?, ?)", outbox)
+            db.executemany(
+                "INSERT INTO outbox (id, member, trigger, source) VALUES (?, ?, ?, ?)", outbox
+            )
             db.executemany("INSERT OR REPLACE INTO marks VALUES (?, ?)", marks)
         self._dirty.clear()
         self._triggers.clear()
@@ -539,25 +547,22 @@ class SqliteOutbox:
                 count += cursor.rowcount
         return count
 
-    def triggers(self, after: int = 0) -> Iterator[Trigger]:
-        """Every trigger the store has kept, sent or not, in the order granted; ``after``
-        a place in that order (:meth:`last`), only those kept since."""
+    def triggers(self, source: str | None = None) -> Iterator[Trigger]:
+        """Every trigger the store has kept, sent or not, in the order granted; with
+        ``source``, only those committed under that name (:attr:`SqliteStore.source`)."""
         self._store.commit()
-        last = after
+        last = 0
+        where = "" if source is None else " AND source = ?"
         while True:
             found = self._store._query(
-                "SELECT seq, trigger FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1000", (last,)
+                f"SELECT seq, trigger FROM outbox WHERE seq > ?{where} ORDER BY seq LIMIT 1000",
+                (last,) if source is None else (last, source),
             )
             for _, text in found:
                 yield trigger_from_dict(json.loads(text))
             if len(found) < 1000:
                 return
             last = found[-1][0]
-
-    def last(self) -> int:
-        """The place of the latest trigger kept (0 when there is none)."""
-        self._store.commit()
-        return int(self._store._query("SELECT coalesce(max(seq), 0) FROM outbox", ())[0][0])
 
     def __len__(self) -> int:
         """How many triggers are pending."""
