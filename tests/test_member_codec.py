@@ -75,7 +75,10 @@ class TestRefused:
             ({"format": "topo-member/9"}, "not a member state of this topo"),
             ({"entered_at": {"$t": "2026-01-01T00:00:00"}}, "entered_at: the time"),
             ({"metrics": [{"$when": 1}]}, "metrics: unknown tag '$when'"),
-            ({"clock": "soon"}, "clock a whole number"),
+            ({"clock": "soon"}, "clock: must be a whole number"),
+            ({"due": "x"}, "due: must be null or a whole number"),
+            ({"history": [["move"]]}, "history: must be a list of tuples"),
+            ({"seen": {"e": "x"}}, "seen: must map event ids"),
         ],
     )
     def test_bad_fields(self, change: dict[str, Any], message: str) -> None:

@@ -382,3 +382,114 @@ class TestExportImport:
             with pytest.raises(topo.StoreError, match=r"export\.jsonl:3: not JSON"):
                 import_lines(store, [*lines, "{oops"], "export.jsonl")
             assert list(store.members()) == [] and "journey" not in store.meta()
+
+
+class TestReviewFindings:
+    """What an independent review found, each with the test that failed before."""
+
+    def test_a_symbolic_link_is_the_same_store(self, tmp_path: Path) -> None:
+        journey = load(tmp_path, MINIMAL)
+        (tmp_path / "alias.db").symlink_to(tmp_path / "s.db")
+        with topo.SqliteStore(tmp_path / "s.db") as store:
+            topo.Engine(journey, store)
+            with (
+                topo.SqliteStore(tmp_path / "alias.db") as other,
+                pytest.raises(topo.StoreError, match="in use by another engine"),
+            ):
+                topo.Engine(journey, other)
+
+    def test_a_change_cut_off_halfway_is_not_kept(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An exception in the middle of a change (here Ctrl-C after the metrics took the
+        event in): the store forgets the batch, as a crash would; what is committed after
+        holds no half-changed member, and the engine goes on."""
+        journey = load(tmp_path, MINIMAL)
+        with topo.SqliteStore(tmp_path / "s.db", batch_size=100) as store:
+            engine = topo.Engine(journey, store)
+            engine.process(buy(1, amount=40))
+            store.commit()
+            engine.process(buy(2, "n", amount=10))  # in the batch that will be lost
+            monkeypatch.setattr(engine, "_cascade", _interrupt)
+            with pytest.raises(KeyboardInterrupt):
+                engine.process(buy(3, amount=50))
+            monkeypatch.undo()
+            store.commit()
+            assert engine.state("m")["metrics"]["spend"] == 40  # type: ignore[index]
+            assert engine.state("n") is None
+            engine.process(buy(3, amount=70))
+            assert engine.state("m")["node"] == "vip"  # type: ignore[index]
+
+    def test_the_cache_is_bounded(self, tmp_path: Path) -> None:
+        with topo.SqliteStore(tmp_path / "s.db", batch_size=50, cache_size=10) as store:
+            engine = topo.Engine(load(tmp_path, MINIMAL), store)
+            for n in range(500):
+                engine.process(buy(n, f"m{n}"))
+            store.commit()
+            assert len(store._cache) <= 10
+            assert engine.state("m3")["metrics"]["spend"] == 60  # type: ignore[index]
+
+    @pytest.mark.parametrize("damage", ["outbox", "layout", "not-utf8"])
+    def test_damaged_rows(self, tmp_path: Path, damage: str) -> None:
+        """A damaged row is a StoreError that quotes nothing of the row (it may hold pii)."""
+        journey = load(tmp_path, granting())
+        with topo.SqliteStore(tmp_path / "s.db") as store:
+            topo.Engine(journey, store).process(buy(1, amount=150))
+        with sqlite3.connect(tmp_path / "s.db") as db:
+            if damage == "outbox":
+                db.execute("""UPDATE outbox SET trigger = '{"secret": 1}'""")
+            elif damage == "layout":
+                db.execute("DELETE FROM meta WHERE key = 'layout'")
+            else:
+                db.execute("UPDATE members SET state = CAST(X'22736563726574FF22' AS TEXT)")
+        with (
+            pytest.raises(topo.StoreError, match="damaged") as raised,
+            topo.SqliteStore(tmp_path / "s.db") as store,
+        ):
+            engine = topo.Engine(journey, store)
+            engine.state("m")
+            store.outbox.pending()
+        assert "secret" not in str(raised.value)
+
+    def test_an_import_that_failed_can_be_tried_again(self, tmp_path: Path) -> None:
+        journey = load(tmp_path, MINIMAL)
+        with topo.SqliteStore(tmp_path / "a.db") as store:
+            topo.Engine(journey, store).process(buy(1))
+            lines = list(export_lines(store))
+        header = json.loads(lines[0])
+        bad = [
+            (json.dumps({**header, "version": "x"}), "version a whole number"),
+            (lines[1].replace('"member":"m"', '"member":"z"', 1), "the line is member 'z'"),
+            (lines[1].replace('"node":"visitor"', '"node":"gone"'), "node 'gone'"),
+        ]
+        for number, (line, message) in enumerate(bad):
+            with (
+                topo.SqliteStore(tmp_path / "b.db") as store,
+                pytest.raises(topo.StoreError, match=message),
+            ):
+                if number == 0:
+                    import_lines(store, [line], "x.jsonl")
+                else:
+                    state = json.loads(line)
+                    if "gone" in message:
+                        state["state"]["node"] = "gone"
+                    import_lines(store, [lines[0], json.dumps(state)], "x.jsonl")
+        with topo.SqliteStore(tmp_path / "b.db") as store:
+            assert import_lines(store, lines, "x.jsonl") == 1
+
+    def test_editing_a_reminders_guard_keeps_its_marks(self, tmp_path: Path) -> None:
+        """A reminder is known by its incentive and place: a new guard under a new version
+        keeps its once-per-stay mark, so it is not granted again in the same stay."""
+        reminder = '{at: [visitor], toward: vip, incentive: welcome, when: "spend >= 10"}'
+        v1 = granting().replace("moves:", f"reminders:\n  - {reminder}\nmoves:")
+        v2 = v1.replace("version: 1", "version: 2").replace("spend >= 10", "spend >= 20")
+        with topo.SqliteStore(tmp_path / "s.db") as store:
+            engine = topo.Engine(load(tmp_path, v1), store)
+            assert [t.reason for t in engine.process(buy(1, amount=30))] == ["reminder"]
+        with topo.SqliteStore(tmp_path / "s.db") as store:
+            engine = topo.Engine(load(tmp_path, v2, "v2.yaml"), store)
+            assert engine.process(buy(2, amount=30)) == []
+
+
+def _interrupt(*args: Any) -> Any:
+    raise KeyboardInterrupt

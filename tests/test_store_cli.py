@@ -141,7 +141,7 @@ class TestExportImport:
         run(replay(tmp_path, events), capsys)
         (tmp_path / "x.jsonl").write_text(main_out(["export", str(tmp_path / "s.db")], capsys))
         code, err = run(["import", str(tmp_path / "s.db"), str(tmp_path / "x.jsonl")], capsys)
-        assert code == 2 and "exists already" in err
+        assert code == 2 and "is not empty: import into a new store" in err
 
     def test_import_of_something_else(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -157,3 +157,63 @@ def main_out(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     """What a command that must succeed printed to stdout."""
     assert main(argv) == 0
     return capsys.readouterr().out
+
+
+class TestReviewFindings:
+    """What an independent review found on the command line, each with its test."""
+
+    def test_urls_with_slashes_are_refused_and_home_is_expanded(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        events = write_jsonl(tmp_path / "e.jsonl", EVENTS)
+        code, err = run(["replay", CDNOW, str(events), "--store", "sqlite://x.db"], capsys)
+        assert code == 2 and "sqlite:PATH with one colon" in err
+        monkeypatch.setenv("HOME", str(tmp_path))
+        assert run(["replay", CDNOW, str(events), "--store", "sqlite:~/h.db"], capsys)[0] == 0
+        assert (tmp_path / "h.db").is_file()
+
+    def test_readers_do_not_make_a_store_of_an_empty_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (tmp_path / "empty.db").write_bytes(b"")
+        for command in ("outbox", "export"):
+            code, err = run([command, str(tmp_path / "empty.db")], capsys)
+            assert code == 2 and "an empty file, not a topo store" in err
+        assert (tmp_path / "empty.db").stat().st_size == 0
+
+    def test_a_failed_import_can_be_tried_again(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        events = write_jsonl(tmp_path / "e.jsonl", EVENTS)
+        run(replay(tmp_path, events), capsys)
+        (tmp_path / "x.jsonl").write_text(main_out(["export", str(tmp_path / "s.db")], capsys))
+        (tmp_path / "bad.jsonl").write_text("")
+        new = str(tmp_path / "new.db")
+        code, err = run(["import", new, str(tmp_path / "bad.jsonl")], capsys)
+        assert code == 2 and "is empty" in err
+        assert run(["import", new, str(tmp_path / "x.jsonl")], capsys)[0] == 0
+
+    def test_a_closed_pipe_is_no_traceback(self, tmp_path: Path) -> None:
+        import subprocess
+        import sys
+
+        from conftest import ROOT
+
+        many = [event(n, f"m{n}", 1 + n % 28) for n in range(3000)]  # more than a pipe holds
+        events = write_jsonl(tmp_path / "e.jsonl", many)
+        env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+        topo = [sys.executable, "-m", "topo"]
+        subprocess.run([*topo, *replay(tmp_path, events)], env=env, check=True,
+                       stderr=subprocess.DEVNULL)  # fmt: skip
+        for command in ("export", "outbox"):
+            with subprocess.Popen(
+                [*topo, command, str(tmp_path / "s.db")],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            ) as process:
+                assert process.stdout is not None and process.stderr is not None
+                process.stdout.readline()
+                process.stdout.close()  # as `| head -1` does
+                err = process.stderr.read().decode()
+            assert "Traceback" not in err

@@ -137,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, StoreError) as exc:
         print(f"topo: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader of stdout stopped early (| head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FINDINGS
     except KeyboardInterrupt:  # a durable store has committed what was applied: run again
         print("\ntopo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -208,6 +212,7 @@ def _store(url: str) -> MemoryStore | SqliteStore:
     path, _, query = url.removeprefix("sqlite:").partition("?")
     if not url.startswith("sqlite:") or not path:
         raise UsageError(f"--store {url}: a store is memory (the default) or sqlite:PATH")
+    path = _store_path(path, url)
     if not query:
         return SqliteStore(path)
     name, _, value = query.partition("=")
@@ -224,7 +229,18 @@ def _durable(url: str, *, create: bool = False) -> SqliteStore:
     path = url[len("sqlite:") :] if url.startswith("sqlite:") else url
     if not path:
         raise UsageError(f"{url!r}: a store is sqlite:PATH or PATH")
-    return SqliteStore(path, create=create)
+    return SqliteStore(_store_path(path, url), create=create)
+
+
+def _store_path(path: str, url: str) -> str:
+    """The file a store URL names (``~`` expanded); ``sqlite://...`` is refused, since
+    readers of other tools' URLs would guess its meaning differently."""
+    if path.startswith("//"):
+        raise UsageError(
+            f"{url}: write sqlite:PATH with one colon and no slashes before the path, as "
+            "sqlite:members.db or sqlite:/var/lib/topo/members.db"
+        )
+    return os.path.expanduser(path)
 
 
 def _outbox(args: argparse.Namespace) -> int:
@@ -262,9 +278,6 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from topo.exports import import_lines
 
-    path = args.store[len("sqlite:") :] if args.store.startswith("sqlite:") else args.store
-    if os.path.exists(path) and os.path.getsize(path) > 0:
-        raise UsageError(f"{args.store}: the store exists already; import into a new one")
     try:
         source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
     except OSError as exc:

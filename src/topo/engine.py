@@ -127,8 +127,12 @@ class Engine:
                     "member must come in time order",
                     event_id=valid.id,
                 )
-        self._apply(state, valid, stamp, out, joined)
-        self._keep(state, out)
+        try:
+            self._apply(state, valid, stamp, out, joined)
+            self._keep(state, out)
+        except BaseException:
+            self._undo()
+            raise
         return out
 
     def process_many(
@@ -157,6 +161,14 @@ class Engine:
         """Fire every member's timers due at or before ``at``, in due-time order."""
         limit = microseconds(_aware(at, "tick"))
         out: list[Trigger] = []
+        try:
+            self._tick(limit, out)
+        except BaseException:
+            self._undo()
+            raise
+        return out
+
+    def _tick(self, limit: int, out: list[Trigger]) -> None:
         while self._index and self._index[0][0] <= limit:
             due, member, _ = heapq.heappop(self._index)
             state = self.store.get(member)
@@ -168,7 +180,16 @@ class Engine:
                 self._fire(state, timer, out)
             # The entry is spent: index the next timer anew.
             self._keep(state, out[made:] if len(out) > made else (), fresh=True)
-        return out
+
+    def _undo(self) -> None:
+        """A change failed halfway (a bug, Ctrl-C): a store that can forgets every change since
+        its last commit, as a crash would, and the timers are read again from it. (The memory
+        store cannot: a member changed halfway stays so.)"""
+        discard = getattr(self.store, "discard", None)
+        if discard is not None:
+            discard()
+            self._index = [(due, member, 0) for due, member in self.store.timers()]
+            heapq.heapify(self._index)
 
     def state(self, member: str, as_of: datetime | None = None) -> dict[str, Any] | None:
         """What topo remembers of a member (pii attributes left out), or None.

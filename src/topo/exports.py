@@ -81,8 +81,18 @@ def import_lines(store: SqliteStore, lines: Iterable[str], name: str) -> int:
     for key in ("journey", "version", "layout"):
         if key not in header:
             raise StoreError(f"{name}:1: the header lacks {key!r}")
-    version = header["version"]
-    header.setdefault("journey_text", None)
+    version, held = header["version"], header["layout"]
+    if type(version) is not int or version < 1 or type(header["journey"]) is not str:
+        raise StoreError(f"{name}:1: the journey is text and its version a whole number >= 1")
+    if not isinstance(held, dict) or not all(
+        isinstance(held.get(k), list) for k in ("metrics", "shapes", "ledger", "reminders")
+    ):
+        raise StoreError(f"{name}:1: the header's layout is not one topo export writes")
+    text = header.setdefault("journey_text", None)
+    if text is not None and type(text) is not str:
+        raise StoreError(f"{name}:1: journey_text must be text or null")
+    compiled = _compiled(text)
+    nodes = None if compiled is None else compiled.journey.nodes
 
     def states() -> Iterator[MemberState]:
         for number, text in numbered:
@@ -98,6 +108,21 @@ def import_lines(store: SqliteStore, lines: Iterable[str], name: str) -> int:
                 state = decode(data.get("state"))  # type: ignore[arg-type]  # it checks
             except ValueError as exc:
                 raise StoreError(f"{name}:{number}: the member's state: {exc}") from None
+            if data.get("member", state.member) != state.member:
+                raise StoreError(
+                    f"{name}:{number}: the line is member {data.get('member')!r}, its state "
+                    f"member {state.member!r}"
+                )
+            if len(state.metrics) != len(held["metrics"]):
+                raise StoreError(
+                    f"{name}:{number}: member {state.member!r} has {len(state.metrics)} metrics, "
+                    f"the journey {len(held['metrics'])}"
+                )
+            if nodes is not None and state.node not in nodes:
+                raise StoreError(
+                    f"{name}:{number}: member {state.member!r} is at node {state.node!r}, which "
+                    f"version {version} of the journey does not have"
+                )
             yield state
 
     return store.load(header, states())

@@ -135,12 +135,56 @@ def decode(data: Mapping[str, Any]) -> MemberState:
             raise ValueError(f"{name}: {exc}") from None
         except RecursionError:
             raise ValueError(f"{name}: nested too deeply") from None
-    state = MemberState(**values)
-    if not isinstance(state.member, str) or not isinstance(state.node, str):
-        raise ValueError("member and node must be text")
-    if type(state.entered_at) is not datetime or type(state.clock) is not int:
-        raise ValueError("entered_at must be a time and clock a whole number of microseconds")
-    return state
+    for name, wanted in _SHAPES.items():
+        if not wanted(values[name]):
+            raise ValueError(f"{name}: {_SAID[name]}")
+    return MemberState(**values)
+
+
+def _optional(kind: type) -> Any:
+    return lambda value: value is None or type(value) is kind
+
+
+def _numbers_or_none(value: Any) -> bool:
+    return type(value) is tuple and all(v is None or type(v) is int for v in value)
+
+
+_SHAPES: dict[str, Any] = {
+    "member": lambda v: type(v) is str,
+    "node": lambda v: type(v) is str,
+    "entered_at": lambda v: type(v) is datetime,
+    "clock": lambda v: type(v) is int,
+    "metrics": lambda v: type(v) is list,
+    "seen": lambda v: (
+        type(v) is dict and all(type(k) is str and type(t) is int for k, t in v.items())
+    ),
+    "attributes": _optional(dict),
+    "last_activity": _optional(datetime),
+    "last_of_type": _optional(list),
+    "restarts": _optional(dict),
+    "considered": _optional(dict),
+    "stay": lambda v: type(v) is tuple and all(type(i) is int for i in v),
+    "ledger": lambda v: v is None or _numbers_or_none(v),
+    "grants": lambda v: v is None or _numbers_or_none(v),
+    "history": lambda v: type(v) is list and all(type(e) is tuple and e for e in v),
+    "explanation": _optional(list),
+    "due": lambda v: v is None or type(v) is int,
+}
+_SAID = {
+    "member": "must be text",
+    "node": "must be text",
+    "entered_at": "must be a time",
+    "clock": "must be a whole number of microseconds",
+    "metrics": "must be a list",
+    "seen": "must map event ids to whole numbers",
+    "stay": "must be a tuple of whole numbers",
+    "ledger": "must be null or a tuple of whole numbers and nulls",
+    "grants": "must be null or a tuple of whole numbers and nulls",
+    "history": "must be a list of tuples",
+    "due": "must be null or a whole number",
+    "last_activity": "must be null or a time",
+} | {name: "has the wrong type" for name in ("attributes", "last_of_type", "restarts",
+                                            "considered", "explanation")}  # fmt: skip
 
 
 def dumps(state: MemberState) -> str:

@@ -10,8 +10,8 @@ history. A member at a node that no longer exists and that no migration maps is 
 A member's state is laid out by the journey it was written under: its metrics, ledger and
 reminder marks are kept by position. A store therefore keeps the :func:`layout` of the version
 its members were written under, and :func:`carry_over` moves each kept value to the place the
-new version gives it, by name (metrics, incentives) or by definition (reminders, which have no
-id). A metric whose definition changed starts again empty: what it counted was counted by
+new version gives it, by name (metrics, incentives) or by incentive and place (reminders, which
+have no id). A metric whose definition changed starts again empty: what it counted was counted by
 other rules; but a metric whose only change is the length of its window keeps the events
 it kept (a shorter window reads only those within it; a longer one counts from what the old
 window held, and is exact once a whole new window has passed). A metric, incentive or
@@ -26,6 +26,7 @@ from typing import Any
 from topo.compiled import CompiledJourney
 from topo.member_state import MemberState
 from topo.metrics import MetricBook
+from topo.model import METRIC_KINDS
 
 __all__ = ["Layout", "carry_over", "layout"]
 
@@ -37,24 +38,34 @@ definitions, by index). JSON data, so a store can keep it."""
 
 
 def layout(compiled: CompiledJourney) -> Layout:
-    """The places ``compiled`` gives to metrics, ledger entries and reminders."""
+    """The places ``compiled`` gives to metrics, ledger entries and reminders.
+
+    A metric is known by its name and what decides the shape of its state (its kind and
+    source, window and filter); a reminder, which has no id, by its incentive and where it
+    stands (its nodes, ``toward`` or ``ahead_of``): editing its guard, cooldown or ``by``
+    keeps its marks."""
     journey = compiled.journey
-    reminders = [_definition(r.model_dump(mode="json")) for r in journey.reminders]
+    reminders = [
+        _definition(
+            {
+                "incentive": r.incentive,
+                "at": sorted(r.at),
+                "toward": r.toward,
+                "ahead_of": r.ahead_of,
+            }
+        )
+        for r in journey.reminders
+    ]
+    metrics, shapes = [], []
+    for name, metric in journey.metrics.items():
+        kind = next(k for k in METRIC_KINDS if getattr(metric, k) is not None)
+        source = {"name": name, kind: getattr(metric, kind), "where": metric.where}
+        window = None if metric.window is None else metric.window.total_seconds()
+        metrics.append(_definition({**source, "window": window}))
+        shapes.append(_definition({**source, "windowed": window is not None}))
     return {
-        "metrics": [
-            _definition({"name": name, **metric.model_dump(mode="json")})
-            for name, metric in journey.metrics.items()
-        ],
-        "shapes": [
-            _definition(
-                {
-                    "name": name,
-                    **metric.model_dump(mode="json", exclude={"window"}),
-                    "windowed": metric.window is not None,
-                }
-            )
-            for name, metric in journey.metrics.items()
-        ],
+        "metrics": metrics,
+        "shapes": shapes,
         "ledger": [*(f"incentive {i}" for i in journey.incentives), *reminders],
         "reminders": reminders,
     }

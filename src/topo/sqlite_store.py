@@ -21,9 +21,10 @@ The file holds, in WAL mode:
 - ``marks``: the caller's notes, written with the changes (``topo replay``'s input position).
 
 One engine writes to a store at a time: :meth:`SqliteStore.bind` takes a lock beside the file
-(``PATH.lock``) that the operating system releases when the process ends, however it ends; a
-second engine gets a :class:`topo.errors.StoreError` naming the process that holds it. Readers
-(``topo outbox``, ``topo export``) need no lock and may run beside the engine.
+(``PATH.lock``, beside the file a symbolic link leads to) that the operating system releases
+when the process ends, however it ends; a second engine gets a
+:class:`topo.errors.StoreError` naming the process that holds it. Readers (``topo outbox``,
+``topo export``) need no lock and may run beside the engine.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class SqliteStore:
         self._changes = 0
         self._lock: int | None = None
         self._version: int | None = None
+        self._create = create
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
@@ -176,7 +178,7 @@ class SqliteStore:
         meta = self.meta()
         held_id = meta.get("journey")
         if held_id is not None:
-            held_version, held_layout = int(meta["version"]), json.loads(meta["layout"])
+            held_version, held_layout = self._held(meta)
             if check_binding(self._where, held_id, held_version, held_layout, journey):
                 self._cache.clear()
                 self._migrate(held_version, held_layout, journey.version, migrate, journey)
@@ -216,6 +218,9 @@ class SqliteStore:
         self._triggers.clear()
         self._marks.clear()
         self._changes = 0
+        cache = self._cache
+        while len(cache) > self.cache_size:  # all written now: the longest kept go
+            del cache[next(iter(cache))]
 
     def mark(self, name: str, value: Any | Callable[[], Any]) -> None:
         """Write ``value`` (JSON data, or a function giving it) under ``name`` with the next
@@ -241,7 +246,8 @@ class SqliteStore:
 
     def discard(self) -> None:
         """Forget every change since the last commit, as a crash would: the members' states
-        are read again from the file."""
+        are read again from the file. An engine does this itself when a change fails halfway
+        (an exception, Ctrl-C), and then reads its timers again from the store."""
         self._cache.clear()
         self._dirty.clear()
         self._triggers.clear()
@@ -288,7 +294,7 @@ class SqliteStore:
             "SELECT 1 FROM members LIMIT 1", ()
         ):
             raise StoreError(f"{self._where} is not empty: import into a new store")
-        version = int(header["version"])
+        version = header["version"]
         count = 0
         with self._transaction("importing") as db:
             for state in states:
@@ -313,10 +319,12 @@ class SqliteStore:
     def _open(self) -> None:
         try:
             self._db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            tables = self._tables()
+            if not tables and not self._create:  # before anything is written to it
+                raise StoreError(f"{self._where} is an empty file, not a topo store")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute("PRAGMA cache_size = -65536")  # KiB: 64 MiB of pages
-            tables = self._tables()
         except sqlite3.Error as exc:
             raise self._failed(exc, "opening it") from None
         if not tables:
@@ -398,6 +406,21 @@ class SqliteStore:
                 ],
             )
 
+    def _held(self, meta: dict[str, str]) -> tuple[int, Layout]:
+        """The version and layout the store's members were written under."""
+        try:
+            version, held = int(meta["version"]), json.loads(meta["layout"])
+            if not isinstance(held, dict) or not all(
+                isinstance(held.get(k), list) for k in ("metrics", "ledger", "reminders")
+            ):
+                raise ValueError("not a layout")
+        except (KeyError, ValueError):
+            raise StoreError(
+                f"{self._where} is damaged: its note of the journey's version and layout cannot "
+                "be read; restore it from a backup (topo export), or start a new store"
+            ) from None
+        return version, held
+
     def _decode(self, member: str, text: str) -> MemberState:
         try:
             return decode(json.loads(text))
@@ -419,6 +442,11 @@ class SqliteStore:
     def _failed(self, exc: sqlite3.Error, doing: str) -> StoreError:
         """A :class:`StoreError` for people, from what SQLite said."""
         said = str(exc)
+        if "Could not decode" in said:  # SQLite's message quotes the text: it may hold pii
+            return StoreError(
+                f"{self._where} is damaged: a value is not UTF-8 text; restore it from a "
+                "backup (topo export), or start a new store"
+            )
         if "locked" in said or "busy" in said:
             return StoreError(
                 f"{self._where} is busy: another process held it for more than "
@@ -439,7 +467,7 @@ class SqliteStore:
     def _take_lock(self) -> None:
         if self._lock is not None or self.path == ":memory:" or self.path == "":
             return
-        lock = self.path + ".lock"
+        lock = os.path.realpath(self.path) + ".lock"  # one lock, whatever link names the file
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -528,7 +556,7 @@ class SqliteOutbox:
         rows = (
             self._store._query(sql + " LIMIT ?", (limit,)) if limit else self._store._query(sql, ())
         )
-        return [trigger_from_dict(json.loads(text)) for (text,) in rows]
+        return [self._trigger(text) for (text,) in rows]
 
     def ack(self, ids: Iterable[str]) -> int:
         """Mark the triggers with these ids sent (unknown or already sent ids are ignored);
@@ -559,10 +587,19 @@ class SqliteOutbox:
                 (last,) if source is None else (last, source),
             )
             for _, text in found:
-                yield trigger_from_dict(json.loads(text))
+                yield self._trigger(text)
             if len(found) < 1000:
                 return
             last = found[-1][0]
+
+    def _trigger(self, text: str) -> Trigger:
+        try:
+            return trigger_from_dict(json.loads(text))
+        except (KeyError, TypeError, ValueError, RecursionError):
+            raise StoreError(
+                f"{self._store._where} is damaged: a trigger of its outbox cannot be read; "
+                "restore it from a backup, or start a new store"
+            ) from None
 
     def __len__(self) -> int:
         """How many triggers are pending."""
