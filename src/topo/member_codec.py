@@ -192,6 +192,9 @@ def dumps(state: MemberState) -> str:
     return json.dumps(encode(state), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
 def _value(value: Any) -> Any:
     kind = type(value)
     if value is None or kind in (bool, int, float, str):
@@ -200,10 +203,10 @@ def _value(value: Any) -> Any:
         return {"$t": value.isoformat()}
     if kind is date:
         return {"$d": value.isoformat()}
-    if kind is list:
-        return [_value(item) for item in value]
+    if kind is list:  # scalars, the most common items, without a call each
+        return [item if type(item) in _SCALARS else _value(item) for item in value]
     if kind is tuple:
-        return {"$tuple": [_value(item) for item in value]}
+        return {"$tuple": [item if type(item) in _SCALARS else _value(item) for item in value]}
     if kind is set:
         return {"$set": sorted((_value(item) for item in value), key=_order)}
     if kind is dict:
