@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from topo.caps import record, withheld_by
@@ -31,7 +31,14 @@ from topo.compiled import CompiledJourney, CompiledMove, CompiledReminder, compi
 from topo.errors import InvalidEvent, MigrationError
 from topo.evaluation import NOTHING, Context
 from topo.events import PROFILE, Event
-from topo.member_state import MemberState, Record, as_record, last_of_type, note_type
+from topo.member_state import (
+    MemberState,
+    Record,
+    as_record,
+    clock_time,
+    last_of_type,
+    note_type,
+)
 from topo.metrics import microseconds
 from topo.migration_problems import destination
 from topo.migrations import Layout, carry_over, layout
@@ -200,7 +207,7 @@ class Engine:
         if state is None:
             return None
         pii = self.compiled.pii
-        clock = _at(state.clock, state.entered_at)
+        clock = clock_time(state)
         if as_of is not None:
             _aware(as_of, "state(as_of=...)")
         if as_of is None or as_of < clock:
@@ -609,7 +616,7 @@ class Engine:
             self._layout = layout(c)
         carry_over(state, stored_layout, self._layout, c.metrics)
         source = state.node
-        at = _at(state.clock, state.entered_at)
+        at = clock_time(state)
         cause = f"journey version {stored} -> {c.version}"
         if node != source:
             state.enter(node, at)
@@ -681,9 +688,3 @@ def _aware(at: datetime, what: str) -> datetime:
             "for example datetime(2026, 3, 1, tzinfo=timezone.utc)"
         )
     return at
-
-
-def _at(clock: int, near: datetime) -> datetime:
-    """The member's clock as an aware time, written with the offset of ``near``."""
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + clock * _MICRO
-    return moment.astimezone(timezone(near.utcoffset() or timedelta(0)))

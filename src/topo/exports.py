@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from topo.compiled import CompiledJourney, compile_journey
@@ -25,7 +24,7 @@ from topo.errors import StoreError
 from topo.json_values import json_ready
 from topo.loader import load_text
 from topo.member_codec import decode, encode
-from topo.member_state import MemberState
+from topo.member_state import MemberState, clock_time
 from topo.sqlite_store import SqliteStore
 from topo.validation import check_document
 
@@ -53,7 +52,7 @@ def export_lines(store: SqliteStore) -> Iterator[str]:
         line: dict[str, Any] = {"member": member, "node": state.node}
         line["entered_at"] = state.entered_at.isoformat()
         if compiled is not None:
-            clock = _at(state.clock, state.entered_at)
+            clock = clock_time(state)
             line["metrics"] = json_ready(compiled.metrics.values(state.metrics, clock))
             attributes = state.attributes or {}
             line["attributes"] = json_ready(
@@ -151,8 +150,3 @@ def _compiled(text: str | None) -> CompiledJourney | None:
 
 def _line(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
-def _at(clock: int, near: datetime) -> datetime:
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=clock)
-    return moment.astimezone(near.tzinfo)

@@ -12,10 +12,18 @@ into a mapping only when asked for (:func:`as_record`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["Entry", "MemberState", "Record", "as_record", "last_of_type", "note_type"]
+__all__ = [
+    "Entry",
+    "MemberState",
+    "Record",
+    "as_record",
+    "clock_time",
+    "last_of_type",
+    "note_type",
+]
 
 Record = dict[str, Any]
 """One step of a member's history or explanation, as the public surface shows it."""
@@ -84,3 +92,9 @@ def last_of_type(state: MemberState, kind: str) -> datetime | None:
         return None
     found: datetime = kept[kept.index(kind) + 1]
     return found
+
+
+def clock_time(state: MemberState) -> datetime:
+    """The member's clock as an aware time, written with the offset of its ``entered_at``."""
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=state.clock)
+    return moment.astimezone(timezone(state.entered_at.utcoffset() or timedelta(0)))
