@@ -106,6 +106,26 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("file", metavar="FILE", help="an export (- for stdin)")
     load.set_defaults(run=_import)
 
+    rehearse = commands.add_parser(
+        "test",
+        help="run scenario files (*.scenarios.yaml) through their journeys",
+        description="Run scenario files: each scenario's events through the real engine, "
+        "checking its expectations. Folders are searched for *.scenarios.yaml.",
+    )
+    rehearse.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default .)")
+    rehearse.add_argument(
+        "--coverage",
+        action="store_true",
+        help="report the nodes, moves, incentives and reminders the scenarios exercised",
+    )
+    rehearse.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="N",
+        help="fail (exit 1) when a journey's move coverage is below N percent",
+    )
+    rehearse.set_defaults(run=_test)
+
     graph = commands.add_parser("graph", help="draw a journey as a Mermaid or Graphviz diagram")
     graph.add_argument("journey", metavar="JOURNEY", help="a journey file")
     graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
@@ -292,6 +312,62 @@ def _import(args: argparse.Namespace) -> int:
         store.close()
     print(f"{_count(count, 'member')} imported into {args.store}", file=sys.stderr)
     return EXIT_OK
+
+
+def _test(args: argparse.Namespace) -> int:
+    from topo.rehearsal import Coverage, compile_for, run_scenario
+    from topo.scenarios import InvalidScenarios, find_scenarios, load_scenarios
+
+    files = find_scenarios(args.paths or ["."])
+    coverages: dict[str, Coverage] = {}
+    broken = passed = failed = 0
+    for path in files:
+        try:
+            scenario_file = load_scenarios(path)
+            compiled = compile_for(scenario_file)
+        except InvalidScenarios as exc:
+            _print_lines([p.render() for p in exc.problems])
+            broken += 1
+            continue
+        except InvalidJourney as exc:
+            print(f"{path}: its journey cannot be loaded:", file=sys.stderr)
+            _print_diagnostics(exc.diagnostics)
+            broken += 1
+            continue
+        coverage = coverages.setdefault(str(scenario_file.journey), Coverage(compiled))
+        for scenario in scenario_file.scenarios:
+            failure = run_scenario(compiled, scenario, scenario_file, coverage)
+            if failure is None:
+                passed += 1
+                print(f"PASS {path}: {scenario.name}")
+            else:
+                failed += 1
+                print(f"FAIL {failure.render()}")
+    if args.coverage or args.fail_under is not None:
+        for journey, coverage in coverages.items():
+            print(f"coverage of {journey}:")
+            for kind, (done, total, missing) in coverage.parts().items():
+                share = 100.0 if total == 0 else 100.0 * done / total
+                left = f"  (not exercised: {', '.join(missing)})" if missing else ""
+                print(f"  {kind:<11}{done:>4}/{total:<4}{share:>6.1f}%{left}")
+    print(
+        f"{_count(passed + failed, 'scenario')}: {passed:,} passed, {failed:,} failed"
+        + (f"; {_count(broken, 'file')} could not run" if broken else ""),
+        file=sys.stderr,
+    )
+    if broken:
+        return EXIT_USAGE
+    under = args.fail_under is not None and any(
+        c.percent("moves") < args.fail_under for c in coverages.values()
+    )
+    if under:
+        print(f"topo: move coverage below {args.fail_under:g}%", file=sys.stderr)
+    return EXIT_FINDINGS if failed or under else EXIT_OK
+
+
+def _print_lines(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
 
 
 def _count(count: int, noun: str) -> str:

@@ -56,7 +56,8 @@ def _has_error(diagnostics: Iterable[Diagnostic]) -> bool:
 
 
 def find_journeys(paths: Iterable[StrPath]) -> list[FilePath]:
-    """The journey files that ``paths`` name: files as given, folders searched for *.yaml/*.yml.
+    """The journey files that ``paths`` name: files as given, folders searched for *.yaml/*.yml
+    (but not scenario files, ``*.scenarios.yaml``, which ``topo test`` reads).
 
     Raises :class:`topo.UsageError` for a path that does not exist or a folder without journeys.
     """
@@ -81,7 +82,8 @@ def _journey_files(folder: FilePath) -> Iterator[FilePath]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
-            if name.endswith(JOURNEY_SUFFIXES) and not name.startswith("."):
+            scenarios = name.endswith((".scenarios.yaml", ".scenarios.yml"))  # for topo test
+            if name.endswith(JOURNEY_SUFFIXES) and not name.startswith(".") and not scenarios:
                 yield FilePath(root) / name
 
 

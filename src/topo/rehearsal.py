@@ -1,0 +1,230 @@
+"""Running scenario files through the real engine: what failed, why, and what was exercised.
+
+:func:`run_scenario` plays one scenario on a fresh engine (with explanations) and checks each
+``expect`` after its step; the first failed check ends the scenario with a :class:`Failure`
+that names the expectation, what happened instead (node, triggers since the last check) and
+the member's explanation. :class:`Coverage` collects, per journey, the nodes, moves,
+incentives and reminders the scenarios exercised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from topo.compiled import CompiledJourney, compile_journey
+from topo.engine import DuplicateEvent, Engine, LateEvent
+from topo.errors import InvalidEvent
+from topo.member_state import MemberState
+from topo.scenarios import Expect, Scenario, ScenarioFile
+from topo.triggers import Trigger
+
+__all__ = ["Coverage", "Failure", "run_scenario"]
+
+
+@dataclass
+class Failure:
+    """A scenario that did not go as expected, in words for people."""
+
+    scenario: str
+    file: Path
+    line: int
+    message: str
+
+    def render(self) -> str:
+        return f"{self.file}:{self.line}: {self.scenario}\n{self.message}"
+
+
+@dataclass
+class Coverage:
+    """What the scenarios of one journey exercised, against what the journey has."""
+
+    compiled: CompiledJourney
+    nodes: set[str] = field(default_factory=set)
+    moves: set[int] = field(default_factory=set)
+    incentives: set[str] = field(default_factory=set)
+    reminders: set[int] = field(default_factory=set)
+
+    def note(self, state: MemberState) -> None:
+        """Add what the member's history and ledger show it went through."""
+        journey = self.compiled.journey
+        labels = {m.id or f"moves[{i}]": i for i, m in enumerate(journey.moves)}
+        self.nodes.add(self.compiled.start)
+        for entry in state.history:
+            if entry[0] == "move" and entry[1] in labels:
+                self.moves.add(labels[entry[1]])
+                self.nodes.add(entry[3])
+            elif entry[0] == "granted":
+                self.incentives.add(entry[1])
+        first = len(journey.incentives)
+        for slot, at in enumerate(state.ledger or ()):
+            if slot >= first and at is not None:
+                self.reminders.add(slot - first)
+
+    def parts(self) -> dict[str, tuple[int, int, list[str]]]:
+        """For each kind: (exercised, total, what was not exercised)."""
+        journey = self.compiled.journey
+        moves = [m.id or f"moves[{i}]" for i, m in enumerate(journey.moves)]
+        reminders = [f"reminders[{i}]" for i in range(len(journey.reminders))]
+        return {
+            "nodes": _part(list(journey.nodes), self.nodes),
+            "moves": _part(moves, {moves[i] for i in self.moves}),
+            "incentives": _part(list(journey.incentives), self.incentives),
+            "reminders": _part(reminders, {reminders[i] for i in self.reminders}),
+        }
+
+    def percent(self, kind: str = "moves") -> float:
+        done, total, _ = self.parts()[kind]
+        return 100.0 if total == 0 else 100.0 * done / total
+
+
+def _part(every: list[str], done: set[str]) -> tuple[int, int, list[str]]:
+    return len([x for x in every if x in done]), len(every), [x for x in every if x not in done]
+
+
+def run_scenario(
+    compiled: CompiledJourney, scenario: Scenario, file: ScenarioFile, coverage: Coverage | None
+) -> Failure | None:
+    """Play ``scenario``; None when every expectation held, else the first that did not."""
+    engine = Engine(compiled, explain=True)
+    since: list[Trigger] = []  # granted since the last check
+    checked = 0  # how much of the member's history the last check had seen
+    rejected: str | None = None
+    try:
+        for step in scenario.steps:
+            rejected = None
+            if step.event is not None:
+                try:
+                    since += engine.process(step.event)
+                except InvalidEvent as error:
+                    rejected = _kind(error)
+                    if step.expect is None or step.expect.rejected is None:
+                        said = f"the event was rejected ({rejected}): {error}"
+                        return _fail(file, scenario, step.line, engine, said, since)
+            elif step.advance:
+                since += engine.tick(step.at)
+            if step.expect is not None:
+                kept = engine.store.get(scenario.member)
+                history = [] if kept is None else kept.history
+                withheld = [(e[1], e[2]) for e in history[checked:] if e[0] == "withheld"]
+                problem = _check(engine, scenario.member, step.expect, since, withheld, rejected)
+                if problem is not None:
+                    return _fail(file, scenario, step.expect.line, engine, problem, since)
+                since, checked = [], len(history)
+        return None
+    finally:
+        if coverage is not None:
+            for member in engine.store.members():
+                state = engine.store.get(member)
+                if state is not None:
+                    coverage.note(state)
+
+
+def compile_for(file: ScenarioFile) -> CompiledJourney:
+    """The journey a scenario file names, compiled (InvalidJourney when it has errors)."""
+    from topo.validation import load_journey
+
+    return compile_journey(load_journey(file.journey))
+
+
+def _kind(error: InvalidEvent) -> str:
+    if isinstance(error, DuplicateEvent):
+        return "duplicate"
+    if isinstance(error, LateEvent):
+        return "late"
+    return "invalid"
+
+
+def _check(
+    engine: Engine,
+    member: str,
+    expect: Expect,
+    since: list[Trigger],
+    withheld: list[tuple[str, str]],
+    rejected: str | None,
+) -> str | None:
+    """What does not hold of ``expect``, in words; None when all of it holds."""
+    if expect.rejected is not None and rejected != expect.rejected:
+        return f"expected the event to be rejected as {expect.rejected}, but it was " + (
+            "processed" if rejected is None else f"rejected as {rejected}"
+        )
+    state = engine.state(member)
+    node = None if state is None else state["node"]
+    if expect.node is not None and node != expect.node:
+        return f"expected node {expect.node!r}, but the member is at {node!r}"
+    if expect.path is not None:
+        path = [] if state is None else _path(engine, state)
+        if path != expect.path:
+            return f"expected path {expect.path}, but the member went {path}"
+    if expect.granted is not None:
+        problem = _match("granted", expect.granted, [(t.incentive, t.reason) for t in since])
+        if problem is not None:
+            return problem
+    for incentive in expect.not_granted:
+        if any(t.incentive == incentive for t in since):
+            return f"expected {incentive!r} not to be granted, but it was"
+    if expect.withheld is not None:
+        problem = _match("withheld", expect.withheld, withheld)
+        if problem is not None:
+            return problem
+    metrics = {} if state is None else state["metrics"]
+    for name, value in expect.metrics.items():
+        if name not in metrics:
+            return f"expected metric {name!r}, but the journey has no such metric"
+        if metrics[name] != value:
+            return f"expected metric {name} = {value!r}, but it is {metrics[name]!r}"
+    return None
+
+
+def _path(engine: Engine, state: dict[str, Any]) -> list[str]:
+    return [engine.compiled.start, *(e["to"] for e in state["history"] if "move" in e)]
+
+
+def _match(what: str, expected: list[dict[str, Any]], found: list[tuple[str, str]]) -> str | None:
+    wanted = [
+        (item["incentive"], item["reason"]) for item in expected for _ in range(item["count"])
+    ]
+    ok = len(wanted) == len(found) and all(
+        incentive == f[0] and (reason is None or reason == f[1])
+        for (incentive, reason), f in zip(wanted, found, strict=True)
+    )
+    if ok:
+        return None
+    shown = ", ".join(f"{i} ({r})" for i, r in found) or "nothing"
+    listed = ", ".join(i if r is None else f"{i} ({r})" for i, r in wanted) or "nothing"
+    return f"expected {what}: {listed}; but {what} since the last check: {shown}"
+
+
+def _fail(
+    file: ScenarioFile,
+    scenario: Scenario,
+    line: int,
+    engine: Engine,
+    problem: str,
+    since: list[Trigger],
+) -> Failure:
+    state = engine.state(scenario.member)
+    node = None if state is None else state["node"]
+    triggers = ", ".join(f"{t.incentive} ({t.reason})" for t in since) or "none"
+    explanation = "\n".join(f"    {_step(s)}" for s in engine.explain(scenario.member)[-8:])
+    message = (
+        f"  {problem}\n"
+        f"  node: {node}; triggers since the last check: {triggers}\n"
+        f"  explanation (last steps):\n{explanation or '    (none)'}"
+    )
+    return Failure(scenario.name, file.path, line, message)
+
+
+def _step(step: dict[str, Any]) -> str:
+    head = f"{step.get('at', '')} {step.get('step')}"
+    what = step.get("event") or step.get("move") or step.get("reminder") or ""
+    outcome = step.get("outcome") or ""
+    guards = "; ".join(
+        f"{g.get('move')} when {g.get('when')}: {'holds' if g.get('holds') else 'does not hold'}"
+        + (f" {g['values']}" if g.get("values") else "")
+        for g in step.get("guards", [])
+    )
+    return " ".join(
+        part for part in (head, str(what), outcome, f"[{guards}]" if guards else "") if part
+    )

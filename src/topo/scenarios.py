@@ -1,0 +1,358 @@
+"""Scenario files: a journey rehearsed with a member's events and what should happen.
+
+A scenario file (``NAME.scenarios.yaml``) names a journey and holds scenarios; each is a list
+of steps: an event, a clock advance, or only a check, each optionally followed by ``expect``.
+See ``docs/scenarios.md`` for the format. :func:`load_scenarios` reads one file into
+:class:`ScenarioFile`; every problem is a :class:`ScenarioProblem` with its ``file:line:col``,
+all of them at once, raised together as :class:`InvalidScenarios`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from topo.errors import TopoError
+from topo.loader import load_file
+from topo.source import Document
+
+__all__ = [
+    "SUFFIXES",
+    "Expect",
+    "InvalidScenarios",
+    "Scenario",
+    "ScenarioFile",
+    "ScenarioProblem",
+    "Step",
+    "find_scenarios",
+    "load_scenarios",
+]
+
+SUFFIXES = (".scenarios.yaml", ".scenarios.yml")
+"""How scenario files are named; ``topo validate`` leaves them out of the folders it reads."""
+
+_RELATIVE = re.compile(r"^\+(\d+)(w|d|h|m|s)$")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_EXPECT_KEYS = ("node", "path", "granted", "not_granted", "withheld", "metrics", "rejected")
+
+
+@dataclass(frozen=True)
+class ScenarioProblem:
+    """One mistake in a scenario file, and where it stands."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def render(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: error {self.message}"
+
+
+class InvalidScenarios(TopoError):
+    """A scenario file that cannot be run; :attr:`problems` says every reason and where."""
+
+    def __init__(self, problems: list[ScenarioProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(p.render() for p in problems))
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What should hold after a step; every part is optional."""
+
+    line: int
+    node: str | None = None
+    path: list[str] | None = None
+    granted: list[dict[str, Any]] | None = None  # {incentive, reason?, count}
+    not_granted: list[str] = field(default_factory=list)
+    withheld: list[dict[str, Any]] | None = None  # {incentive, reason?, count}
+    metrics: dict[str, Any] = field(default_factory=dict)
+    rejected: str | None = None  # invalid | duplicate | late
+
+
+@dataclass(frozen=True)
+class Step:
+    """An event (``event`` set), a clock advance (``advance`` set) or a check alone."""
+
+    line: int
+    at: datetime
+    event: dict[str, Any] | None = None
+    advance: bool = False
+    expect: Expect | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    line: int
+    member: str
+    steps: list[Step]
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    path: Path
+    journey: Path
+    scenarios: list[Scenario]
+
+
+def find_scenarios(paths: list[str]) -> list[Path]:
+    """The scenario files ``paths`` name: files as given, folders searched (hidden ones left
+    out); a :class:`topo.errors.UsageError` for a path that does not exist or finds none."""
+    from topo.errors import UsageError
+
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.name.endswith(SUFFIXES)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    if not found:
+        raise UsageError(f"no scenario files (*{SUFFIXES[0]}) in {', '.join(paths)}")
+    return found
+
+
+def load_scenarios(path: str | Path) -> ScenarioFile:
+    """The scenario file at ``path``; :class:`InvalidScenarios` lists every problem."""
+    path = Path(path)
+    try:
+        loaded = load_file(path)
+    except OSError as exc:
+        raise InvalidScenarios(
+            [ScenarioProblem(str(path), 1, 1, f"cannot read the file: {exc.strerror}")]
+        ) from None
+    if loaded.document is None or loaded.diagnostics:
+        raise InvalidScenarios(
+            [ScenarioProblem(d.file, d.line, d.column, d.message) for d in loaded.diagnostics]
+        )
+    reader = _Reader(loaded.document, path)
+    result = reader.file()
+    if reader.problems:
+        raise InvalidScenarios(sorted(reader.problems, key=lambda p: (p.line, p.column)))
+    assert result is not None
+    return result
+
+
+class _Reader:
+    """Reads the plain data of a scenario file, noting each problem with its position."""
+
+    def __init__(self, document: Document, path: Path) -> None:
+        self.document, self.path = document, path
+        self.problems: list[ScenarioProblem] = []
+
+    def problem(self, where: tuple[Any, ...], message: str, *, key: bool = False) -> None:
+        source = self.document.source
+        span = source.key(where) if key else source.value(where)
+        self.problems.append(ScenarioProblem(str(self.path), span.line, span.column, message))
+
+    def line(self, where: tuple[Any, ...]) -> int:
+        return self.document.source.value(where).line
+
+    def file(self) -> ScenarioFile | None:
+        data = self.document.data
+        if not isinstance(data, dict):
+            self.problem((), "a scenario file is a mapping with `journey` and `scenarios`")
+            return None
+        self.unknown(data, (), ("journey", "start", "member", "scenarios"))
+        journey = data.get("journey")
+        if not isinstance(journey, str):
+            self.problem(
+                ("journey",), "`journey` is the path of a journey file, relative to this one"
+            )
+            journey = ""
+        start = self.time(data.get("start", "1970-01-01T00:00:00+00:00"), ("start",), None)
+        member = data.get("member", "m")
+        if not isinstance(member, str):
+            self.problem(("member",), "`member` is text: the member the events are for")
+            member = "m"
+        items = data.get("scenarios")
+        if not isinstance(items, list) or not items:
+            self.problem(("scenarios",), "`scenarios` is a list of scenarios, at least one")
+            items = []
+        scenarios = [
+            self.scenario(item, ("scenarios", i), start or datetime.now().astimezone(), member)
+            for i, item in enumerate(items)
+        ]
+        names = [s.name for s in scenarios if s is not None]
+        for i, scenario in enumerate(scenarios):
+            if scenario is not None and names.count(scenario.name) > 1:
+                self.problem(("scenarios", i, "name"), f"two scenarios are named {scenario.name!r}")
+        return ScenarioFile(
+            self.path, (self.path.parent / journey), [s for s in scenarios if s is not None]
+        )
+
+    def scenario(
+        self, data: Any, where: tuple[Any, ...], start: datetime, member: str
+    ) -> Scenario | None:
+        if not isinstance(data, dict):
+            self.problem(where, "a scenario is a mapping with `name` and `steps`")
+            return None
+        self.unknown(data, where, ("name", "member", "steps"))
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            self.problem((*where, "name"), "a scenario has a `name`: what it shows, in words")
+            name = f"scenario {where[-1] + 1}"
+        member = data.get("member", member)
+        if not isinstance(member, str):
+            self.problem((*where, "member"), "`member` is text")
+            member = "m"
+        items = data.get("steps")
+        if not isinstance(items, list) or not items:
+            self.problem((*where, "steps"), "`steps` is a list of events, advances and checks")
+            items = []
+        steps, at = [], start
+        for i, item in enumerate(items):
+            step = self.step(
+                item, (*where, "steps", i), start, at, member, f"{where[-1] + 1}-{i + 1}"
+            )
+            if step is not None:
+                steps.append(step)
+                at = step.at
+        return Scenario(name, self.line(where), member, steps)
+
+    def step(
+        self,
+        data: Any,
+        where: tuple[Any, ...],
+        start: datetime,
+        previous: datetime,
+        member: str,
+        number: str,
+    ) -> Step | None:
+        if not isinstance(data, dict):
+            self.problem(where, "a step is a mapping: `event` (with `at`, `fields`), `advance`, "
+                         "or `expect` alone")  # fmt: skip
+            return None
+        self.unknown(data, where, ("event", "at", "fields", "id", "member", "advance", "expect"))
+        expect = None if "expect" not in data else self.expect(data["expect"], (*where, "expect"))
+        if "event" in data and "advance" in data:
+            self.problem(where, "a step is an event or an advance, not both: split it in two")
+        if "advance" in data:
+            at = self.time(data["advance"], (*where, "advance"), start)
+            return Step(self.line(where), at or previous, advance=True, expect=expect)
+        if "event" not in data:
+            for extra in ("at", "fields", "id", "member"):
+                if extra in data:
+                    said = f"`{extra}` belongs to an event: add `event: TYPE`"
+                    self.problem((*where, extra), said, key=True)
+            if expect is None:
+                self.problem(where, "a step has an `event`, an `advance` or an `expect`")
+            return Step(self.line(where), previous, expect=expect)
+        kind = data["event"]
+        if not isinstance(kind, str):
+            self.problem(
+                (*where, "event"), "`event` is the event's type, as the journey declares it"
+            )
+        at = self.time(data["at"], (*where, "at"), start) if "at" in data else previous
+        fields = data.get("fields", {})
+        if not isinstance(fields, Mapping):
+            self.problem((*where, "fields"), "`fields` maps the event's field names to values")
+            fields = {}
+        event = {
+            "id": data.get("id", f"e{number}"),
+            "member": data.get("member", member),
+            "type": kind,
+            "at": (at or previous).isoformat(),
+            **fields,
+        }
+        return Step(self.line(where), at or previous, event=event, expect=expect)
+
+    def expect(self, data: Any, where: tuple[Any, ...]) -> Expect | None:
+        if not isinstance(data, dict):
+            self.problem(where, f"`expect` maps what to check: {', '.join(_EXPECT_KEYS)}")
+            return None
+        self.unknown(data, where, _EXPECT_KEYS)
+        node = data.get("node")
+        if node is not None and not isinstance(node, str):
+            self.problem((*where, "node"), "`node` is a node id")
+        path = data.get("path")
+        if path is not None and not (
+            isinstance(path, list) and all(isinstance(n, str) for n in path)
+        ):
+            self.problem((*where, "path"), "`path` is the list of nodes the member has been at")
+            path = None
+        not_granted = data.get("not_granted", [])
+        if not isinstance(not_granted, list) or not all(isinstance(i, str) for i in not_granted):
+            self.problem((*where, "not_granted"), "`not_granted` is a list of incentive ids")
+            not_granted = []
+        metrics = data.get("metrics", {})
+        if not isinstance(metrics, dict):
+            self.problem((*where, "metrics"), "`metrics` maps metric names to their values")
+            metrics = {}
+        rejected = data.get("rejected")
+        if rejected is not None and rejected not in ("invalid", "duplicate", "late"):
+            self.problem((*where, "rejected"), "`rejected` is invalid, duplicate or late")
+        return Expect(
+            line=self.line(where),
+            node=node if isinstance(node, str) else None,
+            path=path,
+            granted=self.grants(data, where, "granted"),
+            not_granted=not_granted,
+            withheld=self.grants(data, where, "withheld"),
+            metrics=metrics,
+            rejected=rejected,
+        )
+
+    def grants(self, data: dict[str, Any], where: tuple[Any, ...], key: str) -> Any:
+        if key not in data:
+            return None
+        items = data[key]
+        if not isinstance(items, list):
+            self.problem((*where, key), f"`{key}` is a list: incentive ids, or mappings with "
+                         "`incentive` and optionally `reason` and `count`")  # fmt: skip
+            return None
+        found = []
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                found.append({"incentive": item, "reason": None, "count": 1})
+                continue
+            if not isinstance(item, dict) or not isinstance(item.get("incentive"), str):
+                self.problem((*where, key, i), "an incentive id, or a mapping with `incentive`")
+                continue
+            self.unknown(item, (*where, key, i), ("incentive", "reason", "count"))
+            count = item.get("count", 1)
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                self.problem((*where, key, i, "count"), "`count` is a whole number, at least 1")
+                count = 1
+            found.append({"incentive": item["incentive"], "reason": item.get("reason"),
+                          "count": count})  # fmt: skip
+        return found
+
+    def time(self, value: Any, where: tuple[Any, ...], start: datetime | None) -> datetime | None:
+        """An absolute time (RFC 3339 with an offset), or ``+N`` and a unit after ``start``."""
+        if isinstance(value, str) and start is not None:
+            relative = _RELATIVE.match(value.strip())
+            if relative:
+                return start + timedelta(**{_UNITS[relative[2]]: int(relative[1])})
+        if isinstance(value, datetime):
+            found: datetime | None = value
+        else:
+            try:
+                found = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                found = None
+        if found is None or found.utcoffset() is None:
+            relative_ok = " or +N with a unit w, d, h, m or s after `start`" if start else ""
+            self.problem(where, f"{value!r} is not a time: write RFC 3339 with an offset "
+                         f"(2026-03-01T10:00:00+00:00){relative_ok}")  # fmt: skip
+            return None
+        return found
+
+    def unknown(self, data: dict[str, Any], where: tuple[Any, ...], known: tuple[str, ...]) -> None:
+        for key in data:
+            if key not in known:
+                self.problem((*where, key), f"unknown key {key!r}; expected one of "
+                             f"{', '.join(known)}", key=True)  # fmt: skip

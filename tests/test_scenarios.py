@@ -1,0 +1,192 @@
+"""Scenario files and `topo test`: the shipped rehearsals pass with full move coverage, a broken
+journey fails them with a message a person can act on, and mistakes in a scenario file are
+diagnostics with their file:line:col."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, dedent
+from topo.cli import main
+from topo.rehearsal import Coverage, compile_for, run_scenario
+from topo.scenarios import InvalidScenarios, load_scenarios
+
+ONCE = """\
+topo: 1
+journey: once
+version: 1
+owners: {crm: {title: CRM}}
+events: {purchase: {fields: {amount: {type: float, min: 0}}}}
+metrics: {spend: {sum: purchase.amount}}
+nodes:
+  visitor: {kind: start, owner: crm}
+  buyer: {kind: checkpoint, owner: crm, on_enter: [coupon]}
+  vip: {kind: peak, owner: crm}
+  lapsed: {kind: checkpoint, owner: crm}
+moves:
+  - {from: visitor, to: buyer, on: purchase}
+  - {from: buyer, to: vip, on: purchase, when: "spend >= 100"}
+  - {from: buyer, to: lapsed, after: 10d}
+  - {from: lapsed, to: buyer, on: purchase}
+incentives:
+  coupon: {kind: coupon, channel: email, once: true}
+"""
+SHIPPED = sorted((ROOT / "journeys" / "scenarios").glob("*.scenarios.yaml"))
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+class TestShipped:
+    def test_every_journey_has_scenarios(self) -> None:
+        journeys = {p.name for p in (ROOT / "journeys").glob("*.yaml")}
+        assert {load_scenarios(p).journey.name for p in SHIPPED} == journeys
+
+    @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+    def test_they_pass_with_every_move_taken(self, path: Path) -> None:
+        scenarios = load_scenarios(path)
+        compiled = compile_for(scenarios)
+        coverage = Coverage(compiled)
+        for scenario in scenarios.scenarios:
+            failure = run_scenario(compiled, scenario, scenarios, coverage)
+            assert failure is None, failure.render()
+        assert coverage.percent("moves") == 100.0, coverage.parts()["moves"]
+        assert coverage.percent("nodes") == 100.0, coverage.parts()["nodes"]
+
+    def test_topo_test_with_coverage(self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, out, err = run(["test", str(ROOT / "journeys"), "--fail-under", "100"], capsys)
+        assert code == 0, out + err
+        assert out.count("moves ") == len(SHIPPED) and "100.0%" in out
+        assert "0 failed" in err
+
+    def test_validate_leaves_scenario_files_out(self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, _, err = run(["validate", str(ROOT / "journeys")], capsys)
+        assert code == 0 and "scenarios" not in err
+
+
+class TestABrokenJourney:
+    def test_a_flipped_threshold_fails_a_shipped_scenario(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The VIP threshold of CDNOW written the wrong way round: the scenario that reaches
+        VIP fails, naming the expectation, the member's node, the triggers and the explanation."""
+        (tmp_path / "scenarios").mkdir()
+        shutil.copy(
+            ROOT / "journeys" / "scenarios" / "cdnow.scenarios.yaml", tmp_path / "scenarios"
+        )
+        text = (ROOT / "journeys" / "cdnow.yaml").read_text()
+        assert "when: spend_365d >= 300\n" in text
+        (tmp_path / "cdnow.yaml").write_text(
+            text.replace("when: spend_365d >= 300\n", "when: spend_365d <= 300\n")
+        )
+        code, out, _ = run(["test", str(tmp_path)], capsys)
+        assert code == 1
+        assert "FAIL" in out and "spending 300 in a year makes a VIP" in out
+        assert "expected node 'repeat_buyer', but the member is at 'vip'" in out
+        assert "triggers since the last check: free_shipping (move), vip_free_cd (enter)" in out
+        assert "moves[2] when spend_365d <= 300: holds {'spend_365d': 210.0}" in out
+
+
+class TestScenarioFiles:
+    def write(self, tmp_path: Path, text: str) -> Path:
+        shutil.copy(ROOT / "journeys" / "cdnow.yaml", tmp_path)
+        path = tmp_path / "x.scenarios.yaml"
+        path.write_text(dedent(text))
+        return path
+
+    def test_mistakes_are_diagnostics_with_positions(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = self.write(
+            tmp_path,
+            """
+            journey: cdnow.yaml
+            start: 1997-01-01T00:00:00+00:00
+            scenarios:
+              - name: a
+                steps:
+                  - event: purchase
+                    at: yesterday
+                    fields: {amount: 1.0, cds: 1}
+                    expect: {nod: first_buyer}
+                  - advance: +3q
+                  - {at: +1d}
+            """,
+        )
+        with pytest.raises(InvalidScenarios) as raised:
+            load_scenarios(path)
+        rendered = [p.render() for p in raised.value.problems]
+        assert rendered == [
+            f"{path}:7:13: error 'yesterday' is not a time: write RFC 3339 with an offset "
+            "(2026-03-01T10:00:00+00:00) or +N with a unit w, d, h, m or s after `start`",
+            f"{path}:9:18: error unknown key 'nod'; expected one of node, path, granted, "
+            "not_granted, withheld, metrics, rejected",
+            f"{path}:10:18: error '+3q' is not a time: write RFC 3339 with an offset "
+            "(2026-03-01T10:00:00+00:00) or +N with a unit w, d, h, m or s after `start`",
+            f"{path}:11:9: error a step has an `event`, an `advance` or an `expect`",
+            f"{path}:11:10: error `at` belongs to an event: add `event: TYPE`",
+        ]
+        code, _, err = run(["test", str(path)], capsys)
+        assert code == 2 and f"{path}:7:13: error" in err and "Traceback" not in err
+
+    def test_rejected_events_and_withheld_grants(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """An event the scenario does not expect to be rejected fails it; a withheld grant is
+        checked by incentive and reason."""
+        path = self.write(
+            tmp_path,
+            """
+            journey: cdnow.yaml
+            start: 1997-01-01T00:00:00+00:00
+            scenarios:
+              - name: late
+                steps:
+                  - {event: purchase, at: +2d, fields: {amount: 1.0, cds: 1}}
+                  - {event: purchase, at: +1d, fields: {amount: 1.0, cds: 1}}
+            """,
+        )
+        code, out, _ = run(["test", str(path)], capsys)
+        assert code == 1
+        assert "FAIL" in out and "the event was rejected (late)" in out
+        (tmp_path / "once.yaml").write_text(ONCE)
+        (tmp_path / "once.scenarios.yaml").write_text(
+            dedent(
+                """
+                journey: once.yaml
+                start: 2026-01-01T00:00:00Z
+                scenarios:
+                  - name: right
+                    steps:
+                      - {event: purchase, fields: {amount: 10.0}, expect: {granted: [coupon]}}
+                      - {advance: +11d, expect: {node: lapsed}}
+                      - event: purchase
+                        at: +12d
+                        fields: {amount: 10.0}
+                        expect:
+                          node: buyer
+                          granted: []
+                          withheld: [{incentive: coupon, reason: once}]
+                  - name: wrong
+                    steps:
+                      - {event: purchase, fields: {amount: 10.0}}
+                      - {advance: +11d}
+                      - {event: purchase, at: +12d, fields: {amount: 10.0}, expect: {withheld: []}}
+                """
+            )
+        )
+        code, out, _ = run(["test", str(tmp_path / "once.scenarios.yaml")], capsys)
+        assert code == 1 and "PASS" in out and "right" in out
+        assert "expected withheld: nothing; but withheld since the last check: coupon (once)" in out
+
+    def test_exit_2_without_scenario_files(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, _, err = run(["test", str(tmp_path)], capsys)
+        assert code == 2 and "no scenario files" in err
