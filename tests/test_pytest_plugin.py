@@ -1,0 +1,75 @@
+"""The pytest plugin: scenario files collected as tests, one per scenario, with failures a
+person can act on; the journey and engine fixtures."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import topo.pytest_plugin  # noqa: F401  # imported once: pytester's in-process runs re-import
+from conftest import ROOT  # what a test imports, and the copies must agree
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A project with the CDNOW journey and its shipped scenarios."""
+    (pytester.path / "journeys" / "scenarios").mkdir(parents=True)
+    shutil.copy(ROOT / "journeys" / "cdnow.yaml", pytester.path / "journeys")
+    shutil.copy(
+        ROOT / "journeys" / "scenarios" / "cdnow.scenarios.yaml",
+        pytester.path / "journeys" / "scenarios",
+    )
+    return pytester
+
+
+def test_one_test_per_scenario(project: pytest.Pytester) -> None:
+    result = project.runpytest("-p", "topo.pytest_plugin", "-v", "journeys")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(
+        ["*cdnow.scenarios.yaml::a first order makes a first buyer*PASSED*"]
+    )
+
+
+def test_k_selects_scenarios(project: pytest.Pytester) -> None:
+    result = project.runpytest("-p", "topo.pytest_plugin", "journeys", "-k", "VIP")
+    result.assert_outcomes(passed=2)
+
+
+def test_a_failure_says_what_and_why(project: pytest.Pytester) -> None:
+    journey = project.path / "journeys" / "cdnow.yaml"
+    journey.write_text(journey.read_text().replace("spend_365d >= 300\n", "spend_365d <= 300\n"))
+    result = project.runpytest("-p", "topo.pytest_plugin", "journeys", "-x")
+    result.assert_outcomes(failed=1, passed=1)  # -x: the first failure stops the run
+    result.stdout.fnmatch_lines(
+        [
+            "*expected node 'repeat_buyer', but the member is at 'vip'*",
+            "*explanation (last steps):*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_broken_scenario_file_is_a_collection_error(project: pytest.Pytester) -> None:
+    (project.path / "journeys" / "scenarios" / "bad.scenarios.yaml").write_text(
+        "journey: ../cdnow.yaml\nscenarios:\n  - name: x\n    steps: [{advance: soon}]\n"
+    )
+    result = project.runpytest("-p", "topo.pytest_plugin", "journeys")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*bad.scenarios.yaml:4:23: error 'soon' is not a time*"])
+
+
+def test_fixtures(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_use="""
+        def test_it(journey, engine):
+            assert journey("cdnow").journey == "cdnow"
+            e = engine("cdnow", explain=False)
+            [t] = e.process({"id": "e", "member": "m", "type": "purchase",
+                             "at": "1997-01-01T00:00:00Z", "amount": 1.0, "cds": 1})
+            assert t.incentive == "second_order_coupon"
+        """
+    )
+    project.runpytest("-p", "topo.pytest_plugin", "test_use.py").assert_outcomes(passed=1)
