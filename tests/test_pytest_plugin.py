@@ -4,6 +4,7 @@ person can act on; the journey and engine fixtures."""
 from __future__ import annotations
 
 import shutil
+from importlib.metadata import entry_points
 
 import pytest
 
@@ -11,6 +12,10 @@ import topo.pytest_plugin  # noqa: F401  # imported once: pytester's in-process 
 from conftest import ROOT  # what a test imports, and the copies must agree
 
 pytest_plugins = ["pytester"]
+
+# Installed, topo's plugin loads itself (the pytest11 entry point); from a source tree, say so.
+INSTALLED = any(e.name == "topo" for e in entry_points(group="pytest11"))
+PLUGIN = [] if INSTALLED else ["-p", "topo.pytest_plugin"]
 
 
 @pytest.fixture
@@ -26,7 +31,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_one_test_per_scenario(project: pytest.Pytester) -> None:
-    result = project.runpytest("-p", "topo.pytest_plugin", "-v", "journeys")
+    result = project.runpytest(*PLUGIN, "-v", "journeys")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(
         ["*cdnow.scenarios.yaml::a first order makes a first buyer*PASSED*"]
@@ -34,14 +39,14 @@ def test_one_test_per_scenario(project: pytest.Pytester) -> None:
 
 
 def test_k_selects_scenarios(project: pytest.Pytester) -> None:
-    result = project.runpytest("-p", "topo.pytest_plugin", "journeys", "-k", "VIP")
+    result = project.runpytest(*PLUGIN, "journeys", "-k", "VIP")
     result.assert_outcomes(passed=2)
 
 
 def test_a_failure_says_what_and_why(project: pytest.Pytester) -> None:
     journey = project.path / "journeys" / "cdnow.yaml"
     journey.write_text(journey.read_text().replace("spend_365d >= 300\n", "spend_365d <= 300\n"))
-    result = project.runpytest("-p", "topo.pytest_plugin", "journeys", "-x")
+    result = project.runpytest(*PLUGIN, "journeys", "-x")
     result.assert_outcomes(failed=1, passed=1)  # -x: the first failure stops the run
     result.stdout.fnmatch_lines(
         [
@@ -56,7 +61,7 @@ def test_a_broken_scenario_file_is_a_collection_error(project: pytest.Pytester) 
     (project.path / "journeys" / "scenarios" / "bad.scenarios.yaml").write_text(
         "journey: ../cdnow.yaml\nscenarios:\n  - name: x\n    steps: [{advance: soon}]\n"
     )
-    result = project.runpytest("-p", "topo.pytest_plugin", "journeys")
+    result = project.runpytest(*PLUGIN, "journeys")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*bad.scenarios.yaml:4:23: error 'soon' is not a time*"])
 
@@ -72,4 +77,4 @@ def test_fixtures(project: pytest.Pytester) -> None:
             assert t.incentive == "second_order_coupon"
         """
     )
-    project.runpytest("-p", "topo.pytest_plugin", "test_use.py").assert_outcomes(passed=1)
+    project.runpytest(*PLUGIN, "test_use.py").assert_outcomes(passed=1)
