@@ -90,7 +90,7 @@ class TestABrokenJourney:
         assert "FAIL" in out and "spending 300 in a year makes a VIP" in out
         assert "expected node 'repeat_buyer', but the member is at 'vip'" in out
         assert "triggers since the last check: free_shipping (move), vip_free_cd (enter)" in out
-        assert "moves[2] when spend_365d <= 300: holds {'spend_365d': 210.0}" in out
+        assert "moves[2] when spend_365d <= 300: holds (spend_365d = 210.0)" in out
 
 
 class TestScenarioFiles:

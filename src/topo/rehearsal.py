@@ -10,6 +10,7 @@ incentives and reminders the scenarios exercised.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -222,9 +223,18 @@ def _step(step: dict[str, Any]) -> str:
     outcome = step.get("outcome") or ""
     guards = "; ".join(
         f"{g.get('move')} when {g.get('when')}: {'holds' if g.get('holds') else 'does not hold'}"
-        + (f" {g['values']}" if g.get("values") else "")
+        + (f" ({_values(g['values'])})" if g.get("values") else "")
         for g in step.get("guards", [])
     )
     return " ".join(
         part for part in (head, str(what), outcome, f"[{guards}]" if guards else "") if part
     )
+
+
+def _values(values: dict[str, Any]) -> str:
+    """What a guard saw, as ``name = value`` (times as RFC 3339)."""
+    shown = (
+        f"{name} = {value.isoformat() if isinstance(value, datetime) else repr(value)}"
+        for name, value in values.items()
+    )
+    return ", ".join(shown)

@@ -9,6 +9,7 @@ all of them at once, raised together as :class:`InvalidScenarios`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -191,7 +192,9 @@ class _Reader:
             if scenario is not None and names.count(scenario.name) > 1:
                 self.problem(("scenarios", i, "name"), f"two scenarios are named {scenario.name!r}")
         return ScenarioFile(
-            self.path, (self.path.parent / journey), [s for s in scenarios if s is not None]
+            self.path,
+            Path(os.path.normpath(self.path.parent / journey)),
+            [s for s in scenarios if s is not None],
         )
 
     def scenario(
