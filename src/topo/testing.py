@@ -1,0 +1,315 @@
+"""Hypothesis strategies for journeys, and a state machine that checks topo's rules on any journey.
+
+In hypothesis's own style::
+
+    from hypothesis import given
+    from topo.testing import from_journey
+
+    @given(from_journey(journey, members=5, duplicates=True, advances=True))
+    def test_no_vip_without_spend(items): ...
+
+- :func:`from_journey` draws a stream for a journey: events of its declared types (and clock
+  advances, as :class:`datetime` items) in time order, for a few members; options mix in
+  invalid, duplicate and late events.
+- :func:`events` draws single valid events of one declared type.
+- :func:`journey_machine` gives a :class:`hypothesis.stateful.RuleBasedStateMachine` that feeds
+  random events and clock advances to an engine and checks, after every step, the rules every
+  journey must keep (see :class:`JourneyMachine`). A failure prints the shrunk steps as a
+  scenario file (:mod:`topo.scenarios`) to paste into ``journeys/scenarios/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from topo.engine import Engine
+from topo.errors import InvalidEvent
+from topo.model import EventField, Journey
+from topo.triggers import Trigger
+
+__all__ = ["JourneyMachine", "events", "from_journey", "journey_machine", "scenario_text"]
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+"""Where drawn streams start, unless told otherwise."""
+
+
+def events(
+    journey: Journey,
+    event_type: str,
+    *,
+    member: str | st.SearchStrategy[str] = "m",
+    at: datetime | st.SearchStrategy[datetime] | None = None,
+    amounts: st.SearchStrategy[float] | None = None,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid events of ``event_type`` as the journey declares it: every required field, and
+    each optional one or not, within its ``min``, ``max`` and ``one_of``. ``amounts`` draws
+    the values of float fields (default: 0 to 500, in cents)."""
+    declared = journey.events[event_type].fields if event_type != "profile" else {}
+    fields = {
+        name: _value(spec, amounts) if spec.required else st.none() | _value(spec, amounts)
+        for name, spec in declared.items()
+    }
+    return st.fixed_dictionaries(
+        {
+            "id": st.uuids().map(lambda u: f"e-{u.hex[:12]}"),
+            "member": member if isinstance(member, st.SearchStrategy) else st.just(member),
+            "type": st.just(event_type),
+            "at": _times(at).map(datetime.isoformat),
+            **fields,
+        }
+    ).map(lambda e: {k: v for k, v in e.items() if v is not None})
+
+
+def from_journey(
+    journey: Journey,
+    *,
+    members: int = 3,
+    span: timedelta = timedelta(days=400),
+    max_events: int = 30,
+    start: datetime = START,
+    amounts: st.SearchStrategy[float] | None = None,
+    invalid: bool = False,
+    duplicates: bool = False,
+    late: bool = False,
+    advances: bool = False,
+) -> st.SearchStrategy[list[dict[str, Any] | datetime]]:
+    """Streams for ``journey``: up to ``max_events`` events of its declared types for
+    ``members`` members, in time order within ``span`` after ``start``. Mix in ``invalid``
+    events (a required field left out), ``duplicates`` (an event sent again), ``late`` events
+    (earlier than the member's last) and clock ``advances`` (datetimes, for ``Engine.tick``)."""
+    kinds = sorted(journey.events)
+    names = [f"m{i}" for i in range(max(1, members))]
+    seconds = int(span.total_seconds())
+
+    @st.composite
+    def streams(draw: st.DrawFn) -> list[dict[str, Any] | datetime]:
+        count = draw(st.integers(0, max_events))
+        steps = sorted(draw(st.lists(st.integers(0, seconds), min_size=count, max_size=count)))
+        items: list[dict[str, Any] | datetime] = []
+        sent: list[dict[str, Any]] = []
+        for offset in steps:
+            at = start + timedelta(seconds=offset)
+            roll = draw(st.integers(0, 9))
+            if advances and roll == 0:
+                items.append(at)
+                continue
+            if duplicates and roll == 1 and sent:
+                items.append(dict(draw(st.sampled_from(sent))))
+                continue
+            member = draw(st.sampled_from(names))
+            kind = draw(st.sampled_from(kinds))
+            event = draw(events(journey, kind, member=member, at=at, amounts=amounts))
+            if late and roll == 2 and sent:
+                event["at"] = (at - timedelta(days=draw(st.integers(1, 60)))).isoformat()
+            if invalid and roll == 3:
+                required = [n for n, f in journey.events[kind].fields.items() if f.required]
+                event.pop(draw(st.sampled_from(required)) if required else "type")
+            sent.append(event)
+            items.append(event)
+        return items
+
+    return streams()
+
+
+def _times(at: datetime | st.SearchStrategy[datetime] | None) -> st.SearchStrategy[datetime]:
+    if isinstance(at, datetime):
+        return st.just(at)
+    if at is not None:
+        return at
+    return st.integers(0, 400 * 86_400).map(lambda s: START + timedelta(seconds=s))
+
+
+def _value(spec: EventField, amounts: st.SearchStrategy[float] | None) -> st.SearchStrategy[Any]:
+    if spec.one_of is not None:
+        return st.sampled_from(spec.one_of)
+    low = spec.min if spec.min is not None else 0
+    high = spec.max if spec.max is not None else max(low, 0) + 500
+    if spec.type == "int":
+        return st.integers(int(low), int(high))
+    if spec.type == "float":
+        if amounts is not None:
+            return amounts.filter(lambda v: low <= v <= high)
+        return st.integers(int(low * 100), int(high * 100)).map(lambda c: c / 100)
+    if spec.type == "bool":
+        return st.booleans()
+    if spec.type == "date":
+        return st.dates(date(2025, 1, 1), date(2027, 12, 31)).map(date.isoformat)
+    if spec.type == "datetime":
+        return _times(None).map(datetime.isoformat)
+    return st.text(alphabet="abcdefghij", min_size=1, max_size=8)
+
+
+def scenario_text(journey_path: str, items: list[dict[str, Any] | datetime]) -> str:
+    """``items`` (events and clock advances) as a scenario file, one scenario, to paste."""
+    lines = [f"journey: {journey_path}", "scenarios:", "  - name: found by hypothesis",
+             "    steps:"]  # fmt: skip
+    for item in items:
+        if isinstance(item, datetime):
+            lines.append(f"      - advance: {item.isoformat()}")
+            continue
+        fields = {k: v for k, v in item.items() if k not in ("id", "member", "type", "at")}
+        lines.append(
+            f"      - {{event: {item.get('type')}, id: {item.get('id')}, member: "
+            f"{item.get('member')}, at: {item.get('at')}, fields: {_flow(fields)}}}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _flow(fields: Mapping[str, Any]) -> str:
+    import json
+
+    return "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in fields.items()) + "}"
+
+
+class JourneyMachine(RuleBasedStateMachine):
+    """Random events and clock advances through one journey, checking after every step that:
+
+    - no member skips a node: every node change is a recorded move from the node it was at
+      (a cascade records each of its moves);
+    - a ``once`` incentive is never granted twice to one member;
+    - an exit node is final;
+    - a timer never fires early: a timer move comes at least ``after`` its node was entered,
+      and never later than the clock;
+
+    and, at the end, that the same events through a new engine give the same triggers (ids
+    included), and that ``process_many`` gives what ``process`` one by one gave.
+
+    Use :func:`journey_machine` to make one for a journey.
+    """
+
+    journey: Journey
+    journey_path = "JOURNEY.yaml"
+    members = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.engine = Engine(self.journey)
+        self.items: list[dict[str, Any] | datetime] = []
+        self.triggers: list[Trigger] = []
+        self.clock = START
+        self.at_exit: dict[str, str] = {}
+
+    @rule(data=st.data(), hours=st.integers(0, 24 * 60))
+    def event(self, data: st.DataObject, hours: int) -> None:
+        self.clock += timedelta(hours=hours)
+        kind = data.draw(st.sampled_from(sorted(self.journey.events)))
+        member = data.draw(st.sampled_from([f"m{i}" for i in range(self.members)]))
+        item = data.draw(events(self.journey, kind, member=member, at=self.clock))
+        self._feed(item)
+
+    @precondition(lambda self: bool(self.items))
+    @rule(data=st.data())
+    def resend(self, data: st.DataObject) -> None:
+        """An event sent again: a duplicate, or late."""
+        sent = [i for i in self.items if isinstance(i, dict)]
+        if sent:
+            self._feed(dict(data.draw(st.sampled_from(sent))))
+
+    @rule(days=st.integers(1, 400))
+    def advance(self, days: int) -> None:
+        self.clock += timedelta(days=days)
+        self.items.append(self.clock)
+        self.triggers += self.engine.tick(self.clock)
+
+    def _feed(self, item: dict[str, Any]) -> None:
+        self.items.append(item)
+        with contextlib.suppress(InvalidEvent):
+            self.triggers += self.engine.process(item)
+
+    @invariant()
+    def no_member_skips_a_node(self) -> None:
+        for member in self.engine.store.members():
+            state = self.engine.store.get(member)
+            assert state is not None
+            node = self.engine.compiled.start
+            for entry in state.history:
+                if entry[0] == "move":
+                    self._check(entry[2] == node, f"{member} moved from {entry[2]}, not {node}")
+                    node = entry[3]
+            self._check(node == state.node, f"{member} is at {state.node}, history says {node}")
+
+    @invariant()
+    def once_is_once(self) -> None:
+        once = {i for i, spec in self.journey.incentives.items() if spec.once}
+        seen: set[tuple[str, str]] = set()
+        for trigger in self.triggers:
+            if trigger.incentive in once:
+                key = (trigger.member, trigger.incentive)
+                self._check(key not in seen, f"{key[1]} granted twice to {key[0]}")
+                seen.add(key)
+
+    @invariant()
+    def exits_are_final(self) -> None:
+        exits = self.engine.compiled.exits
+        for member in self.engine.store.members():
+            state = self.engine.store.get(member)
+            assert state is not None
+            if member in self.at_exit:
+                self._check(state.node == self.at_exit[member], f"{member} left an exit node")
+            elif state.node in exits:
+                self.at_exit[member] = state.node
+
+    @invariant()
+    def timers_never_fire_early(self) -> None:
+        after = {m.id or f"moves[{i}]": m.after for i, m in enumerate(self.journey.moves)}
+        for member in self.engine.store.members():
+            state = self.engine.store.get(member)
+            assert state is not None
+            entered: datetime | None = None
+            for entry in state.history:
+                if entry[0] != "move":
+                    continue
+                wait = after.get(entry[1])
+                if wait is not None and entered is not None:
+                    self._check(entry[4] - entered >= wait, f"{member}: {entry[1]} fired early")
+                    self._check(entry[4] <= self.clock, f"{member}: {entry[1]} in the future")
+                entered = entry[4]
+
+    def teardown(self) -> None:
+        again = Engine(self.journey)
+        found: list[Trigger] = []
+        for item in self.items:
+            if isinstance(item, datetime):
+                found += again.tick(item)
+            else:
+                with contextlib.suppress(InvalidEvent):
+                    found += again.process(item)
+        self._check(found == self.triggers, "the same events gave other triggers")
+        bulk = Engine(self.journey)
+        runs: list[Trigger] = []
+        chunk: list[dict[str, Any]] = []
+        ended: list[dict[str, Any] | datetime | None] = [*self.items, None]
+        for step in ended:
+            if isinstance(step, dict):
+                chunk.append(step)
+                continue
+            runs += bulk.process_many(chunk, on_reject=lambda event, error: None)
+            chunk = []
+            if step is not None:
+                runs += bulk.tick(step)
+        self._check(runs == self.triggers, "process_many gave other triggers than process")
+
+    def _check(self, holds: bool, what: str) -> None:
+        if not holds:
+            raise AssertionError(
+                f"{what}\nas a scenario file:\n{scenario_text(self.journey_path, self.items)}"
+            )
+
+
+def journey_machine(
+    journey: Journey, *, path: str = "JOURNEY.yaml", members: int = 3
+) -> type[JourneyMachine]:
+    """A :class:`JourneyMachine` for ``journey``; run it with its ``TestCase`` under pytest or
+    unittest, or with :func:`hypothesis.stateful.run_state_machine_as_test`. ``path`` is how
+    the printed scenario file names the journey."""
+    return type(
+        f"{journey.journey.title().replace('-', '')}Machine",
+        (JourneyMachine,),
+        {"journey": journey, "journey_path": path, "members": members},
+    )
