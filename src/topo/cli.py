@@ -126,6 +126,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     rehearse.set_defaults(run=_test)
 
+    paths = commands.add_parser(
+        "paths",
+        help="find a shortest event sequence to every node and move of a journey",
+        description="Search, through the real engine, for a shortest way to reach every node "
+        "and take every move; print them as a scenario file (stdout) and report what was not "
+        "found within the limits (stderr).",
+    )
+    paths.add_argument("journey", metavar="JOURNEY", help="a journey file")
+    paths.add_argument("--max-steps", type=int, metavar="N", help="steps per path at most")
+    paths.add_argument(
+        "--budget", type=int, default=20_000, metavar="N", help="situations explored at most"
+    )
+    paths.add_argument(
+        "--out", metavar="FILE", help="write the scenario file here instead of stdout"
+    )
+    paths.set_defaults(run=_paths)
+
     graph = commands.add_parser("graph", help="draw a journey as a Mermaid or Graphviz diagram")
     graph.add_argument("journey", metavar="JOURNEY", help="a journey file")
     graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
@@ -363,6 +380,40 @@ def _test(args: argparse.Namespace) -> int:
     if under:
         print(f"topo: move coverage below {args.fail_under:g}%", file=sys.stderr)
     return EXIT_FINDINGS if failed or under else EXIT_OK
+
+
+def _paths(args: argparse.Namespace) -> int:
+    from topo.paths import find_paths, paths_text
+
+    journey = _load(args.journey)
+    found = find_paths(journey, max_steps=args.max_steps, budget=args.budget)
+    if args.out:  # the journey as the scenario file will find it
+        text = paths_text(found, os.path.relpath(args.journey, os.path.dirname(args.out) or "."))
+        try:
+            with open(args.out, "w", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as exc:
+            raise UsageError(f"--out {args.out}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(paths_text(found, args.journey))
+    nodes, moves = found.missing()
+    labels = {m.id or f"moves[{i}]": m for i, m in enumerate(journey.moves)}
+    print(
+        f"paths to {len(journey.nodes) - len(nodes)} of {len(journey.nodes)} nodes and "
+        f"{len(labels) - len(moves)} of {len(labels)} moves "
+        f"({_count(found.explored, 'situation')} explored)",
+        file=sys.stderr,
+    )
+    for node in nodes:
+        print(f"  no path found to node {node!r}", file=sys.stderr)
+    for label in moves:
+        move = labels[label]
+        print(
+            f"  no path found to take {label} ({', '.join(move.from_)} -> {move.to}): it may "
+            "need more steps (--max-steps) or situations (--budget), or be too hard a step",
+            file=sys.stderr,
+        )
+    return EXIT_FINDINGS if nodes or moves else EXIT_OK
 
 
 def _print_lines(lines: Sequence[str]) -> None:

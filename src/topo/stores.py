@@ -74,7 +74,7 @@ class MemoryStore:
         self._states: dict[str, MemberState] = {}
         # The dictionary's own lookup: the engine calls it for every event.
         self.get: Callable[[str], MemberState | None] = self._states.get
-        self._held: tuple[str, int, Layout] | None = None
+        self._held: CompiledJourney | None = None  # the journey its members were kept for
 
     def put(self, state: MemberState, triggers: Sequence[Trigger] = ()) -> None:
         self._states[state.member] = state
@@ -86,17 +86,17 @@ class MemoryStore:
         return ((s.due, m) for m, s in self._states.items() if s.due is not None)
 
     def bind(self, journey: CompiledJourney, migrate: Migrate) -> None:
-        now = layout(journey)
-        if self._held is not None:
-            held_id, held_version, held_layout = self._held
-            if check_binding("the memory store", held_id, held_version, held_layout, journey):
+        held = self._held
+        if held is not None and held is not journey:
+            held_layout = layout(held)
+            if check_binding("the memory store", held.id, held.version, held_layout, journey):
                 # Migrate copies, and keep them only when every member could be placed.
                 moved = {
-                    member: migrate(decode(encode(state)), held_version, held_layout)
+                    member: migrate(decode(encode(state)), held.version, held_layout)
                     for member, state in self._states.items()
                 }
                 self._states.update(moved)
-        self._held = (journey.id, journey.version, now)
+        self._held = journey
 
     def __len__(self) -> int:
         return len(self._states)
