@@ -190,3 +190,31 @@ class TestScenarioFiles:
     ) -> None:
         code, _, err = run(["test", str(tmp_path)], capsys)
         assert code == 2 and "no scenario files" in err
+
+
+def test_expectations_are_about_the_scenarios_member(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another member's grants are not the scenario member's."""
+    shutil.copy(ROOT / "journeys" / "cdnow.yaml", tmp_path)
+    (tmp_path / "two.scenarios.yaml").write_text(
+        dedent(
+            """
+            journey: cdnow.yaml
+            start: 1997-01-01T00:00:00Z
+            scenarios:
+              - name: two members
+                steps:
+                  - event: purchase
+                    fields: {amount: 5.0, cds: 1}
+                    expect: {granted: [second_order_coupon]}
+                  - event: purchase
+                    member: other
+                    at: +1h
+                    fields: {amount: 5.0, cds: 1}
+                    expect: {node: first_buyer, granted: []}
+            """
+        )
+    )
+    code, out, _ = run(["test", str(tmp_path)], capsys)
+    assert code == 0, out

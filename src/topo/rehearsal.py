@@ -97,14 +97,14 @@ def run_scenario(
             rejected = None
             if step.event is not None:
                 try:
-                    since += engine.process(step.event)
+                    since += _of(scenario.member, engine.process(step.event))
                 except InvalidEvent as error:
                     rejected = _kind(error)
                     if step.expect is None or step.expect.rejected is None:
                         said = f"the event was rejected ({rejected}): {error}"
                         return _fail(file, scenario, step.line, engine, said, since)
             elif step.advance:
-                since += engine.tick(step.at)
+                since += _of(scenario.member, engine.tick(step.at))
             if step.expect is not None:
                 kept = engine.store.get(scenario.member)
                 history = [] if kept is None else kept.history
@@ -127,6 +127,11 @@ def compile_for(file: ScenarioFile) -> CompiledJourney:
     from topo.validation import load_journey
 
     return compile_journey(load_journey(file.journey))
+
+
+def _of(member: str, triggers: list[Trigger]) -> list[Trigger]:
+    """The triggers of the scenario's member (its events may name other members too)."""
+    return [t for t in triggers if t.member == member]
 
 
 def _kind(error: InvalidEvent) -> str:
