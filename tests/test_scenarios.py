@@ -218,3 +218,150 @@ def test_expectations_are_about_the_scenarios_member(
     )
     code, out, _ = run(["test", str(tmp_path)], capsys)
     assert code == 0, out
+
+
+class TestReviewFindings:
+    """What an independent review of the harness found, each with its test."""
+
+    def scenario(self, tmp_path: Path, text: str) -> Path:
+        shutil.copy(ROOT / "journeys" / "cdnow.yaml", tmp_path)
+        path = tmp_path / "x.scenarios.yaml"
+        path.write_text(dedent(text))
+        return path
+
+    def test_load_time_mistakes(self, tmp_path: Path) -> None:
+        path = self.scenario(
+            tmp_path,
+            """
+            journey: cdnow.yaml
+            scenarios:
+              - name: a
+                steps:
+                  - advance: +99999999999d
+                    expect: {rejected: late}
+                  - event: purchase
+                    fields: {amount: 1.0, cds: 1, at: "2026-01-01T00:00:00Z"}
+                    expect: {granted: [{incentive: x, reason: gift}]}
+            """,
+        )
+        with pytest.raises(InvalidScenarios) as raised:
+            load_scenarios(path)
+        said = [p.message for p in raised.value.problems]
+        assert said == [
+            "'+99999999999d' is too far from `start` to be a time",
+            "only an event can be rejected",
+            "`at` is the step's own, not a field: write it beside `event`",
+            "`reason` is move, enter, reminder or timer",
+        ]
+
+    def test_an_empty_file_is_said_of_scenarios(self, tmp_path: Path) -> None:
+        path = self.scenario(tmp_path, "")
+        with pytest.raises(InvalidScenarios, match="a scenario file is a mapping"):
+            load_scenarios(path)
+
+    def test_unknown_ids_fail_instead_of_passing(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        self.scenario(
+            tmp_path,
+            """
+            journey: cdnow.yaml
+            start: 1997-01-01T00:00:00Z
+            scenarios:
+              - name: typo
+                steps:
+                  - event: purchase
+                    fields: {amount: 1.0, cds: 1}
+                    expect: {not_granted: [second_order_copon]}
+            """,
+        )
+        code, out, _ = run(["test", str(tmp_path)], capsys)
+        assert code == 1 and "the journey has no incentive 'second_order_copon'" in out
+
+    def test_a_time_metric_is_expected_as_rfc_3339(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        self.scenario(
+            tmp_path,
+            """
+            journey: cdnow.yaml
+            start: 1997-01-01T00:00:00Z
+            scenarios:
+              - name: first purchase time
+                steps:
+                  - event: purchase
+                    at: +2d
+                    fields: {amount: 1.0, cds: 1}
+                    expect: {metrics: {first_purchase_at: "1997-01-03T00:00:00+00:00"}}
+            """,
+        )
+        code, out, _ = run(["test", str(tmp_path)], capsys)
+        assert code == 0, out
+
+    def test_a_failed_scenario_counts_for_no_coverage(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        self.scenario(
+            tmp_path,
+            """
+            journey: cdnow.yaml
+            start: 1997-01-01T00:00:00Z
+            scenarios:
+              - name: fails
+                steps:
+                  - {event: purchase, fields: {amount: 1.0, cds: 1}, expect: {node: vip}}
+            """,
+        )
+        code, out, _ = run(["test", str(tmp_path), "--coverage"], capsys)
+        assert code == 1 and "moves         0/6" in out
+
+    def test_a_missing_journey_points_at_its_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "x.scenarios.yaml"
+        steps = "[{advance: 1997-01-01T00:00:00Z}]"
+        path.write_text(
+            f"# rehearsal\njourney: nope.yaml\nscenarios:\n  - {{name: a, steps: {steps}}}\n"
+        )
+        code, _, err = run(["test", str(path)], capsys)
+        assert code == 2 and f"{path}:2:10: error its journey" in err
+
+
+ODD = """\
+topo: 1
+journey: odd
+version: 1
+owners: {crm: {title: CRM}}
+events:
+  tap:
+    fields:
+      n: {type: float, min: 0.00001}
+      word: {type: str, one_of: ["it's", 'say "hi"']}
+      flag: {type: bool}
+metrics: {taps: {count: tap}}
+nodes:
+  a: {kind: start, owner: crm}
+  b: {kind: checkpoint, owner: crm}
+  c: {kind: peak, owner: crm}
+moves:
+  - from: a
+    to: b
+    on: tap
+    when: event.word == 'say "hi"'
+  - {from: b, to: c, on: tap, when: "event.flag == true"}
+"""
+
+
+def test_paths_write_values_the_loader_reads_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tiny floats without exponents, quotes in text, and a bool guard: the scenarios
+    topo paths writes load and pass."""
+    (tmp_path / "odd.yaml").write_text(ODD)
+    out = tmp_path / "found.scenarios.yaml"
+    code = main(["paths", str(tmp_path / "odd.yaml"), "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    text = out.read_text()
+    assert "1e-05" not in text and "0.00001" in text
+    code, output, err = run(["test", str(out)], capsys)
+    assert code == 0, output + err

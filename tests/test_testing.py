@@ -85,3 +85,27 @@ def test_a_counterexample_prints_as_a_scenario_file(tmp_path: Path) -> None:
     path.write_text(scenario_text("cdnow.yaml", items))
     loaded = load_scenarios(path)
     assert run_scenario(compile_for(loaded), loaded.scenarios[0], loaded, None) is None
+
+
+def test_the_machine_catches_a_timer_that_ignores_its_since(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug that counts `since: activity` timers from entering the node makes CDNOW's lapse
+    fire 20 hours early: the machine says so, with the steps as a scenario file."""
+    from datetime import timedelta
+
+    original = topo.Engine._clock_start
+
+    def broken(self: Any, state: Any, move: Any) -> Any:
+        return state.entered_at if move.since == "activity" else original(self, state, move)
+
+    monkeypatch.setattr(topo.Engine, "_clock_start", broken)
+    machine = journey_machine(LOADED["cdnow"], path="../cdnow.yaml", members=1)()
+    event: dict[str, Any] = {"member": "m0", "type": "purchase", "amount": 1.0, "cds": 1}
+    machine._feed({**event, "id": "a", "at": machine.clock.isoformat()})
+    machine.clock += timedelta(hours=20)
+    machine._feed({**event, "id": "b", "at": machine.clock.isoformat()})
+    machine.advance(180)
+    with pytest.raises(AssertionError, match="lapse fired early") as raised:
+        machine.timers_never_fire_early()
+    assert 'member: "m0"' in str(raised.value) and "advance:" in str(raised.value)

@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
 
     paths = commands.add_parser(
         "paths",
-        help="find a shortest event sequence to every node and move of a journey",
+        help="find a short event sequence to every node and move of a journey",
         description="Search, through the real engine, for a shortest way to reach every node "
         "and take every move; print them as a scenario file (stdout) and report what was not "
         "found within the limits (stderr).",
@@ -347,7 +347,9 @@ def _test(args: argparse.Namespace) -> int:
             broken += 1
             continue
         except InvalidJourney as exc:
-            print(f"{path}: its journey cannot be loaded:", file=sys.stderr)
+            line, column = scenario_file.journey_at
+            print(f"{path}:{line}:{column}: error its journey {scenario_file.journey} cannot be "
+                  "loaded:", file=sys.stderr)  # fmt: skip
             _print_diagnostics(exc.diagnostics)
             broken += 1
             continue

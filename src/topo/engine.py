@@ -46,7 +46,7 @@ from topo.model import Journey
 from topo.stores import MemoryStore, Outbox, Store
 from topo.triggers import Reason, Trigger, timer_cause, trigger_id
 
-__all__ = ["DuplicateEvent", "Engine", "LateEvent"]
+__all__ = ["DuplicateEvent", "Engine", "LateEvent", "rejection"]
 
 
 class DuplicateEvent(InvalidEvent):
@@ -55,6 +55,13 @@ class DuplicateEvent(InvalidEvent):
 
 class LateEvent(InvalidEvent):
     """An event earlier than the member's clock: it changes nothing."""
+
+
+def rejection(error: InvalidEvent) -> str:
+    """How an event was rejected, in one word: ``duplicate``, ``late`` or ``invalid``."""
+    if isinstance(error, DuplicateEvent):
+        return "duplicate"
+    return "late" if isinstance(error, LateEvent) else "invalid"
 
 
 _MICRO = timedelta(microseconds=1)

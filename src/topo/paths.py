@@ -15,6 +15,7 @@ there are kept; :func:`paths_text` writes them as a scenario file.
 from __future__ import annotations
 
 import heapq
+import json
 import pickle
 import re
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from topo.engine import Engine
 from topo.errors import InvalidEvent
 from topo.member_state import MemberState
 from topo.model import EventField, Journey
+from topo.scenarios import scenario_step
 from topo.stores import MemoryStore
 
 __all__ = ["Paths", "find_paths", "paths_text"]
@@ -189,6 +191,8 @@ def _candidates(journey: Journey) -> dict[str, list[dict[str, Any]]]:
         for name, spec in declared.fields.items():
             if spec.type in ("int", "float"):
                 variants.append({**base, name: _number(spec, big)})
+            if spec.type == "bool" and not spec.one_of:
+                variants.append({**base, name: True})
             for value in (spec.one_of or [])[1:]:
                 variants.append({**base, name: value})
         out[kind] = [dict(v) for v in {repr(sorted(v.items())): v for v in variants}.values()]
@@ -231,21 +235,9 @@ def paths_text(paths: Paths, journey_path: str) -> str:
 
 
 def _scenario(name: str, steps: list[Item], node: str) -> list[str]:
-    out = [f"  - name: {name}", "    steps:"]
+    out = [f"  - name: {json.dumps(name)}", "    steps:"]
     for n, step in enumerate(steps, start=1):
-        check = ", expect: {node: " + node + "}" if n == len(steps) else ""
-        if isinstance(step, datetime):
-            out.append(f"      - {{advance: {step.isoformat()}{check}}}")
-            continue
-        fields = ", ".join(f"{k}: {_yaml(v)}" for k, v in step.items()
-                           if k not in ("id", "member", "type", "at"))  # fmt: skip
-        out.append(
-            f"      - {{event: {step['type']}, at: {step['at']}, fields: {{{fields}}}{check}}}"
-        )
+        if isinstance(step, dict):
+            step = {k: v for k, v in step.items() if k not in ("id", "member")}
+        out.append(f"      - {scenario_step(step, {'node': node} if n == len(steps) else None)}")
     return out
-
-
-def _yaml(value: Any) -> str:
-    if isinstance(value, str):
-        return f"'{value}'"
-    return str(value).lower() if isinstance(value, bool) else repr(value)

@@ -9,13 +9,14 @@ incentives and reminders the scenarios exercised.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from topo.compiled import CompiledJourney, compile_journey
-from topo.engine import DuplicateEvent, Engine, LateEvent
+from topo.engine import Engine, rejection
 from topo.errors import InvalidEvent
 from topo.member_state import MemberState
 from topo.scenarios import Expect, Scenario, ScenarioFile
@@ -92,34 +93,32 @@ def run_scenario(
     since: list[Trigger] = []  # granted since the last check
     checked = 0  # how much of the member's history the last check had seen
     rejected: str | None = None
-    try:
-        for step in scenario.steps:
-            rejected = None
-            if step.event is not None:
-                try:
-                    since += _of(scenario.member, engine.process(step.event))
-                except InvalidEvent as error:
-                    rejected = _kind(error)
-                    if step.expect is None or step.expect.rejected is None:
-                        said = f"the event was rejected ({rejected}): {error}"
-                        return _fail(file, scenario, step.line, engine, said, since)
-            elif step.advance:
-                since += _of(scenario.member, engine.tick(step.at))
-            if step.expect is not None:
-                kept = engine.store.get(scenario.member)
-                history = [] if kept is None else kept.history
-                withheld = [(e[1], e[2]) for e in history[checked:] if e[0] == "withheld"]
-                problem = _check(engine, scenario.member, step.expect, since, withheld, rejected)
-                if problem is not None:
-                    return _fail(file, scenario, step.expect.line, engine, problem, since)
-                since, checked = [], len(history)
-        return None
-    finally:
-        if coverage is not None:
-            for member in engine.store.members():
-                state = engine.store.get(member)
-                if state is not None:
-                    coverage.note(state)
+    for step in scenario.steps:
+        rejected = None
+        if step.event is not None:
+            try:
+                since += _of(scenario.member, engine.process(step.event))
+            except InvalidEvent as error:
+                rejected = rejection(error)
+                if step.expect is None or step.expect.rejected is None:
+                    said = f"the event was rejected ({rejected}): {error}"
+                    return _fail(file, scenario, step.line, engine, said, since)
+        elif step.advance:
+            since += _of(scenario.member, engine.tick(step.at))
+        if step.expect is not None:
+            kept = engine.store.get(scenario.member)
+            history = [] if kept is None else kept.history
+            withheld = [(e[1], e[2]) for e in history[checked:] if e[0] == "withheld"]
+            problem = _check(engine, scenario.member, step.expect, since, withheld, rejected)
+            if problem is not None:
+                return _fail(file, scenario, step.expect.line, engine, problem, since)
+            since, checked = [], len(history)
+    if coverage is not None:  # a scenario that failed shows nothing exercised
+        for member in engine.store.members():
+            state = engine.store.get(member)
+            if state is not None:
+                coverage.note(state)
+    return None
 
 
 def compile_for(file: ScenarioFile) -> CompiledJourney:
@@ -132,14 +131,6 @@ def compile_for(file: ScenarioFile) -> CompiledJourney:
 def _of(member: str, triggers: list[Trigger]) -> list[Trigger]:
     """The triggers of the scenario's member (its events may name other members too)."""
     return [t for t in triggers if t.member == member]
-
-
-def _kind(error: InvalidEvent) -> str:
-    if isinstance(error, DuplicateEvent):
-        return "duplicate"
-    if isinstance(error, LateEvent):
-        return "late"
-    return "invalid"
 
 
 def _check(
@@ -155,10 +146,14 @@ def _check(
         return f"expected the event to be rejected as {expect.rejected}, but it was " + (
             "processed" if rejected is None else f"rejected as {rejected}"
         )
+    unknown = _unknown(engine.compiled, expect)
+    if unknown is not None:
+        return unknown
     state = engine.state(member)
     node = None if state is None else state["node"]
     if expect.node is not None and node != expect.node:
-        return f"expected node {expect.node!r}, but the member is at {node!r}"
+        where = "has no valid event yet" if node is None else f"is at {node!r}"
+        return f"expected node {expect.node!r}, but the member {where}"
     if expect.path is not None:
         path = [] if state is None else _path(engine, state)
         if path != expect.path:
@@ -178,8 +173,29 @@ def _check(
     for name, value in expect.metrics.items():
         if name not in metrics:
             return f"expected metric {name!r}, but the journey has no such metric"
-        if metrics[name] != value:
-            return f"expected metric {name} = {value!r}, but it is {metrics[name]!r}"
+        found = metrics[name]
+        if isinstance(found, datetime) and isinstance(value, str):
+            with suppress(ValueError):  # a time is written as RFC 3339 in a scenario file
+                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if found != value:
+            shown = found.isoformat() if isinstance(found, datetime) else repr(found)
+            return f"expected metric {name} = {value!r}, but it is {shown}"
+    return None
+
+
+def _unknown(compiled: CompiledJourney, expect: Expect) -> str | None:
+    """An id the expectation names that the journey does not have, in words."""
+    journey = compiled.journey
+    nodes = [expect.node] if expect.node else []
+    for node in [*nodes, *(expect.path or [])]:
+        if node not in journey.nodes:
+            return f"the journey has no node {node!r}"
+    for item in [*(expect.granted or []), *(expect.withheld or [])]:
+        if item["incentive"] not in journey.incentives:
+            return f"the journey has no incentive {item['incentive']!r}"
+    for incentive in expect.not_granted:
+        if incentive not in journey.incentives:
+            return f"the journey has no incentive {incentive!r}"
     return None
 
 
@@ -227,7 +243,8 @@ def _step(step: dict[str, Any]) -> str:
     what = step.get("event") or step.get("move") or step.get("reminder") or ""
     outcome = step.get("outcome") or ""
     guards = "; ".join(
-        f"{g.get('move')} when {g.get('when')}: {'holds' if g.get('holds') else 'does not hold'}"
+        f"{g.get('move')}{'' if g.get('when') is None else ' when ' + str(g['when'])}: "
+        f"{'holds' if g.get('holds') else 'does not hold'}"
         + (f" ({_values(g['values'])})" if g.get("values") else "")
         for g in step.get("guards", [])
     )

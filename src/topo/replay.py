@@ -19,7 +19,7 @@ from itertools import chain
 from typing import Any
 
 from topo.collector import paused
-from topo.engine import DuplicateEvent, Engine, LateEvent
+from topo.engine import Engine, rejection
 from topo.errors import InvalidEvent, UsageError
 from topo.events import redact
 from topo.json_values import json_ready
@@ -98,7 +98,7 @@ def replay(
             try:
                 triggers = engine.process(event)
             except InvalidEvent as error:
-                report.rejected[_kind(error)] += 1
+                report.rejected[rejection(error)] += 1
                 if on_reject is not None:
                     on_reject(redact(event, journey), str(error), position)
                 continue
@@ -194,14 +194,6 @@ def _emit(
     if on_trigger is not None:
         for trigger in triggers:
             on_trigger(trigger)
-
-
-def _kind(error: InvalidEvent) -> str:
-    if isinstance(error, DuplicateEvent):
-        return "duplicate"
-    if isinstance(error, LateEvent):
-        return "late"
-    return "invalid"
 
 
 def funnel(engine: Engine) -> dict[str, int]:

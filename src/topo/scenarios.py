@@ -9,6 +9,7 @@ all of them at once, raised together as :class:`InvalidScenarios`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ __all__ = [
     "Step",
     "find_scenarios",
     "load_scenarios",
+    "scenario_step",
 ]
 
 SUFFIXES = (".scenarios.yaml", ".scenarios.yml")
@@ -100,6 +102,7 @@ class ScenarioFile:
     path: Path
     journey: Path
     scenarios: list[Scenario]
+    journey_at: tuple[int, int] = (1, 1)  # line and column of `journey:`
 
 
 def find_scenarios(paths: list[str]) -> list[Path]:
@@ -137,7 +140,10 @@ def load_scenarios(path: str | Path) -> ScenarioFile:
         ) from None
     if loaded.document is None or loaded.diagnostics:
         raise InvalidScenarios(
-            [ScenarioProblem(d.file, d.line, d.column, d.message) for d in loaded.diagnostics]
+            [
+                ScenarioProblem(d.file, d.line, d.column, _for_scenarios(d.message))
+                for d in loaded.diagnostics
+            ]
         )
     reader = _Reader(loaded.document, path)
     result = reader.file()
@@ -145,6 +151,14 @@ def load_scenarios(path: str | Path) -> ScenarioFile:
         raise InvalidScenarios(sorted(reader.problems, key=lambda p: (p.line, p.column)))
     assert result is not None
     return result
+
+
+def _for_scenarios(message: str) -> str:
+    """A loader message about journeys, said of a scenario file."""
+    if "a journey is a mapping" in message:
+        return message.split(";")[0] + "; a scenario file is a mapping with `journey` and " \
+            "`scenarios`"  # fmt: skip
+    return message
 
 
 class _Reader:
@@ -191,10 +205,12 @@ class _Reader:
         for i, scenario in enumerate(scenarios):
             if scenario is not None and names.count(scenario.name) > 1:
                 self.problem(("scenarios", i, "name"), f"two scenarios are named {scenario.name!r}")
+        span = self.document.source.value(("journey",))
         return ScenarioFile(
             self.path,
             Path(os.path.normpath(self.path.parent / journey)),
             [s for s in scenarios if s is not None],
+            (span.line, span.column),
         )
 
     def scenario(
@@ -243,6 +259,8 @@ class _Reader:
         expect = None if "expect" not in data else self.expect(data["expect"], (*where, "expect"))
         if "event" in data and "advance" in data:
             self.problem(where, "a step is an event or an advance, not both: split it in two")
+        if "event" not in data and expect is not None and expect.rejected is not None:
+            self.problem((*where, "expect", "rejected"), "only an event can be rejected")
         if "advance" in data:
             at = self.time(data["advance"], (*where, "advance"), start)
             return Step(self.line(where), at or previous, advance=True, expect=expect)
@@ -264,6 +282,13 @@ class _Reader:
         if not isinstance(fields, Mapping):
             self.problem((*where, "fields"), "`fields` maps the event's field names to values")
             fields = {}
+        for key in ("id", "member", "type", "at"):
+            if key in fields:
+                self.problem((*where, "fields", key), f"`{key}` is the step's own, not a "
+                             f"field: write it beside `event`", key=True)  # fmt: skip
+        for key in ("id", "member"):
+            if key in data and not isinstance(data[key], str):
+                self.problem((*where, key), f"`{key}` is text")
         event = {
             "id": data.get("id", f"e{number}"),
             "member": data.get("member", member),
@@ -330,8 +355,13 @@ class _Reader:
             if not isinstance(count, int) or isinstance(count, bool) or count < 1:
                 self.problem((*where, key, i, "count"), "`count` is a whole number, at least 1")
                 count = 1
-            found.append({"incentive": item["incentive"], "reason": item.get("reason"),
-                          "count": count})  # fmt: skip
+            reason = item.get("reason")
+            if key == "granted" and reason not in (None, "move", "enter", "reminder", "timer"):
+                self.problem((*where, key, i, "reason"), "`reason` is move, enter, reminder or "
+                             "timer")  # fmt: skip
+            elif reason is not None and not isinstance(reason, str):
+                self.problem((*where, key, i, "reason"), "`reason` is the cap, as text")
+            found.append({"incentive": item["incentive"], "reason": reason, "count": count})
         return found
 
     def time(self, value: Any, where: tuple[Any, ...], start: datetime | None) -> datetime | None:
@@ -339,7 +369,11 @@ class _Reader:
         if isinstance(value, str) and start is not None:
             relative = _RELATIVE.match(value.strip())
             if relative:
-                return start + timedelta(**{_UNITS[relative[2]]: int(relative[1])})
+                try:
+                    return start + timedelta(**{_UNITS[relative[2]]: int(relative[1])})
+                except OverflowError:
+                    self.problem(where, f"{value!r} is too far from `start` to be a time")
+                    return None
         if isinstance(value, datetime):
             found: datetime | None = value
         else:
@@ -359,3 +393,40 @@ class _Reader:
             if key not in known:
                 self.problem((*where, key), f"unknown key {key!r}; expected one of "
                              f"{', '.join(known)}", key=True)  # fmt: skip
+
+
+def scenario_step(step: dict[str, Any] | datetime, expect: Mapping[str, Any] | None = None) -> str:
+    """One step of a scenario file as a YAML flow mapping: an event (a mapping with ``type``,
+    ``at``, ``id``, ``member`` and its fields) or a clock advance (a time); values written so
+    that topo's loader reads them back as they were (text quoted, floats without exponents)."""
+    parts: dict[str, Any]
+    if isinstance(step, datetime):
+        parts = {"advance": step.isoformat()}
+    else:
+        fields = {k: v for k, v in step.items() if k not in ("id", "member", "type", "at")}
+        parts = {k: step[k] for k in ("type", "id", "member", "at") if k in step}
+        parts = {"event": parts.pop("type", None), **parts, "fields": fields}
+    if expect:
+        parts["expect"] = dict(expect)
+    return _flow(parts)
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key}: {_flow(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        if "e" in text or "E" in text:  # the loader reads 1e-05 as text: write it out
+            from decimal import Decimal
+
+            text = format(Decimal(text), "f")
+        return text if "." in text else text + ".0"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a YAML string

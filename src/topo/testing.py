@@ -21,16 +21,19 @@ In hypothesis's own style::
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from topo.engine import Engine
+from topo.engine import Engine, rejection
 from topo.errors import InvalidEvent
+from topo.member_state import MemberState
 from topo.model import EventField, Journey
+from topo.scenarios import scenario_step
 from topo.triggers import Trigger
 
 __all__ = ["JourneyMachine", "events", "from_journey", "journey_machine", "scenario_text"]
@@ -93,6 +96,7 @@ def from_journey(
         steps = sorted(draw(st.lists(st.integers(0, seconds), min_size=count, max_size=count)))
         items: list[dict[str, Any] | datetime] = []
         sent: list[dict[str, Any]] = []
+        last: dict[str, datetime] = {}  # each member's latest event
         for offset in steps:
             at = start + timedelta(seconds=offset)
             roll = draw(st.integers(0, 9))
@@ -105,8 +109,11 @@ def from_journey(
             member = draw(st.sampled_from(names))
             kind = draw(st.sampled_from(kinds))
             event = draw(events(journey, kind, member=member, at=at, amounts=amounts))
-            if late and roll == 2 and sent:
-                event["at"] = (at - timedelta(days=draw(st.integers(1, 60)))).isoformat()
+            if late and roll == 2 and member in last:  # before the member's last event
+                early = last[member] - timedelta(days=draw(st.integers(1, 60)))
+                event["at"] = early.isoformat()
+            else:
+                last[member] = at
             if invalid and roll == 3:
                 required = [n for n, f in journey.events[kind].fields.items() if f.required]
                 event.pop(draw(st.sampled_from(required)) if required else "type")
@@ -145,26 +152,22 @@ def _value(spec: EventField, amounts: st.SearchStrategy[float] | None) -> st.Sea
     return st.text(alphabet="abcdefghij", min_size=1, max_size=8)
 
 
-def scenario_text(journey_path: str, items: list[dict[str, Any] | datetime]) -> str:
-    """``items`` (events and clock advances) as a scenario file, one scenario, to paste."""
-    lines = [f"journey: {journey_path}", "scenarios:", "  - name: found by hypothesis",
-             "    steps:"]  # fmt: skip
-    for item in items:
-        if isinstance(item, datetime):
-            lines.append(f"      - advance: {item.isoformat()}")
-            continue
-        fields = {k: v for k, v in item.items() if k not in ("id", "member", "type", "at")}
-        lines.append(
-            f"      - {{event: {item.get('type')}, id: {item.get('id')}, member: "
-            f"{item.get('member')}, at: {item.get('at')}, fields: {_flow(fields)}}}"
-        )
+def scenario_text(
+    journey_path: str,
+    items: list[dict[str, Any] | datetime],
+    *,
+    member: str = "m0",
+    rejected: Mapping[int, str] | None = None,
+) -> str:
+    """``items`` (events and clock advances) as a scenario file to paste, one scenario about
+    ``member``; ``rejected`` (item index -> invalid, duplicate or late) marks the events that
+    were rejected, so that the scenario expects it."""
+    lines = [f"journey: {json.dumps(journey_path)}", f"member: {json.dumps(member)}",
+             "scenarios:", '  - name: "found by hypothesis"', "    steps:"]  # fmt: skip
+    for number, item in enumerate(items):
+        kind = (rejected or {}).get(number)
+        lines.append(f"      - {scenario_step(item, {'rejected': kind} if kind else None)}")
     return "\n".join(lines) + "\n"
-
-
-def _flow(fields: Mapping[str, Any]) -> str:
-    import json
-
-    return "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in fields.items()) + "}"
 
 
 class JourneyMachine(RuleBasedStateMachine):
@@ -191,9 +194,12 @@ class JourneyMachine(RuleBasedStateMachine):
         super().__init__()
         self.engine = Engine(self.journey)
         self.items: list[dict[str, Any] | datetime] = []
+        self.rejected: dict[int, str] = {}  # item index -> how it was rejected
         self.triggers: list[Trigger] = []
         self.clock = START
-        self.at_exit: dict[str, str] = {}
+        self.joined: dict[str, datetime] = {}
+        self.activity: dict[str, list[tuple[datetime, str]]] = {}  # processed events' times
+        self.moves = {m.id or f"moves[{i}]": m for i, m in enumerate(self.journey.moves)}
 
     @rule(data=st.data(), hours=st.integers(0, 24 * 60))
     def event(self, data: st.DataObject, hours: int) -> None:
@@ -219,20 +225,39 @@ class JourneyMachine(RuleBasedStateMachine):
 
     def _feed(self, item: dict[str, Any]) -> None:
         self.items.append(item)
-        with contextlib.suppress(InvalidEvent):
+        try:
             self.triggers += self.engine.process(item)
+        except InvalidEvent as error:
+            self.rejected[len(self.items) - 1] = rejection(error)
+            return
+        at, member = datetime.fromisoformat(item["at"]), item["member"]
+        self.joined.setdefault(member, at)
+        self.activity.setdefault(member, []).append((at, item["type"]))
 
-    @invariant()
-    def no_member_skips_a_node(self) -> None:
+    def _history(self) -> Iterator[tuple[str, MemberState]]:
         for member in self.engine.store.members():
             state = self.engine.store.get(member)
             assert state is not None
+            yield member, state
+
+    @invariant()
+    def no_member_skips_a_node(self) -> None:
+        """Every node change is a recorded move, from the node the member was at, along a move
+        the journey has."""
+        for member, state in self._history():
             node = self.engine.compiled.start
             for entry in state.history:
-                if entry[0] == "move":
-                    self._check(entry[2] == node, f"{member} moved from {entry[2]}, not {node}")
-                    node = entry[3]
-            self._check(node == state.node, f"{member} is at {state.node}, history says {node}")
+                if entry[0] != "move":
+                    continue
+                move = self.moves.get(entry[1])
+                self._check(move is not None, f"{member} took {entry[1]}, not a move", member)
+                assert move is not None
+                self._check(entry[2] == node and node in move.from_ and entry[3] == move.to,
+                            f"{member} moved {entry[2]} -> {entry[3]} by {entry[1]} at {node}",
+                            member)  # fmt: skip
+                node = entry[3]
+            self._check(node == state.node, f"{member} is at {state.node}, history says {node}",
+                        member)  # fmt: skip
 
     @invariant()
     def once_is_once(self) -> None:
@@ -241,35 +266,40 @@ class JourneyMachine(RuleBasedStateMachine):
         for trigger in self.triggers:
             if trigger.incentive in once:
                 key = (trigger.member, trigger.incentive)
-                self._check(key not in seen, f"{key[1]} granted twice to {key[0]}")
+                self._check(key not in seen, f"{key[1]} granted twice to {key[0]}", key[0])
                 seen.add(key)
 
     @invariant()
     def exits_are_final(self) -> None:
+        """No move leaves an exit node, not even within a cascade."""
         exits = self.engine.compiled.exits
-        for member in self.engine.store.members():
-            state = self.engine.store.get(member)
-            assert state is not None
-            if member in self.at_exit:
-                self._check(state.node == self.at_exit[member], f"{member} left an exit node")
-            elif state.node in exits:
-                self.at_exit[member] = state.node
+        for member, state in self._history():
+            for entry in state.history:
+                if entry[0] == "move":
+                    self._check(entry[2] not in exits, f"{member} left the exit {entry[2]}",
+                                member)  # fmt: skip
 
     @invariant()
     def timers_never_fire_early(self) -> None:
-        after = {m.id or f"moves[{i}]": m.after for i, m in enumerate(self.journey.moves)}
-        for member in self.engine.store.members():
-            state = self.engine.store.get(member)
-            assert state is not None
-            entered: datetime | None = None
+        """A timer move comes no earlier than ``after`` past the start of its clock (entering
+        the node, or the member's last activity or event of the type ``since`` names, before
+        it), and no later than the clock."""
+        for member, state in self._history():
+            entered = self.joined.get(member)
             for entry in state.history:
                 if entry[0] != "move":
                     continue
-                wait = after.get(entry[1])
-                if wait is not None and entered is not None:
-                    self._check(entry[4] - entered >= wait, f"{member}: {entry[1]} fired early")
-                    self._check(entry[4] <= self.clock, f"{member}: {entry[1]} in the future")
-                entered = entry[4]
+                move, at = self.moves[entry[1]], entry[4]
+                if move.after is not None and entered is not None:
+                    start = entered
+                    since = move.since or "entered"
+                    for time, kind in self.activity.get(member, ()):
+                        if time < at and (since == "activity" or since == kind):
+                            start = max(start, time)
+                    self._check(at - start >= move.after, f"{member}: {entry[1]} fired early",
+                                member)  # fmt: skip
+                    self._check(at <= self.clock, f"{member}: {entry[1]} in the future", member)
+                entered = at
 
     def teardown(self) -> None:
         again = Engine(self.journey)
@@ -295,11 +325,12 @@ class JourneyMachine(RuleBasedStateMachine):
                 runs += bulk.tick(step)
         self._check(runs == self.triggers, "process_many gave other triggers than process")
 
-    def _check(self, holds: bool, what: str) -> None:
+    def _check(self, holds: bool, what: str, member: str = "m0") -> None:
         if not holds:
-            raise AssertionError(
-                f"{what}\nas a scenario file:\n{scenario_text(self.journey_path, self.items)}"
+            text = scenario_text(
+                self.journey_path, self.items, member=member, rejected=self.rejected
             )
+            raise AssertionError(f"{what}\nas a scenario file:\n{text}")
 
 
 def journey_machine(
