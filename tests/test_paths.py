@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from topo.cli import main
 from topo.paths import find_paths
-from topo.rehearsal import Coverage, compile_for, run_scenario
+from topo.rehearsal import rehearse
 from topo.scenarios import load_scenarios
 from topo.validation import load_journey
 
@@ -27,11 +27,8 @@ def test_every_node_of_every_shipped_journey(
     err = capsys.readouterr().err
     journey = load_journey(path)
     assert f"paths to {len(journey.nodes)} of {len(journey.nodes)} nodes" in err
-    scenarios = load_scenarios(out)
-    compiled = compile_for(scenarios)
-    coverage = Coverage(compiled)
-    for scenario in scenarios.scenarios:
-        failure = run_scenario(compiled, scenario, scenarios, coverage)
+    results, coverage = rehearse(load_scenarios(out))
+    for _, failure in results:
         assert failure is None, failure.render()
     assert coverage.percent("nodes") == 100.0
     taken = len(coverage.moves)

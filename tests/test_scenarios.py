@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, dedent
 from topo.cli import main
-from topo.rehearsal import Coverage, compile_for, run_scenario
+from topo.rehearsal import rehearse
 from topo.scenarios import InvalidScenarios, load_scenarios
 
 ONCE = """\
@@ -50,11 +50,8 @@ class TestShipped:
 
     @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
     def test_they_pass_with_every_move_taken(self, path: Path) -> None:
-        scenarios = load_scenarios(path)
-        compiled = compile_for(scenarios)
-        coverage = Coverage(compiled)
-        for scenario in scenarios.scenarios:
-            failure = run_scenario(compiled, scenario, scenarios, coverage)
+        results, coverage = rehearse(load_scenarios(path))
+        for _, failure in results:
             assert failure is None, failure.render()
         assert coverage.percent("moves") == 100.0, coverage.parts()["moves"]
         assert coverage.percent("nodes") == 100.0, coverage.parts()["nodes"]

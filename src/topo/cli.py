@@ -332,7 +332,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from topo.rehearsal import Coverage, compile_for, run_scenario
+    from topo.rehearsal import Coverage, rehearse
     from topo.scenarios import InvalidScenarios, find_scenarios, load_scenarios
 
     files = find_scenarios(args.paths or ["."])
@@ -341,7 +341,7 @@ def _test(args: argparse.Namespace) -> int:
     for path in files:
         try:
             scenario_file = load_scenarios(path)
-            compiled = compile_for(scenario_file)
+            results, coverage = rehearse(scenario_file)
         except InvalidScenarios as exc:
             _print_lines([p.render() for p in exc.problems])
             broken += 1
@@ -353,9 +353,8 @@ def _test(args: argparse.Namespace) -> int:
             _print_diagnostics(exc.diagnostics)
             broken += 1
             continue
-        coverage = coverages.setdefault(str(scenario_file.journey), Coverage(compiled))
-        for scenario in scenario_file.scenarios:
-            failure = run_scenario(compiled, scenario, scenario_file, coverage)
+        coverages.setdefault(str(scenario_file.journey), coverage).merge(coverage)
+        for scenario, failure in results:
             if failure is None:
                 passed += 1
                 print(f"PASS {path}: {scenario.name}")

@@ -22,7 +22,7 @@ from topo.member_state import MemberState
 from topo.scenarios import Expect, Scenario, ScenarioFile
 from topo.triggers import Trigger
 
-__all__ = ["Coverage", "Failure", "run_scenario"]
+__all__ = ["Coverage", "Failure", "compile_for", "rehearse", "run_scenario"]
 
 
 @dataclass
@@ -63,6 +63,14 @@ class Coverage:
         for slot, at in enumerate(state.ledger or ()):
             if slot >= first and at is not None:
                 self.reminders.add(slot - first)
+
+    def merge(self, other: Coverage) -> None:
+        """Add what ``other`` (of the same journey) exercised."""
+        if other is not self:
+            self.nodes |= other.nodes
+            self.moves |= other.moves
+            self.incentives |= other.incentives
+            self.reminders |= other.reminders
 
     def parts(self) -> dict[str, tuple[int, int, list[str]]]:
         """For each kind: (exercised, total, what was not exercised)."""
@@ -119,6 +127,15 @@ def run_scenario(
             if state is not None:
                 coverage.note(state)
     return None
+
+
+def rehearse(file: ScenarioFile) -> tuple[list[tuple[Scenario, Failure | None]], Coverage]:
+    """Run every scenario of ``file``: each with its failure (None when it passed), and what
+    the passing ones exercised. Raises InvalidJourney when the journey cannot be loaded."""
+    compiled = compile_for(file)
+    coverage = Coverage(compiled)
+    results = [(s, run_scenario(compiled, s, file, coverage)) for s in file.scenarios]
+    return results, coverage
 
 
 def compile_for(file: ScenarioFile) -> CompiledJourney:
