@@ -123,6 +123,15 @@ def granting() -> str:
 
 
 class TestOneEngineAtATime:
+    def test_a_second_engine_on_the_same_store_object(self, tmp_path: Path) -> None:
+        journey = load(tmp_path, MINIMAL)
+        with topo.SqliteStore(tmp_path / "s.db") as store:
+            first = topo.Engine(journey, store)
+            with pytest.raises(topo.StoreError, match="another engine of this process"):
+                topo.Engine(journey, store)
+            del first  # once the first is gone, a new engine may use the store
+            topo.Engine(journey, store)
+
     def test_a_second_engine_is_refused(self, tmp_path: Path) -> None:
         journey = load(tmp_path, MINIMAL)
         with topo.SqliteStore(tmp_path / "s.db") as store:
@@ -459,7 +468,8 @@ class TestReviewFindings:
         header = json.loads(lines[0])
         bad = [
             (json.dumps({**header, "version": "x"}), "version a whole number"),
-            (lines[1].replace('"member":"m"', '"member":"z"', 1), "the line is member 'z'"),
+            (lines[1].replace('"member":"m"', '"member":"z"', 1), "the line says member 'z'"),
+            (lines[1].replace('"node":"visitor"', '"node":"vip"', 1), "the line says node 'vip'"),
             (lines[1].replace('"node":"visitor"', '"node":"gone"'), "node 'gone'"),
         ]
         for number, (line, message) in enumerate(bad):
@@ -469,6 +479,8 @@ class TestReviewFindings:
             ):
                 if number == 0:
                     import_lines(store, [line], "x.jsonl")
+                elif "says" in message:
+                    import_lines(store, [lines[0], line], "x.jsonl")
                 else:
                     state = json.loads(line)
                     if "gone" in message:

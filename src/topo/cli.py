@@ -387,6 +387,8 @@ def _paths(args: argparse.Namespace) -> int:
     from topo.paths import find_paths, paths_text
 
     journey = _load(args.journey)
+    if args.out and not os.path.isdir(os.path.dirname(args.out) or "."):
+        raise UsageError(f"--out {args.out}: its folder does not exist")
     found = find_paths(journey, max_steps=args.max_steps, budget=args.budget)
     if args.out:  # the journey as the scenario file will find it
         text = paths_text(found, os.path.relpath(args.journey, os.path.dirname(args.out) or "."))

@@ -107,11 +107,12 @@ def import_lines(store: SqliteStore, lines: Iterable[str], name: str) -> int:
                 state = decode(data.get("state"))  # type: ignore[arg-type]  # it checks
             except ValueError as exc:
                 raise StoreError(f"{name}:{number}: the member's state: {exc}") from None
-            if data.get("member", state.member) != state.member:
-                raise StoreError(
-                    f"{name}:{number}: the line is member {data.get('member')!r}, its state "
-                    f"member {state.member!r}"
-                )
+            for key, kept in (("member", state.member), ("node", state.node)):
+                if data.get(key, kept) != kept:
+                    raise StoreError(
+                        f"{name}:{number}: the line says {key} {data.get(key)!r}, its state "
+                        f"{kept!r}: an import reads `state`; the other fields are for people"
+                    )
             if len(state.metrics) != len(held["metrics"]):
                 raise StoreError(
                     f"{name}:{number}: member {state.member!r} has {len(state.metrics)} metrics, "

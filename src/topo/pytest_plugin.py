@@ -60,7 +60,11 @@ class ScenarioModule(pytest.File):
             raise self.CollectError(str(exc)) from None
         except InvalidJourney as exc:
             shown = "\n".join(d.render() for d in exc.diagnostics)
-            raise self.CollectError(f"its journey cannot be loaded:\n{shown}") from None
+            line, column = loaded.journey_at
+            raise self.CollectError(
+                f"{self.path}:{line}:{column}: error its journey {loaded.journey} cannot be "
+                f"loaded:\n{shown}"
+            ) from None
         for scenario in loaded.scenarios:
             yield ScenarioItem.from_parent(
                 self, name=scenario.name, scenario=scenario, file=loaded, compiled=compiled

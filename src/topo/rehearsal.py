@@ -244,7 +244,7 @@ def _fail(
     since: list[Trigger],
 ) -> Failure:
     state = engine.state(scenario.member)
-    node = None if state is None else state["node"]
+    node = "none yet (no valid event)" if state is None else state["node"]
     triggers = ", ".join(f"{t.incentive} ({t.reason})" for t in since) or "none"
     explanation = "\n".join(f"    {_step(s)}" for s in engine.explain(scenario.member)[-8:])
     message = (

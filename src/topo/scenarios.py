@@ -230,7 +230,8 @@ class _Reader:
             member = "m"
         items = data.get("steps")
         if not isinstance(items, list) or not items:
-            self.problem((*where, "steps"), "`steps` is a list of events, advances and checks")
+            what = "is empty: give at least one" if items == [] else "is a list of"
+            self.problem((*where, "steps"), f"`steps` {what} events, advances and checks")
             items = []
         steps, at = [], start
         for i, item in enumerate(items):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -110,6 +111,7 @@ class SqliteStore:
         self._lock: int | None = None
         self._version: int | None = None
         self._create = create
+        self._engine: weakref.ref[Any] | None = None  # the engine bound to this store
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
@@ -172,7 +174,17 @@ class SqliteStore:
     def bind(self, journey: CompiledJourney, migrate: Migrate) -> None:
         """Hold ``journey``'s members, as one engine's (see :meth:`topo.stores.Store.bind`):
         takes the writer lock, checks the journey, and migrates older members in one
-        transaction."""
+        transaction. A second engine over this store object, while the first lives, is
+        refused."""
+        engine = getattr(migrate, "__self__", None)
+        held = None if self._engine is None else self._engine()
+        if held is not None and held is not engine:
+            raise StoreError(
+                f"{self._where} is in use by another engine of this process: one engine "
+                "writes to a store at a time; use that engine, or close the store and open it "
+                "again for the new one"
+            )
+        self._engine = None if engine is None else weakref.ref(engine)
         self.commit()
         self._take_lock()
         meta = self.meta()
