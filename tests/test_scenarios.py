@@ -362,3 +362,31 @@ def test_paths_write_values_the_loader_reads_back(
     assert "1e-05" not in text and "0.00001" in text
     code, output, err = run(["test", str(out)], capsys)
     assert code == 0, output + err
+
+
+def test_events_that_break_the_journey_are_load_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown event type or a field of the wrong type is found before anything runs, at
+    its `event:` value; an event a step expects to be invalid is left alone."""
+    shutil.copy(ROOT / "journeys" / "cdnow.yaml", tmp_path)
+    path = tmp_path / "x.scenarios.yaml"
+    path.write_text(
+        dedent(
+            """
+            journey: cdnow.yaml
+            scenarios:
+              - name: a
+                steps:
+                  - {event: purchse, fields: {amount: 1.0, cds: 1}}
+                  - {event: purchase, fields: {amount: lots, cds: 1}}
+                  - {event: purchase, fields: {cds: 1}, expect: {rejected: invalid}}
+            """
+        )
+    )
+    code, _, err = run(["test", str(path)], capsys)
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.startswith(str(path))]
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}:5:17: error ") and "purchse" in lines[0]
+    assert lines[1].startswith(f"{path}:6:17: error field 'amount'")

@@ -26,7 +26,7 @@ from topo.compiled import CompiledJourney
 from topo.engine import Engine
 from topo.errors import InvalidJourney
 from topo.model import Journey
-from topo.rehearsal import Failure, compile_for, run_scenario
+from topo.rehearsal import Failure, check_events, compile_for, run_scenario
 from topo.scenarios import SUFFIXES, InvalidScenarios, Scenario, ScenarioFile, load_scenarios
 from topo.stores import Store
 from topo.validation import load_journey
@@ -56,6 +56,7 @@ class ScenarioModule(pytest.File):
         try:
             loaded = load_scenarios(self.path)
             compiled = compile_for(loaded)
+            check_events(loaded, compiled)
         except InvalidScenarios as exc:
             raise self.CollectError(str(exc)) from None
         except InvalidJourney as exc:

@@ -19,7 +19,7 @@ from topo.compiled import CompiledJourney, compile_journey
 from topo.engine import Engine, rejection
 from topo.errors import InvalidEvent
 from topo.member_state import MemberState
-from topo.scenarios import Expect, Scenario, ScenarioFile
+from topo.scenarios import Expect, InvalidScenarios, Scenario, ScenarioFile, ScenarioProblem
 from topo.triggers import Trigger
 
 __all__ = ["Coverage", "Failure", "compile_for", "rehearse", "run_scenario"]
@@ -129,10 +129,34 @@ def run_scenario(
     return None
 
 
+def check_events(file: ScenarioFile, compiled: CompiledJourney) -> None:
+    """Every event of ``file`` that breaks the journey's declarations (an unknown type, a field
+    of the wrong type), unless its step expects it to be rejected as invalid: raised together as
+    :class:`InvalidScenarios`, each at its ``event:`` value."""
+    problems = []
+    for scenario in file.scenarios:
+        for step in scenario.steps:
+            if step.event is None or (step.expect and step.expect.rejected == "invalid"):
+                continue
+            try:
+                compiled.events.read(step.event)
+            except InvalidEvent as error:
+                what = (
+                    error.reason
+                    if error.field is None
+                    else f"field {error.field!r}: {error.reason}"
+                )
+                problems.append(ScenarioProblem(str(file.path), step.line, step.column, what))
+    if problems:
+        raise InvalidScenarios(problems)
+
+
 def rehearse(file: ScenarioFile) -> tuple[list[tuple[Scenario, Failure | None]], Coverage]:
     """Run every scenario of ``file``: each with its failure (None when it passed), and what
-    the passing ones exercised. Raises InvalidJourney when the journey cannot be loaded."""
+    the passing ones exercised. Raises InvalidJourney when the journey cannot be loaded, and
+    InvalidScenarios when an event breaks its declaration."""
     compiled = compile_for(file)
+    check_events(file, compiled)
     coverage = Coverage(compiled)
     results = [(s, run_scenario(compiled, s, file, coverage)) for s in file.scenarios]
     return results, coverage

@@ -87,6 +87,7 @@ class Step:
     event: dict[str, Any] | None = None
     advance: bool = False
     expect: Expect | None = None
+    column: int = 1
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,8 @@ class _Reader:
             "at": (at or previous).isoformat(),
             **fields,
         }
-        return Step(self.line(where), at or previous, event=event, expect=expect)
+        column = self.document.source.value((*where, "event")).column
+        return Step(self.line(where), at or previous, event=event, expect=expect, column=column)
 
     def expect(self, data: Any, where: tuple[Any, ...]) -> Expect | None:
         if not isinstance(data, dict):
