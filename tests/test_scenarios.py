@@ -236,6 +236,8 @@ class TestReviewFindings:
                 steps:
                   - advance: +99999999999d
                     expect: {rejected: late}
+                  - {event: purchase, at: +2d, fields: {amount: 1.0, cds: 1}}
+                  - advance: +1d
                   - event: purchase
                     fields: {amount: 1.0, cds: 1, at: "2026-01-01T00:00:00Z"}
                     expect: {granted: [{incentive: x, reason: gift}]}
@@ -247,6 +249,7 @@ class TestReviewFindings:
         assert said == [
             "'+99999999999d' is too far from `start` to be a time",
             "only an event can be rejected",
+            "the clock cannot go back: this is before the step above (1970-01-03T00:00:00+00:00)",
             "`at` is the step's own, not a field: write it beside `event`",
             "`reason` is move, enter, reminder or timer",
         ]

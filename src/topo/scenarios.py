@@ -265,6 +265,9 @@ class _Reader:
             self.problem((*where, "expect", "rejected"), "only an event can be rejected")
         if "advance" in data:
             at = self.time(data["advance"], (*where, "advance"), start)
+            if at is not None and at < previous:
+                self.problem((*where, "advance"), f"the clock cannot go back: this is before "
+                             f"the step above ({previous.isoformat()})")  # fmt: skip
             return Step(self.line(where), at or previous, advance=True, expect=expect)
         if "event" not in data:
             for extra in ("at", "fields", "id", "member"):
