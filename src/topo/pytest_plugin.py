@@ -107,7 +107,8 @@ def journey(request: pytest.FixtureRequest) -> Callable[[str | Path], Journey]:
 
     def load(name_or_path: str | Path) -> Journey:
         path = Path(name_or_path)
-        if not path.suffix and not path.exists():
+        named = len(path.parts) == 1 and path.suffix not in (".yaml", ".yml")
+        if named and not path.exists():  # a name, such as "club" or "retail-tiers.v2"
             path = root / "journeys" / f"{name_or_path}.yaml"
         return load_journey(path)
 
