@@ -67,10 +67,12 @@ def test_a_broken_scenario_file_is_a_collection_error(project: pytest.Pytester) 
 
 
 def test_fixtures(project: pytest.Pytester) -> None:
+    shutil.copy(ROOT / "journeys" / "cdnow.yaml", project.path / "journeys" / "cdnow.v2.yaml")
     project.makepyfile(
         test_use="""
         def test_it(journey, engine):
             assert journey("cdnow").journey == "cdnow"
+            assert journey("cdnow.v2").journey == "cdnow"  # a name with a dot is a name
             e = engine("cdnow", explain=False)
             [t] = e.process({"id": "e", "member": "m", "type": "purchase",
                              "at": "1997-01-01T00:00:00Z", "amount": 1.0, "cds": 1})
