@@ -217,3 +217,25 @@ class TestReviewFindings:
                 process.stdout.close()  # as `| head -1` does
                 err = process.stderr.read().decode()
             assert "Traceback" not in err
+
+
+def test_progress_counts_the_events_a_resume_skips(tmp_path: Path) -> None:
+    """A resumed replay reads past what was applied before: the progress bar moves meanwhile."""
+    from topo import Engine, SqliteStore, load_journey
+    from topo.readers import read_events
+    from topo.replay import replay as run_replay
+
+    events = write_jsonl(tmp_path / "e.jsonl", [event(n, f"m{n}", 1) for n in range(2500)])
+    journey = load_journey(CDNOW)
+    seen: list[list[int]] = []
+    for _ in range(2):
+        shown: list[int] = []
+        with SqliteStore(tmp_path / "s.db") as store:
+            report = run_replay(
+                Engine(journey, store, explain=False),
+                read_events(events, journey),
+                progress=shown.append,
+            )
+        seen.append(shown)
+    assert report.applied == 2500 and report.read == 2500 and report.processed == 0
+    assert seen == [[1000, 2000], [1000, 2000]]

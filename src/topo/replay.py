@@ -86,10 +86,8 @@ def replay(
     resume = None if store is None else _Resume(store, report)
     emit = None if resume is not None else on_trigger
     with paused():  # bulk work: see topo.collector
-        for position, event in events if resume is None else resume.items(iter(events)):
-            report.read += 1
-            if progress is not None and report.read % 1_000 == 0:
-                progress(report.read)
+        read = _reading(events, report, progress)
+        for position, event in read if resume is None else resume.items(read):
             if isinstance(event, Unreadable):
                 report.rejected["unreadable"] += 1
                 if on_reject is not None:
@@ -117,6 +115,17 @@ def replay(
     return report
 
 
+def _reading(
+    items: Iterable[Item], report: ReplayReport, progress: Callable[[int], object] | None
+) -> Iterator[Item]:
+    """``items``, each counted as read (those a resume skips too), with progress every 1,000."""
+    for item in items:
+        report.read += 1
+        if progress is not None and report.read % 1_000 == 0:
+            progress(report.read)
+        yield item
+
+
 class _Resume:
     """Where a replay into a durable store stands with its input.
 
@@ -142,7 +151,6 @@ class _Resume:
             count += 1
             if count <= applied:
                 self.report.applied += 1
-                self.report.read += 1
                 if count == applied and _fingerprint(item[1]) != done.get("last"):
                     raise UsageError(_different(applied))
                 continue
