@@ -239,3 +239,12 @@ def test_progress_counts_the_events_a_resume_skips(tmp_path: Path) -> None:
         seen.append(shown)
     assert report.applied == 2500 and report.read == 2500 and report.processed == 0
     assert seen == [[1000, 2000], [1000, 2000]]
+
+
+def test_import_of_a_missing_file_makes_no_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for given, said in ((tmp_path / "nope.jsonl", "no such file"), (tmp_path, "is a folder")):
+        code, err = run(["import", str(tmp_path / "n.db"), str(given)], capsys)
+        assert code == 2 and said in err
+    assert not (tmp_path / "n.db").exists()

@@ -315,16 +315,20 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from topo.exports import import_lines
 
-    try:
-        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        raise UsageError(f"{args.file}: {exc.strerror}") from None
+    if args.file != "-" and not os.path.isfile(args.file):
+        what = "is a folder" if os.path.isdir(args.file) else "no such file"
+        raise UsageError(f"{args.file}: {what}; FILE is an export (or - for stdin)")
     store = _durable(args.store, create=True)
     try:
-        with source:
-            count = import_lines(store, source, "stdin" if args.file == "-" else args.file)
+        if args.file == "-":
+            count = import_lines(store, sys.stdin, "stdin")
+        else:
+            with open(args.file, encoding="utf-8") as source:
+                count = import_lines(store, source, args.file)
     except UnicodeDecodeError as exc:
         raise UsageError(f"{args.file}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise UsageError(f"{args.file}: {exc.strerror}") from None
     finally:
         store.close()
     print(f"{_count(count, 'member')} imported into {args.store}", file=sys.stderr)
