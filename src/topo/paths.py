@@ -18,6 +18,7 @@ import heapq
 import json
 import pickle
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -69,6 +70,7 @@ def find_paths(journey: Journey, *, max_steps: int | None = None, budget: int = 
     wanted = len(journey.nodes) + len(labels)
     candidates = _candidates(journey)
     waits = _waits(journey)
+    next_timer = Engine(compiled, MemoryStore(), explain=False)._next_timer  # one, for all
     seen: set[Any] = set()
     # (steps since the path last reached something new, its length, order, path, member, clock)
     queue: list[tuple[int, int, int, list[Item], bytes | None, datetime]] = [
@@ -79,7 +81,7 @@ def find_paths(journey: Journey, *, max_steps: int | None = None, budget: int = 
         stale, _, _, items, kept, clock = heapq.heappop(queue)
         found.explored += 1
         state = None if kept is None else pickle.loads(kept)
-        for step in _steps(compiled, state, clock, candidates, waits, len(items)):
+        for step in _steps(compiled, state, clock, candidates, waits, len(items), next_timer):
             after = _play(compiled, kept, step)
             if after is None:
                 continue
@@ -111,6 +113,7 @@ def _steps(
     candidates: dict[str, list[dict[str, Any]]],
     waits: list[int],
     number: int,
+    next_timer: Callable[[MemberState], Any],
 ) -> list[Item]:
     """What may be tried next: every candidate event a minute on, and advances of the clock."""
     at = clock + timedelta(minutes=1)
@@ -121,7 +124,7 @@ def _steps(
     ]
     if state is not None:
         out += [clock + timedelta(days=days) for days in waits]
-        timer = Engine(compiled, MemoryStore(), explain=False)._next_timer(state)
+        timer = next_timer(state)
         if timer is not None:  # just past the next timer, and a day before it
             due = _EPOCH + timedelta(microseconds=timer[0])
             out.append(due + timedelta(seconds=1))
