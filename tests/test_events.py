@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import topo
 from topo.events import REDACTED, Event, EventReader, redact
 from topo.model import Journey
+from topo.number_range import RANGE_TEXT
 
 AT = "2026-03-01T10:15:00+08:00"
 PLUS_8 = timezone(timedelta(hours=8))
@@ -331,11 +332,11 @@ class TestNumbers:
         [
             ("int", 3, 3),
             ("int", -7, -7),
-            ("int", 10**30, 10**30),
+            ("int", 10**18, 10**18),
             ("float", 3.5, 3.5),
             ("float", 3, 3.0),
             ("float", -0.0, 0.0),
-            ("float", 1e308, 1e308),
+            ("float", 1e18, 1e18),
         ],
     )
     def test_accepted(self, kind: str, value: object, expected: object) -> None:
@@ -359,12 +360,44 @@ class TestNumbers:
             ("float", math.nan, "expected a finite number, got the number NaN"),
             ("float", math.inf, "expected a finite number, got the number infinity"),
             ("float", -math.inf, "expected a finite number, got the number -infinity"),
-            ("float", 10**400, "a very large integer does not fit in a float"),
+            ("float", 10**400, f"a very large integer is out of range: {RANGE_TEXT}"),
         ],
     )
     def test_refused(self, kind: str, value: object, reason: str) -> None:
         """Floats (even 3.0) and booleans are not integers; NaN and infinities are invalid."""
         assert refused_value({"type": kind}, value).reason == reason
+
+    @pytest.mark.parametrize(
+        "kind,value",
+        [
+            ("int", 2**63 - 1),
+            ("int", -(2**63)),
+            ("float", 2**63 - 1),
+            ("float", 9.2e18),
+            ("float", -9.223372036854775808e18),
+        ],
+    )
+    def test_the_ends_of_the_range(self, kind: str, value: object) -> None:
+        """The largest and smallest 64-bit integers, and floats inside their range, are taken."""
+        assert value_of({"type": kind}, value) == (float(value) if kind == "float" else value)
+
+    @pytest.mark.parametrize(
+        "kind,value,shown",
+        [
+            ("int", 2**63, "the number 9223372036854775808"),
+            ("int", -(2**63) - 1, "the number -9223372036854775809"),
+            ("int", 10**4299, "a very large integer"),
+            ("float", 2**64, "the number 18446744073709551616"),
+            ("float", 9.3e18, "the number 9.3e+18"),
+            ("float", -1e300, "the number -1e+300"),
+            ("float", 1.7976931348623157e308, "the number 1.7976931348623157e+308"),
+        ],
+    )
+    def test_out_of_range(self, kind: str, value: object, shown: str) -> None:
+        """A number outside a 64-bit integer's range is invalid, whatever the field's bounds:
+        no output could carry it, and sums of such numbers outgrow what Python writes."""
+        reason = refused_value({"type": kind}, value).reason
+        assert reason == f"{shown} is out of range: {RANGE_TEXT}"
 
     def test_brief_example(self) -> None:
         """The reason for text in a number field reads as the format's example."""

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from topo.model import NUMBER_TYPES, EventField
+from topo.number_range import FLOAT_LIMIT, LARGEST, RANGE_TEXT, SMALLEST
 
 __all__ = [
     "EXAMPLE_TIMESTAMP",
@@ -94,6 +95,8 @@ def _integer_check(
             if not isinstance(value, int) or isinstance(value, bool):
                 raise Refusal(_wrong(value, "an integer", secret))
             value = int(value)
+        if not SMALLEST <= value <= LARGEST:
+            raise Refusal(_out_of_range(value, secret))
         if (
             (low is not None and value < low)
             or (high is not None and value > high)
@@ -110,8 +113,10 @@ def _float_check(
 ) -> Check:
     def check(value: Any) -> object:
         number = value if type(value) is float else _as_float(value, secret)
-        if number - number != 0.0:  # NaN and the infinities; cheaper than a call
-            raise Refusal(_wrong(value, "a finite number", secret))
+        if not -FLOAT_LIMIT <= number <= FLOAT_LIMIT:  # false for NaN, too
+            if number - number != 0.0:  # NaN and the infinities
+                raise Refusal(_wrong(value, "a finite number", secret))
+            raise Refusal(_out_of_range(value, secret))
         if (
             (low is not None and number < low)
             or (high is not None and number > high)
@@ -129,7 +134,11 @@ def _as_float(value: object, secret: bool) -> float:
     try:
         return float(value)
     except OverflowError:
-        raise Refusal(f"{_subject(value, secret)} does not fit in a float") from None
+        raise Refusal(_out_of_range(value, secret)) from None
+
+
+def _out_of_range(value: object, secret: bool) -> str:
+    return f"{_subject(value, secret)} is out of range: {RANGE_TEXT}"
 
 
 def _out_of_bounds(

@@ -12,24 +12,27 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["LARGEST", "RANGE_TEXT", "SMALLEST", "in_range"]
+__all__ = ["FLOAT_LIMIT", "LARGEST", "RANGE_TEXT", "SMALLEST", "in_range"]
 
 SMALLEST: Final = -(2**63)
 """The smallest number accepted, -9,223,372,036,854,775,808."""
 LARGEST: Final = 2**63 - 1
-"""The largest integer accepted, 9,223,372,036,854,775,807 (a float must be below 2**63)."""
+"""The largest integer accepted, 9,223,372,036,854,775,807 (a float may be 2**63, the float
+that integer becomes)."""
 RANGE_TEXT: Final = (
     "numbers must lie between -9,223,372,036,854,775,808 and 9,223,372,036,854,775,807 "
     "(a 64-bit integer)"
 )
 """The rule in words, for reasons and diagnostics."""
 
-_FLOAT_LIMIT: Final = float(2**63)
+FLOAT_LIMIT: Final = float(2**63)
+"""A float is accepted when ``-FLOAT_LIMIT <= value <= FLOAT_LIMIT`` (NaN and the infinities
+are not)."""
 
 
 def in_range(value: int | float) -> bool:
     """Whether ``value`` (an int or a float; not a bool) is a number topo accepts."""
     if type(value) is float or isinstance(value, float):
         # NaN fails both comparisons; the infinities fail one.
-        return -_FLOAT_LIMIT <= value < _FLOAT_LIMIT
+        return -FLOAT_LIMIT <= value <= FLOAT_LIMIT
     return SMALLEST <= value <= LARGEST

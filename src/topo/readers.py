@@ -21,10 +21,12 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, cast
 
 from topo.errors import UsageError
+from topo.field_values import clip
 from topo.model import Journey
 
 __all__ = ["Reading", "Unreadable", "read_events"]
@@ -152,7 +154,10 @@ def _json_lines(text: IO[str]) -> Iterator[Item]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, object_pairs_hook=_unique_keys)
+        except _RepeatedKey as repeated:
+            yield number, Unreadable(line, f"not an event: {repeated}")
+            continue
         except json.JSONDecodeError as exc:
             reason = _undecodable(line) or f"not JSON: {exc.msg} at column {exc.colno}"
             yield number, Unreadable(line, reason)
@@ -166,6 +171,21 @@ def _json_lines(text: IO[str]) -> Iterator[Item]:
             continue
         bad = _undecodable(line)
         yield number, (value if bad is None else Unreadable(line, bad))
+
+
+class _RepeatedKey(Exception):
+    """A JSON object holds a key twice (JSON allows it; an event may not)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; :class:`_RepeatedKey` if a key comes twice: the last
+    value would win silently, and a repeated ``amount`` is a writer's bug, not an event."""
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for index, key in enumerate(keys) if key in keys[:index])
+        raise _RepeatedKey(f"the key {clip(twice)!r} comes twice in one object; each key once")
+    return value
 
 
 def _csv_rows(text: IO[str], path: Path, journey: Journey) -> Iterator[Item]:
@@ -188,6 +208,7 @@ def _csv_events(
     bad = _undecodable(",".join(names))
     if bad is not None:
         raise UsageError(f"{path}: the header is {bad}")
+    _unique_columns(names, path)
     missing = [key for key in ("id", "member", "type", "at") if key not in names]
     if missing:
         found = ", ".join(names) or "nothing"
@@ -218,6 +239,18 @@ def _csv_events(
         yield number, Unreadable("", problem)
 
 
+def _unique_columns(names: Sequence[str], path: Path) -> None:
+    """Refuse a header that names a column twice: every row would carry the key twice."""
+    first: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        if name in first:
+            raise UsageError(
+                f"{path}: the header names the column {clip(name)!r} twice (columns "
+                f"{first[name]} and {number}); name each column once"
+            )
+        first[name] = number
+
+
 def _typed(cell: str, kind: str | None) -> Any:
     try:
         if kind == "int":
@@ -233,7 +266,8 @@ def _typed(cell: str, kind: str | None) -> Any:
 
 def _parquet_rows(path: Path, reading: Reading) -> Iterator[Item]:
     try:
-        import pyarrow.parquet as parquet  # type: ignore[import-not-found,unused-ignore]
+        import pyarrow  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        import pyarrow.parquet as parquet  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         raise UsageError(
             f'{path}: reading Parquet needs pyarrow: pip install "topo[parquet]"'
@@ -242,9 +276,25 @@ def _parquet_rows(path: Path, reading: Reading) -> Iterator[Item]:
     try:
         table = parquet.ParquetFile(path)
         reading.total, reading.position = table.metadata.num_rows, lambda: number
+        schema = table.schema_arrow
+        _unique_columns(schema.names, path)
+        decimals = [f.name for f in schema if pyarrow.types.is_decimal(f.type)]
         for batch in table.iter_batches():
             for row in batch.to_pylist():
                 number += 1
+                for name in decimals:
+                    row[name] = _decimal_number(row[name])
                 yield number, {key: value for key, value in row.items() if value is not None}
     except (OSError, ValueError) as exc:  # pyarrow's errors are both (ArrowInvalid, ArrowIOError)
         raise UsageError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def _decimal_number(value: Decimal | None) -> int | float | None:
+    """A Parquet decimal as the number JSON would carry: an int when it has no fractional
+    digits (``decimal(10, 0)``), else a float (``decimal(10, 2)``, money: 12.30 is 12.3)."""
+    if value is None:
+        return None
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= 0:
+        return int(value)
+    return float(value)  # an out-of-range value is refused by the event check
