@@ -109,3 +109,43 @@ class TestInvariants:
             moves = [r for r in state["history"] if "move" in r]
             exits = [i for i, r in enumerate(moves) if r["to"] in JOURNEY.exits]
             assert not exits or exits[0] == len(moves) - 1
+
+    @settings(max_examples=60)
+    @given(streams(), st.integers(0, 60), st.sampled_from(["_grant", "_explain", "_keep"]))
+    def test_a_failure_changes_nothing(
+        self, items: list[dict[str, Any] | datetime], failing: int, method: str
+    ) -> None:
+        """Whichever step fails (an exception as Ctrl-C raises), the event or tick that failed
+        leaves every member as it was, and the stream goes on as if it had never been sent."""
+        from topo.member_codec import dumps
+
+        def kept(engine: topo.Engine) -> dict[str, str]:
+            return {m: dumps(engine.store.get(m)) for m in sorted(engine.store.members())}  # type: ignore[arg-type]
+
+        engine = topo.Engine(JOURNEY)
+        original = getattr(engine, method)
+        calls = 0
+
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == failing:
+                raise KeyboardInterrupt
+            return original(*args, **kwargs)
+
+        setattr(engine, method, fail)
+        survived: list[dict[str, Any] | datetime] = []
+        for item in items:
+            before = kept(engine)
+            try:
+                if isinstance(item, datetime):
+                    engine.tick(item)
+                else:
+                    engine.process(item)
+            except topo.InvalidEvent:
+                pass
+            except KeyboardInterrupt:
+                assert kept(engine) == before
+                continue
+            survived.append(item)
+        assert kept(engine) == kept(run(survived)[1])

@@ -34,6 +34,7 @@ from topo.events import PROFILE, Event
 from topo.member_state import (
     MemberState,
     Record,
+    Snapshot,
     as_record,
     clock_time,
     last_of_type,
@@ -65,6 +66,8 @@ def rejection(error: InvalidEvent) -> str:
 
 
 _MICRO = timedelta(microseconds=1)
+Journal = dict[str, Snapshot | None]
+"""The members a call changes, each as it was before (None: the call created it)."""
 Timer = tuple[int, int, int, datetime, datetime, CompiledMove | CompiledReminder]
 """(due, 0 for a move or 1 for a reminder, file index, due time, clock start, what fires)."""
 
@@ -109,6 +112,10 @@ class Engine:
         self.keep_explanations = explain
         self._index: list[tuple[int, str, int]] = []  # (due, member, order) of indexed timers
         self._layout: Layout | None = None
+        # A store that can forget its uncommitted changes (SqliteStore.discard) undoes a failed
+        # change itself; for any other, the engine notes each member before it changes it.
+        self._discard: Callable[[], object] | None = getattr(self.store, "discard", None)
+        self._journal: Journal | None = None  # the members noted in the current call
         self.store.bind(self.compiled, self._migrate)
         # Members kept by an earlier engine or run: their timers, as the store indexed them.
         self._index = [(due, member, 0) for due, member in self.store.timers()]
@@ -118,14 +125,20 @@ class Engine:
 
     def process(self, event: Mapping[str, Any] | Event) -> list[Trigger]:
         """Evaluate one event; raises :class:`topo.InvalidEvent` (and changes nothing) if it is
-        invalid, a duplicate or late."""
+        invalid, a duplicate or late.
+
+        All or nothing: an exception while the event is applied (a bug, Ctrl-C, memory) leaves
+        no member changed, whatever the store, so the event can be sent again."""
         c = self.compiled
         valid = c.events.read(event)
         stamp = microseconds(valid.at)
         out: list[Trigger] = []
         state = self.store.get(valid.member)
         joined: _Occasion | None = None  # the grants of joining and of the event are numbered on
+        journal = self._journal  # within process_many, its journal; it undoes the whole call
         if state is None:
+            if journal is not None:  # a member it creates is forgotten if it fails
+                journal.setdefault(valid.member, None)
             state, joined = self._create(valid, stamp, out)
         else:  # steps 1 and 2: duplicates and late events change nothing
             seen = state.seen.get(valid.id)
@@ -141,11 +154,16 @@ class Engine:
                     "member must come in time order",
                     event_id=valid.id,
                 )
+            if journal is None and self._discard is None:
+                journal = {}
+            if journal is not None and valid.member not in journal:
+                journal[valid.member] = state.snapshot()
         try:
             self._apply(state, valid, stamp, out, joined)
             self._keep(state, out)
         except BaseException:
-            self._undo()
+            if self._journal is None:
+                self._undo(journal)
             raise
         return out
 
@@ -157,37 +175,61 @@ class Engine:
         """Evaluate events in order: the same as :meth:`process` one by one. Rejected events
         go to ``on_reject`` (event, error) when given, and raise otherwise.
 
+        With the memory store (or any store that cannot discard its changes) the call is all or
+        nothing: when it raises, an invalid event without ``on_reject`` included, no member is
+        changed, since the triggers it would have returned are the only record of its grants.
+        With a durable store, a change that fails halfway is discarded with every change since
+        the last commit, as a crash would (see :meth:`topo.SqliteStore.discard`); an invalid
+        event stops the call, and the events before it stay applied, their triggers kept for
+        the outbox.
+
         Python's cyclic garbage collector is paused while it runs (see :mod:`topo.collector`).
         """
         out: list[Trigger] = []
         process = self.process
-        with paused():
-            for event in events:
-                try:
-                    out += process(event)
-                except InvalidEvent as error:
-                    if on_reject is None:
-                        raise
-                    on_reject(event, error)
+        # With a store that cannot discard, the call is all or nothing: the triggers it returns
+        # are the only record of its grants. (A durable store keeps them in its outbox.)
+        journal: Journal | None = {} if self._discard is None else None
+        self._journal = journal
+        try:
+            with paused():
+                for event in events:
+                    try:
+                        out += process(event)
+                    except InvalidEvent as error:
+                        if on_reject is None:
+                            raise
+                        on_reject(event, error)
+        except BaseException:
+            if journal is not None:  # (a durable store's failed change was discarded already)
+                self._undo(journal)
+            raise
+        finally:
+            self._journal = None
         return out
 
     def tick(self, at: datetime) -> list[Trigger]:
-        """Fire every member's timers due at or before ``at``, in due-time order."""
+        """Fire every member's timers due at or before ``at``, in due-time order.
+
+        All or nothing, as :meth:`process`: an exception leaves no member changed."""
         limit = microseconds(_aware(at, "tick"))
         out: list[Trigger] = []
+        journal: Journal | None = None if self._discard is not None else {}
         try:
-            self._tick(limit, out)
+            self._tick(limit, out, journal)
         except BaseException:
-            self._undo()
+            self._undo(journal)
             raise
         return out
 
-    def _tick(self, limit: int, out: list[Trigger]) -> None:
+    def _tick(self, limit: int, out: list[Trigger], journal: Journal | None) -> None:
         while self._index and self._index[0][0] <= limit:
             due, member, _ = heapq.heappop(self._index)
             state = self.store.get(member)
             if state is None or state.due != due:
                 continue  # an older entry: the member's timers changed since
+            if journal is not None and member not in journal:
+                journal[member] = state.snapshot()
             timer = self._next_timer(state)
             made = len(out)
             if timer is not None and timer[0] == due:
@@ -195,15 +237,31 @@ class Engine:
             # The entry is spent: index the next timer anew.
             self._keep(state, out[made:] if len(out) > made else (), fresh=True)
 
-    def _undo(self) -> None:
-        """A change failed halfway (a bug, Ctrl-C): a store that can forgets every change since
-        its last commit, as a crash would, and the timers are read again from it. (The memory
-        store cannot: a member changed halfway stays so.)"""
-        discard = getattr(self.store, "discard", None)
-        if discard is not None:
-            discard()
-            self._index = [(due, member, 0) for due, member in self.store.timers()]
-            heapq.heapify(self._index)
+    def _undo(self, journal: Journal | None) -> None:
+        """A change failed halfway (a bug, Ctrl-C): put every member back as it was before the
+        call, and read the timers again from the store.
+
+        A store that can forgets every change since its last commit, as a crash would; for
+        any other, the members noted in ``journal`` are restored and put back (and those the
+        call created are forgotten, where the store can forget)."""
+        if self._discard is not None:
+            self._discard()
+        elif journal:
+            forget = getattr(self.store, "forget", None)
+            for member, snapshot in journal.items():
+                state = self.store.get(member)
+                if state is None:
+                    continue
+                if snapshot is None:
+                    if forget is not None:
+                        forget(member)
+                    continue
+                state.restore(snapshot)
+                self.store.put(state)
+        else:
+            return
+        self._index = [(due, member, 0) for due, member in self.store.timers()]
+        heapq.heapify(self._index)
 
     def state(self, member: str, as_of: datetime | None = None) -> dict[str, Any] | None:
         """What topo remembers of a member (pii attributes left out), or None.

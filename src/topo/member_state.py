@@ -19,6 +19,7 @@ __all__ = [
     "Entry",
     "MemberState",
     "Record",
+    "Snapshot",
     "as_record",
     "clock_time",
     "last_of_type",
@@ -61,6 +62,64 @@ class MemberState:
         self.entered_at = at
         self.restarts = self.considered = None
         self.stay = ()
+
+    def snapshot(self) -> Snapshot:
+        """What :meth:`restore` needs to put the member back as it is now, if a change made
+        after this fails halfway. Cheap: the history and the explanation only grow, so their
+        lengths are kept, not their entries; the rest is copied one level deep (a metric slot
+        is a value, or a list or set the metrics change in place)."""
+        metrics = [
+            slot.copy() if type(slot) is list or type(slot) is set else slot
+            for slot in self.metrics
+        ]
+        return (
+            self.node,
+            self.entered_at,
+            self.clock,
+            metrics,
+            self.seen.copy(),
+            None if self.attributes is None else self.attributes.copy(),
+            self.last_activity,
+            None if self.last_of_type is None else self.last_of_type.copy(),
+            None if self.restarts is None else self.restarts.copy(),
+            None if self.considered is None else self.considered.copy(),
+            self.stay,
+            self.ledger,
+            self.grants,
+            len(self.history),
+            None if self.explanation is None else len(self.explanation),
+            self.due,
+        )
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Put the member back as it was when ``snapshot`` was taken (in place)."""
+        (
+            self.node,
+            self.entered_at,
+            self.clock,
+            self.metrics,
+            self.seen,
+            self.attributes,
+            self.last_activity,
+            self.last_of_type,
+            self.restarts,
+            self.considered,
+            self.stay,
+            self.ledger,
+            self.grants,
+            history,
+            explanation,
+            self.due,
+        ) = snapshot
+        del self.history[history:]
+        if explanation is None:
+            self.explanation = None
+        elif self.explanation is not None:
+            del self.explanation[explanation:]
+
+
+Snapshot = tuple[Any, ...]
+"""A member's state as :meth:`MemberState.snapshot` keeps it, for :meth:`MemberState.restore`."""
 
 
 def as_record(entry: Entry) -> Record:

@@ -79,6 +79,10 @@ class MemoryStore:
     def put(self, state: MemberState, triggers: Sequence[Trigger] = ()) -> None:
         self._states[state.member] = state
 
+    def forget(self, member: str) -> None:
+        """Remove a member (the engine's undo of a failed call that created it)."""
+        self._states.pop(member, None)
+
     def members(self) -> Iterator[str]:
         return iter(self._states)
 
