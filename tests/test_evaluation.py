@@ -69,6 +69,10 @@ class TestTypes:
         assert value(expression, x=5) == expected
 
 
+BEYOND_FLOATS = " * ".join(["x"] * 17)
+"""The largest 64-bit integer to the 17th power: an int of 2**1071, past any float."""
+
+
 class TestArithmetic:
     """Arithmetic on numbers; division or modulo by zero is null."""
 
@@ -95,6 +99,23 @@ class TestArithmetic:
     def test_values(self, expression: str, expected: Any) -> None:
         """Each arithmetic form gives its value."""
         assert value(expression, x=5) == expected
+
+    @pytest.mark.parametrize(
+        "expression",
+        [
+            f"{BEYOND_FLOATS} / 2",  # an int past a float's range, divided
+            f"{BEYOND_FLOATS} * 1.5",
+            f"{BEYOND_FLOATS} % 2.5",
+            f"{BEYOND_FLOATS} - 0.5",
+            "x * 1e300 * 1e300",  # a float's own overflow: infinity
+            "x * 1e300 * 1e300 - x * 1e300 * 1e300",
+            "round(x * 1e300 * 1e300)",
+        ],
+    )
+    def test_overflow_is_null(self, expression: str) -> None:
+        """Arithmetic whose result no number can hold gives null, as a division by zero does:
+        a guard over it is false, never an exception after the member changed."""
+        assert value(expression, x=9_223_372_036_854_775_807) is None
 
     def test_chains(self) -> None:
         """A chain holds when every link does."""
@@ -186,9 +207,13 @@ class TestAgreesWithTheAnalysis:
         for x in UNIVERSE:
             assert expression.holds(Context(metrics={"x": x})) == evaluate(tree, x), (text(tree), x)
 
-    @given(st.floats(allow_nan=False), st.floats(allow_nan=False, allow_infinity=False))
+    @given(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(allow_nan=False, allow_infinity=False),
+    )
     def test_threshold_fast_path(self, x: float, bound: float) -> None:
-        """The fast path for 'metric op number' agrees with the general comparison."""
+        """The fast path for 'metric op number' agrees with the general comparison (a metric
+        is never infinite: the numbers events bring are in range, and so are their sums)."""
         for op in ("<", "<=", ">", ">="):
             fast = compile_expression(f"x {op} {bound!r}")
             general = compile_expression(f"x + 0 {op} {bound!r}")

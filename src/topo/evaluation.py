@@ -8,7 +8,8 @@ never run as Python. The values follow the contract and ``docs/decisions.md``:
 - ``==``/``!=`` treat null as a value; values of different types are never equal (booleans are
   not numbers); ordering compares two numbers, two texts or two timestamps, anything else
   (null included) is false; ``in``/``not in`` look in a list, and are false for a null value;
-- arithmetic with null, with a value that is not a number, or dividing by zero gives null;
+- arithmetic with null, with a value that is not a number, dividing by zero, or a result no
+  number can hold (beyond a float's range) gives null;
 - ``days_since``/``days_between`` give fractional days (a date counts as midnight UTC);
   ``min``/``max`` are null if any argument is; ``round`` rounds half to even;
 - a guard holds when its value is truthy (null, 0, empty text, false and ``[]`` are not).
@@ -167,7 +168,13 @@ def _arithmetic(op: type[ast.operator]) -> Callable[[Value, Value], Value]:
             return None
         if op in (ast.Div, ast.Mod) and b == 0:
             return None
-        return _ARITHMETIC[op](a, b)
+        try:
+            result = _ARITHMETIC[op](a, b)
+        except OverflowError:  # an integer too large for a float, met by a float or divided
+            return None
+        if type(result) is float and result - result != 0.0:  # beyond a float's range
+            return None
+        return result
 
     return apply
 
