@@ -720,9 +720,28 @@ class TestRedact:
 
     def test_any_event(self) -> None:
         """A key named like a pii attribute is masked whatever the event's type."""
-        raw = purchase(type="nonsense", phone="0912", amount="x")
+        raw = purchase(phone="0912", amount="x")
         assert redact(raw, journey())["phone"] == REDACTED
         assert redact(raw, journey())["amount"] == "x"
+
+    def test_a_misspelled_key(self) -> None:
+        """A profile event's key that is no attribute (``phnoe``) may be a pii one misspelled:
+        masked, as is any key an event's type does not declare."""
+        raw = profile(phnoe="0912-345-678", region="north")
+        assert redact(raw, journey()) == {**raw, "phnoe": REDACTED}
+        raw = purchase(amount=5.0, email="ann@example.com")
+        assert redact(raw, journey()) == {**raw, "email": REDACTED}
+
+    def test_an_unknown_type(self) -> None:
+        """An event of a type the journey does not know shows its envelope only."""
+        raw = purchase(type="profil", phnoe="0912", offering=...)
+        envelope = {k: raw[k] for k in ("id", "member", "type", "at")}
+        assert redact(raw, journey()) == {**envelope, "phnoe": REDACTED, "amount": REDACTED}
+
+    def test_the_reader_redacts_alike(self) -> None:
+        """The compiled journey's reader (which replay uses) masks exactly as redact does."""
+        raw = profile(phnoe="0912", phone="0912", region=5)
+        assert EventReader(journey()).redact(raw) == redact(raw, journey())
 
     def test_no_pii(self) -> None:
         """Without pii attributes the copy is equal and separate."""

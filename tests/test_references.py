@@ -268,3 +268,40 @@ class TestDetails:
         ]:
             text = BASE.replace('message: "Hi, {node} {spend}"', f'message: "Hi {placeholder}"')
             assert codes(text) == ([code] if code else [])
+
+
+PURCHASES = "  purchases: {count: purchase}"
+
+
+class TestPiiMetrics:
+    """A metric may not carry a pii attribute's value out of the member's state."""
+
+    @pytest.mark.parametrize(
+        "metric,attribute",
+        [
+            ("last: profile.phone", "phone"),
+            ("last: profile.income", "income"),
+            ("sum: profile.income", "income"),
+            ("min: profile.income", "income"),
+            ("max: profile.income", "income"),
+        ],
+    )
+    def test_a_metric_that_carries_the_value(self, metric: str, attribute: str) -> None:
+        """last, sum, min and max of a pii attribute: T423 at the metric, naming the attribute."""
+        text = BASE.replace(
+            "  phone: {type: str, pii: true}",
+            "  phone: {type: str, pii: true}\n  income: {type: float, pii: true}",
+        ).replace(PURCHASES, f"{PURCHASES}\n  copy: {{{metric}}}")
+        [d] = validate_text(text, "j.yaml")
+        assert d.code == "T423" and f"the pii attribute {attribute!r}" in d.message
+        assert text.splitlines()[d.line - 1][d.column - 1 :].startswith(metric.split(": ")[1])
+
+    @pytest.mark.parametrize(
+        "metric",
+        ["count: profile, where: 'event.phone != null'", "distinct: profile.phone",
+         "last: profile.region"],
+    )  # fmt: skip
+    def test_numbers_that_do_not_show_it(self, metric: str) -> None:
+        """count and distinct of a pii attribute, and any metric of a non-pii one, are fine."""
+        text = BASE.replace(PURCHASES, f"{PURCHASES}\n  copy: {{{metric}}}")
+        assert "T423" not in codes(text)

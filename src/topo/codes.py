@@ -111,6 +111,7 @@ CODES: tuple[Code, ...] = (
     Code("T420", "invalid-migration", _E, "A migration's version is not older than the journey's."),
     Code("T421", "metric-source", _E, "A metric's source is not written as its kind needs."),
     Code("T422", "name-clash", _E, "A metric and an attribute share a name a message would use."),
+    Code("T423", "pii-metric", _E, "A metric carries the value of a pii attribute."),
     # T5xx: analysis of the journey as a graph, and of its guards
     Code("T501", "unreachable-node", _E, "The start cannot reach this node by any moves."),
     Code("T502", "trap", _E, "No peak can be reached from this node, and it is not an exit."),

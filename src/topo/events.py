@@ -114,6 +114,11 @@ class EventReader:
         }
         self._plans[PROFILE] = _plan(PROFILE, attributes, pii, keep_null=True)
         self._reject_extras = journey.settings.extra_fields == "reject"
+        self._shown = _shown_names(journey)
+
+    def redact(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """:func:`redact` for this reader's journey (the names it shows worked out once)."""
+        return _masked(raw, self._shown)
 
     def read(self, raw: Mapping[str, Any] | Event) -> Event:
         """The event ``raw`` as a valid :class:`Event`; raises :class:`topo.InvalidEvent`.
@@ -229,13 +234,32 @@ class EventReader:
 
 
 def redact(raw: Mapping[str, Any], journey: Journey) -> dict[str, Any]:
-    """A copy of ``raw`` with the value of every pii attribute it carries replaced by ``***``.
+    """A copy of ``raw`` that shows only what the journey declares and is not pii: every other
+    value is replaced by ``***`` (nulls stay null).
 
-    The pii attributes are the fields of ``profile`` events; a key of that name is masked in
-    any event, since an event of the wrong type may still carry the value. Nulls stay null.
-    """
+    Shown: the envelope (``id``, ``member``, ``type``, ``at``), the fields the event's type
+    declares, and for a ``profile`` event the non-pii attributes. Masked: pii attributes (a key
+    of that name in any event, since an event of the wrong type may still carry the value),
+    and every key the journey does not know, in an event of any type, known or not, since a
+    misspelled key (``phnoe``) or a field a source sends by mistake may hold personal data."""
+    return _masked(raw, _shown_names(journey))
+
+
+def _masked(raw: Mapping[str, Any], shown_by_type: dict[object, frozenset[str]]) -> dict[str, Any]:
+    kind = raw.get("type")
+    shown = shown_by_type.get(kind, ENVELOPE_KEYS) if type(kind) is str else ENVELOPE_KEYS
+    return {k: v if k in shown or v is None else REDACTED for k, v in raw.items()}
+
+
+def _shown_names(journey: Journey) -> dict[object, frozenset[str]]:
+    """For each event type (``profile`` included), the keys a reject may show the value of."""
     secret = _pii_names(journey)
-    return {k: REDACTED if k in secret and v is not None else v for k, v in raw.items()}
+    shown: dict[object, frozenset[str]] = {
+        name: ENVELOPE_KEYS.union(event.fields).difference(secret)
+        for name, event in journey.events.items()
+    }
+    shown[PROFILE] = ENVELOPE_KEYS.union(journey.attributes).difference(secret)
+    return shown
 
 
 def _pii_names(journey: Journey) -> frozenset[str]:

@@ -19,6 +19,8 @@ from topo.suggestions import did_you_mean
 __all__ = ["CHECKS", "check_references"]
 
 _NUMBER_KINDS = frozenset({"sum", "min", "max"})
+_VALUE_KINDS = frozenset({"sum", "min", "max", "last"})
+"""Metric kinds whose value is (or is made of) the values they read."""
 _SINCE_WORDS = frozenset({"entered", "activity"})
 
 
@@ -149,6 +151,18 @@ def _metric_source(site: Site, metric_id: str, metric: Metric) -> Iterator[Diagn
     elif kind in _NUMBER_KINDS and fields[field] not in NUMBER_TYPES:
         message = f"{kind} needs a number, but {event_type}.{field} is of type {fields[field]}"
         yield site.at("metric-field-type", message, path)
+    elif kind in _VALUE_KINDS and event_type == "profile" and _pii(site, field):
+        message = (
+            f"{kind} carries the value of the pii attribute {field!r}, and a metric's value "
+            "is shown in states, explanations and messages; count or distinct (numbers that "
+            f"do not show it) may read it, or compare it in a guard as member.{field}"
+        )
+        yield site.at("pii-metric", message, path)
+
+
+def _pii(site: Site, attribute: str) -> bool:
+    declared = site.journey.attributes.get(attribute)
+    return declared is not None and declared.pii
 
 
 def field_declarations(site: Site) -> Iterator[Diagnostic]:

@@ -21,7 +21,6 @@ from typing import Any
 from topo.collector import paused
 from topo.engine import Engine, rejection
 from topo.errors import InvalidEvent, UsageError
-from topo.events import redact
 from topo.json_values import json_ready
 from topo.readers import Item, Unreadable
 from topo.sqlite_store import SqliteStore
@@ -81,7 +80,6 @@ def replay(
     order granted: none is lost, none is repeated. A replay of empty input writes none.
     """
     report = ReplayReport()
-    journey = engine.compiled.journey
     store = engine.store if isinstance(engine.store, SqliteStore) else None
     resume = None if store is None else _Resume(store, report)
     emit = None if resume is not None else on_trigger
@@ -98,7 +96,7 @@ def replay(
             except InvalidEvent as error:
                 report.rejected[rejection(error)] += 1
                 if on_reject is not None:
-                    on_reject(redact(event, journey), str(error), position)
+                    on_reject(engine.compiled.events.redact(event), str(error), position)
                 continue
             report.processed += 1
             _emit(triggers, report, emit)
