@@ -181,6 +181,22 @@ class TestReviewFindings:
             assert code == 2 and "an empty file, not a topo store" in err
         assert (tmp_path / "empty.db").stat().st_size == 0
 
+    def test_a_store_cut_to_nothing_is_refused_everywhere(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A store truncated to 0 bytes was taken as new by replay, which then sent every
+        trigger again; a store is made only where no file is."""
+        events = write_jsonl(tmp_path / "e.jsonl", EVENTS)
+        run(replay(tmp_path, events), capsys)
+        (tmp_path / "s.db").write_bytes(b"")
+        for suffix in ("-wal", "-shm"):
+            (tmp_path / f"s.db{suffix}").unlink(missing_ok=True)
+        code, err = run(replay(tmp_path, events), capsys)
+        assert code == 2 and "is an empty file, not a topo store" in err
+        code, err = run(["import", str(tmp_path / "s.db"), str(events)], capsys)
+        assert code == 2 and "is an empty file, not a topo store" in err
+        assert (tmp_path / "s.db").stat().st_size == 0
+
     def test_a_failed_import_can_be_tried_again(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

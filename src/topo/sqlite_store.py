@@ -101,7 +101,8 @@ class SqliteStore:
         self._where = f"the store {self.path}"
         if os.path.isdir(self.path):
             raise StoreError(f"{self._where} is a folder; a store is one file")
-        if not create and not os.path.isfile(self.path):
+        existed = os.path.exists(self.path)
+        if not create and not existed:
             raise StoreError(f"{self._where} does not exist")
         self._cache: dict[str, MemberState] = {}
         self._dirty: dict[str, MemberState] = {}
@@ -110,7 +111,7 @@ class SqliteStore:
         self._changes = 0
         self._lock: int | None = None
         self._version: int | None = None
-        self._create = create
+        self._create = create and not existed  # a new store only where no file is
         self._engine: weakref.ref[Any] | None = None  # the engine bound to this store
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
@@ -333,7 +334,11 @@ class SqliteStore:
             self._db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             tables = self._tables()
             if not tables and not self._create:  # before anything is written to it
-                raise StoreError(f"{self._where} is an empty file, not a topo store")
+                raise StoreError(
+                    f"{self._where} is an empty file, not a topo store (a store cut to nothing "
+                    "would replay every trigger again): a new store is made only where no file "
+                    "is, so give a new path, or delete the file if it is yours to start over"
+                )
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute("PRAGMA cache_size = -65536")  # KiB: 64 MiB of pages
