@@ -436,3 +436,60 @@ class TestOddInputFromTheSecondReview:
         path.write_bytes(content)
         code, err = run(["replay", CDNOW, str(path)], capsys)
         assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+class TestAFullDisk:
+    """A write that fails (a full disk: /dev/full) is a sentence and exit 2, not a traceback."""
+
+    @pytest.mark.parametrize("count", [3, 3000])
+    def test_an_output_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], count: int
+    ) -> None:
+        """Few triggers fail when the file is closed, many while it is written: both say
+        which option's file failed, and why."""
+        if not Path("/dev/full").exists():
+            pytest.skip("no /dev/full on this system")
+        events = write_jsonl(
+            tmp_path / "e.jsonl", [event(n, f"m{n}", 1 + n % 28) for n in range(count)]
+        )
+        code, err = run(["replay", CDNOW, str(events), "--triggers", "/dev/full"], capsys)
+        assert code == 2
+        assert err.startswith("topo: error: --triggers /dev/full: No space left on device;")
+        assert "Traceback" not in err
+
+    def test_stdout(self, tmp_path: Path) -> None:
+        """Triggers to stdout, and stdout a full disk: one line on stderr, exit 2."""
+        import subprocess
+
+        if not Path("/dev/full").exists():
+            pytest.skip("no /dev/full on this system")
+        events = write_jsonl(tmp_path / "e.jsonl", [event(n, f"m{n}", 1) for n in range(3000)])
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-m", "topo", "replay", CDNOW, str(events), "--triggers", "-"],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+            )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == (
+            "topo: error: --triggers stdout: No space left on device; the file is incomplete "
+            "(a durable store keeps what it committed: free some space and run again)\n"
+        )
+
+    def test_any_command_to_stdout(self) -> None:
+        """A command that writes to stdout without an option (topo schema) says so too."""
+        import subprocess
+
+        if not Path("/dev/full").exists():
+            pytest.skip("no /dev/full on this system")
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-m", "topo", "schema"],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+            )
+        assert (done.returncode, done.stderr) == (2, "topo: error: No space left on device\n")

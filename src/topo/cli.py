@@ -181,6 +181,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # a durable store has committed what was applied: run again
         print("\ntopo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:  # the machine's, not the input's: a full disk, a file size limit
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"topo: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        try:
+            sys.stdout.flush()
+        except OSError:  # stdout is what failed: drop what it holds, or exiting fails again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_USAGE
     except InvalidJourney as exc:
         unreadable = [d for d in exc.diagnostics if d.code == "T100"]
         for d in unreadable:  # no such file, a folder: a usage error, not a finding
@@ -475,14 +483,34 @@ class _Outputs:
                     raise UsageError(f"--{name} {path}: {exc.strerror}") from None
         return self
 
-    def __exit__(self, *args: object) -> None:
-        for file in self.files.values():
-            if file is not sys.stdout:
-                file.close()
+    def __exit__(self, kind: object = None, *rest: object) -> None:
+        failed: UsageError | None = None
+        for name, file in self.files.items():
+            try:
+                if file is sys.stdout:
+                    file.flush()
+                else:
+                    file.close()
+            except OSError as exc:  # what was buffered could not be written: say which file
+                failed = failed or self._failed(name, exc)
+        if failed is not None and kind is None:  # (an error already on its way says more)
+            raise failed
 
     def _write(self, name: str, value: object) -> None:
         if name in self.files:
-            self.files[name].write(_json_line(value))
+            try:
+                self.files[name].write(_json_line(value))
+            except OSError as exc:
+                raise self._failed(name, exc) from None
+
+    def _failed(self, name: str, exc: OSError) -> UsageError:
+        """A write that failed (a full disk, a file size limit), as a sentence naming it."""
+        path = self.paths[name]
+        shown = "stdout" if path == "-" else path
+        return UsageError(
+            f"--{name} {shown}: {exc.strerror or exc}; the file is incomplete (a durable "
+            "store keeps what it committed: free some space and run again)"
+        )
 
     def trigger(self, trigger: Trigger) -> None:
         self._write("triggers", trigger.to_dict())
