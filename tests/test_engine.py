@@ -253,6 +253,73 @@ class TestStateAndExplanation:
         }  # fmt: skip
 
 
+    def test_withheld_grants_are_explained(self, engine: Engine) -> None:
+        """A grant a cap held back shows in the step's explanation, with the cap; so does
+        what was granted."""
+        engine.process(purchase(1, 0))
+        engine.process(purchase(2, 61))  # lapsed at day 60, back to buyer: welcome is once
+        step = engine.explain("m-1")[-1]
+        assert step["withheld"] == [{"incentive": "welcome", "cap": "once"}]
+        assert "granted" not in step
+        joined = engine.explain("m-1")[0]
+        assert joined["step"] == "joined" and joined["granted"] == [
+            {"incentive": "hello", "reason": "enter"}
+        ]
+
+    def test_times_are_text_everywhere(self, engine: Engine) -> None:
+        """state() and explain() hold plain JSON values: every time is RFC 3339 text, with
+        the offset it came with (a first_at metric and a datetime attribute were objects)."""
+        import json
+
+        journey = engine.compiled.journey.model_copy(deep=True)  # with a time metric
+        from topo.model import Metric
+
+        journey.metrics["first"] = Metric.model_validate({"first_at": "purchase"})
+        timed = Engine(journey)
+        timed.process({**purchase(1, 0), "at": "2026-01-01T20:00:00+08:00"})
+        state = timed.state("m-1")
+        assert state is not None
+        assert state["metrics"]["first"] == "2026-01-01T20:00:00+08:00"
+        assert json.loads(json.dumps(state)) == state
+        assert json.loads(json.dumps(timed.explain("m-1"))) == timed.explain("m-1")
+
+
+class TestTheClockAsText:
+    """tick and state(as_of=) take the times events carry, and the clock goes forward."""
+
+    def test_rfc3339_text(self, engine: Engine) -> None:
+        """RFC 3339 text is a time, as in events: the same as the datetime it says."""
+        engine.process(purchase(1, 0))
+        assert engine.tick((T0 + timedelta(days=59)).isoformat()) == []
+        engine.tick("2026-03-02T20:00:00+08:00")  # day 60, in another offset
+        assert engine.state("m-1")["node"] == "lapsed"  # type: ignore[index]
+        later = engine.state("m-1", as_of="2026-04-01T00:00:00Z")
+        assert later is not None and later["metrics"]["spend_30d"] == 0
+
+    def test_backwards_is_refused(self, engine: Engine) -> None:
+        """A tick earlier than the latest one raised nothing and fired nothing; now it says so,
+        and a tick to the same time again is fine."""
+        engine.tick(T0 + timedelta(days=10))
+        with pytest.raises(topo.UsageError, match="tick goes forward only: the engine was "
+                           "ticked to 2026-01-11T12:00:00[+]00:00 already"):  # fmt: skip
+            engine.tick(T0 + timedelta(days=9))
+        assert engine.tick(T0 + timedelta(days=10)) == []
+
+    @pytest.mark.parametrize(
+        "at,reason",
+        [
+            ("2026-03-01", "is a date without a time"),
+            ("tomorrow", "is not an RFC 3339 timestamp"),
+            (5, "is not an RFC 3339 timestamp"),
+            (datetime(2026, 3, 1), "has no offset"),
+        ],
+    )
+    def test_not_a_time(self, engine: Engine, at: Any, reason: str) -> None:
+        """Anything else is a UsageError (a TopoError) saying what to pass, never a TypeError."""
+        with pytest.raises(topo.UsageError, match=reason):
+            engine.tick(at)
+
+
 def engine_for(text: str, tmp_path: Any, **options: Any) -> Engine:
     path = tmp_path / "j.yaml"
     path.write_text(dedent(text), encoding="utf-8")

@@ -282,7 +282,8 @@ class TestTimestamps:
     @pytest.mark.parametrize(
         "value,reason",
         [
-            ("2026-03-01T10:15:00", "'at' has no offset: write it as 2026-03-01T10:15:00+08:00"),
+            ("2026-05-04T09:30:00", "'at' has no offset: write it with the offset of its time "
+             "zone, as 2026-05-04T09:30:00+00:00 for UTC"),
             ("2026-03-01T10:15:00.25", "'at' has no offset"),
             (datetime(2026, 3, 1, 10, 15), "'at' has no offset"),
             ("2026-03-01", "'at' is a date without a time: write it as 2026-03-01T00:00:00+00:00"),
@@ -312,11 +313,17 @@ class TestTimestamps:
         assert error.field is None
 
     def test_brief_example(self) -> None:
-        """The reason for a missing offset reads as the format's example."""
-        error = refusal(purchase(at="2026-03-01T10:15:00"))
-        assert (
-            str(error) == "event 'e-1': 'at' has no offset: write it as 2026-03-01T10:15:00+08:00"
+        """The reason for a missing offset shows the event's own time with one."""
+        error = refusal(purchase(at="2026-05-04T09:30:00"))
+        assert str(error) == (
+            "event 'e-1': 'at' has no offset: write it with the offset of its time zone, as "
+            "2026-05-04T09:30:00+00:00 for UTC"
         )
+
+    def test_a_naive_datetime_object(self) -> None:
+        """A Python datetime without tzinfo is shown as itself with an offset."""
+        error = refusal(purchase(at=datetime(2026, 5, 4, 9, 30)))
+        assert error.reason.endswith("as 2026-05-04T09:30:00+00:00 for UTC")
 
     def test_edges_of_the_calendar(self) -> None:
         """Year 1 and year 9999 are fine while they stay in range in UTC."""
@@ -443,7 +450,8 @@ class TestOtherTypes:
                 datetime(2026, 3, 1, tzinfo=UTC),
                 "expected a date like 2026-03-01, got the timestamp 2026-03-01T00:00:00+00:00",
             ),
-            ("datetime", "2026-03-01T10:15:00", "the value has no offset: write it as "),
+            ("datetime", "2026-03-01T10:15:00", "the value has no offset: write it with the "
+             "offset of its time zone, as 2026-03-01T10:15:00+00:00 for UTC"),
             ("datetime", datetime(2026, 3, 1), "the value has no offset"),
             ("datetime", "2026-03-01", "the value is a date without a time"),
             ("datetime", date(2026, 3, 1), "the value is a date without a time"),

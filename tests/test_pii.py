@@ -76,7 +76,8 @@ def events() -> list[dict[str, Any]]:
         {**base, "id": "p-3", "phone": 5, "email": MARKERS["email"]},  # wrong type for phone
         {**base, "id": "p-4", "income": MARKERS["phone"]},  # a pii value in another pii field
         {**base, "id": "p-5", "national_id": 1.5, "birthday": MARKERS["birthday"] + "x"},
-        {**base, "id": "p-6", "last_visit": "1922-02-22 22:22"},  # no offset
+        {**base, "id": "p-6", "last_visit": "1922-02-22 22:22"},  # not RFC 3339
+        {**base, "id": "p-8", "last_visit": "1922-02-22T22:22:22"},  # no offset
         {**base, "id": "p-7", "type": "profil", "mail": MARKERS["email"]},  # unknown type
         {**base, "id": "e-1", "type": "purchase", "amount": 150.0,
          "email": MARKERS["email"]},  # an undeclared field
@@ -94,6 +95,7 @@ def spellings() -> list[str]:
             found.append(f"{value:,}")
     found.append("1911, 11, 11")  # a date's repr
     found.append("1922, 2, 22")  # a datetime's repr
+    found.append("1922-02-22")  # the day, however the time is written
     return found
 
 
@@ -124,7 +126,7 @@ class TestNoPiiInOutputs:
             argv += [f"--{name}", str(path)]
         assert main(argv) == 0
         out, err = capsys.readouterr()
-        assert "8 rejected" in err  # the run saw every case
+        assert "9 rejected" in err  # the run saw every case
         states = [json.loads(line) for line in outputs["states"].read_text().splitlines()]
         assert states[0]["node"] == "vip"  # the pii values were used
         for name, path in outputs.items():
@@ -145,7 +147,7 @@ class TestNoPiiInOutputs:
         engine = topo.Engine(topo.load_journey(journey_file))
         reasons: list[str] = []
         engine.process_many(events(), on_reject=lambda event, error: reasons.append(str(error)))
-        assert len(reasons) == 8
+        assert len(reasons) == 9
         assert_clean("\n".join(reasons), "the reasons")
 
     def test_a_failing_scenario(

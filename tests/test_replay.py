@@ -389,13 +389,19 @@ class TestPythonMistakes:
             topo.Engine(CDNOW)  # type: ignore[arg-type]
 
     def test_tick_without_an_offset(self) -> None:
+        """A naive time is a UsageError that shows the time with an offset, not a TypeError."""
         from datetime import datetime
 
         import topo
 
         engine = topo.Engine(topo.load_journey(CDNOW))
-        with pytest.raises(TypeError, match="tick needs a time with an offset"):
+        with pytest.raises(topo.UsageError, match="the time to tick to has no offset: .* as "
+                           "1998-01-01T00:00:00[+]00:00 for UTC"):  # fmt: skip
             engine.tick(datetime(1998, 1, 1))
+        with pytest.raises(topo.UsageError, match="the time to tick to has no offset"):
+            engine.tick("1998-01-01T00:00:00")
+        with pytest.raises(topo.UsageError, match="as_of is not an RFC 3339 timestamp"):
+            engine.state("00001", as_of="soon")
 
 
 class TestOddInputFromTheSecondReview:

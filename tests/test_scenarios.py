@@ -182,6 +182,32 @@ class TestScenarioFiles:
         assert code == 1 and "PASS" in out and "right" in out
         assert "expected withheld: nothing; but withheld since the last check: coupon (once)" in out
 
+    def test_a_grant_held_back_is_shown_in_the_report(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A scenario that expects a grant a cap withheld: the report says which cap held it
+        back, in the summary line and in the explanation's step (a user had to guess)."""
+        (tmp_path / "once.yaml").write_text(ONCE)
+        (tmp_path / "once.scenarios.yaml").write_text(
+            dedent(
+                """
+                journey: once.yaml
+                start: 2026-01-01T00:00:00Z
+                scenarios:
+                  - name: expects the coupon again
+                    steps:
+                      - {event: purchase, fields: {amount: 10.0}, expect: {granted: [coupon]}}
+                      - {advance: +11d}
+                      - {event: purchase, at: +12d, fields: {amount: 10.0},
+                         expect: {granted: [coupon]}}
+                """
+            )
+        )
+        code, out, _ = run(["test", str(tmp_path / "once.scenarios.yaml")], capsys)
+        assert code == 1
+        assert "triggers since the last check: none; withheld: coupon (by once)" in out
+        assert "moved to buyer; withheld: coupon (by once)" in out
+
     def test_exit_2_without_scenario_files(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from topo.caps import record, withheld_by
 from topo.collector import paused
 from topo.compiled import CompiledJourney, CompiledMove, CompiledReminder, compile_journey
-from topo.errors import InvalidEvent, MigrationError
+from topo.errors import InvalidEvent, MigrationError, UsageError
 from topo.evaluation import NOTHING, Context
 from topo.events import PROFILE, Event
+from topo.field_values import Refusal, timestamp
+from topo.json_values import json_ready
 from topo.member_state import (
     MemberState,
     Record,
@@ -89,7 +91,15 @@ class _Occasion:
 
 
 class Engine:
-    """Runs one journey for its members; their states live in ``store``."""
+    """Runs one journey for its members; their states live in ``store``.
+
+    ::
+
+        engine = topo.Engine(topo.load_journey("journeys/cdnow.yaml"))
+        triggers = engine.process(event)      # one event: the incentives to send
+        triggers = engine.tick("1998-07-01T00:00:00+00:00")  # timers due by then
+        engine.state("00001"), engine.explain("00001")
+    """
 
     def __init__(
         self,
@@ -99,6 +109,13 @@ class Engine:
         backfill: bool = False,
         explain: bool = True,
     ) -> None:
+        """An engine for ``journey`` (from :func:`topo.load_journey`).
+
+        ``store``: where members live, :class:`topo.MemoryStore` (the default) or a durable
+        :class:`topo.SqliteStore`. ``backfill=True`` records grants without emitting triggers,
+        to bring an existing customer base in without messaging anyone about the past.
+        ``explain=False`` keeps no explanations (faster, and less memory per member).
+        """
         if not isinstance(journey, Journey | CompiledJourney):
             raise TypeError(
                 f"Engine runs a journey, got {type(journey).__name__}: load it first, "
@@ -116,6 +133,7 @@ class Engine:
         # change itself; for any other, the engine notes each member before it changes it.
         self._discard: Callable[[], object] | None = getattr(self.store, "discard", None)
         self._journal: Journal | None = None  # the members noted in the current call
+        self._ticked: int | None = None  # the latest time ticked to, in microseconds
         self.store.bind(self.compiled, self._migrate)
         # Members kept by an earlier engine or run: their timers, as the store indexed them.
         self._index = [(due, member, 0) for due, member in self.store.timers()]
@@ -208,11 +226,22 @@ class Engine:
             self._journal = None
         return out
 
-    def tick(self, at: datetime) -> list[Trigger]:
-        """Fire every member's timers due at or before ``at``, in due-time order.
+    def tick(self, at: datetime | str) -> list[Trigger]:
+        """Fire every member's timers due at or before ``at`` (an aware datetime, or RFC 3339
+        text as events carry), in due-time order.
 
-        All or nothing, as :meth:`process`: an exception leaves no member changed."""
-        limit = microseconds(_aware(at, "tick"))
+        The engine's clock only goes forward: a tick earlier than the latest one raises
+        :class:`topo.UsageError` (tick to the same time again to fire the timers of events
+        processed since). All or nothing, as :meth:`process`: an exception leaves no member
+        changed."""
+        moment = _moment(at, "the time to tick to")
+        limit = microseconds(moment)
+        if self._ticked is not None and limit < self._ticked:
+            latest = _written(self._ticked, moment)
+            raise UsageError(
+                f"tick goes forward only: the engine was ticked to {latest} already; tick to "
+                "that time or later (timers due since fire then)"
+            )
         out: list[Trigger] = []
         journal: Journal | None = None if self._discard is not None else {}
         try:
@@ -220,6 +249,7 @@ class Engine:
         except BaseException:
             self._undo(journal)
             raise
+        self._ticked = limit
         return out
 
     def _tick(self, limit: int, out: list[Trigger], journal: Journal | None) -> None:
@@ -263,35 +293,40 @@ class Engine:
         self._index = [(due, member, 0) for due, member in self.store.timers()]
         heapq.heapify(self._index)
 
-    def state(self, member: str, as_of: datetime | None = None) -> dict[str, Any] | None:
-        """What topo remembers of a member (pii attributes left out), or None.
+    def state(self, member: str, as_of: datetime | str | None = None) -> dict[str, Any] | None:
+        """What topo remembers of a member (pii attributes left out), or None, as plain JSON
+        values: every time (``entered_at``, a ``first_at`` metric, a date attribute, a history
+        entry's ``at``) is RFC 3339 text, with the offset it came with.
 
-        Windowed metrics are read as of the member's clock, or ``as_of`` when that is later.
+        Windowed metrics are read as of the member's clock, or ``as_of`` (an aware datetime or
+        RFC 3339 text) when that is later.
         """
+        when = None if as_of is None else _moment(as_of, "as_of")
         state = self.store.get(member)
         if state is None:
             return None
         pii = self.compiled.pii
         clock = clock_time(state)
-        if as_of is not None:
-            _aware(as_of, "state(as_of=...)")
-        if as_of is None or as_of < clock:
-            as_of = clock
+        if when is None or when < clock:
+            when = clock
+        attributes = {k: v for k, v in (state.attributes or {}).items() if k not in pii}
+        history = [as_record(entry) for entry in state.history]
         return {
             "member": member,
             "node": state.node,
             "entered_at": state.entered_at.isoformat(),
-            "metrics": self.compiled.metrics.values(state.metrics, as_of),
-            "attributes": {k: v for k, v in (state.attributes or {}).items() if k not in pii},
-            "history": [as_record(entry) for entry in state.history],
-            "withheld": [as_record(entry) for entry in state.history if entry[0] == "withheld"],
+            "metrics": json_ready(self.compiled.metrics.values(state.metrics, when)),
+            "attributes": json_ready(attributes),
+            "history": history,
+            "withheld": [record for record in history if "withheld" in record],
         }
 
     def explain(self, member: str) -> list[Record]:
         """Each step of the member's way: the event or timer, every guard looked at with the
-        values it saw, and the outcome."""
+        values it saw, the incentives granted and those a cap withheld (with the cap), and the
+        outcome; as plain JSON values (times as RFC 3339 text)."""
         state = self.store.get(member)
-        return [] if state is None else [dict(r) for r in state.explanation or ()]
+        return [] if state is None else [json_ready(r) for r in state.explanation or ()]
 
     @property
     def outbox(self) -> Outbox:
@@ -316,12 +351,11 @@ class Engine:
         """A new member at the start node, entered at the event's time; start's on_enter."""
         c = self.compiled
         state = MemberState(event.member, c.start, event.at, stamp, c.metrics.new_state())
-        self._explain(
-            state, {"step": "joined", "event": event.id, "at": event.at_text, "node": c.start}
-        )
         occasion = _Occasion(event.at, stamp, event.id)
         for incentive in c.on_enter.get(c.start, ()):
             self._grant(state, incentive, "enter", None, c.start, occasion, out)
+        joined = {"step": "joined", "event": event.id, "at": event.at_text, "node": c.start}
+        self._explain(state, joined, 0)
         return state, occasion
 
     def _apply(
@@ -335,6 +369,7 @@ class Engine:
         c = self.compiled
         if state.node in c.timed:
             self._fire_until(state, stamp, out)
+        mark = len(state.history)  # what this event adds to the history, for its explanation
         self._remember_id(state, event.id, stamp)
         kind, at = event.type, event.at
         if kind == PROFILE:
@@ -367,7 +402,7 @@ class Engine:
         if step is not None:
             if node not in c.exits and "outcome" not in step:
                 step["guards"], step["outcome"] = [], f"stayed at {node}"
-            self._explain(state, step)
+            self._explain(state, step, mark)
         state.clock = stamp
         state.last_activity = at
         if kind in c.since_types:
@@ -515,8 +550,9 @@ class Engine:
             state.restarts[move.label] = due
             if step is not None:
                 step["outcome"] = f"stayed at {state.node}; the timer's clock starts again"
-                self._explain(state, step)
+                self._explain(state, step, len(state.history))
             return
+        mark = len(state.history)
         source = state.node
         written = due.isoformat()
         occasion = _Occasion(due, context.stamp, timer_cause(written, move.label), written)
@@ -525,10 +561,10 @@ class Engine:
         state.history.append(("move", move.label, source, move.target, due, occasion.cause))
         for incentive in (*move.incentives, *c.on_enter.get(move.target, ())):
             self._grant(state, incentive, "timer", source, move.target, occasion, out)
+        self._remind(state, context, occasion, out)
         if step is not None:
             step["outcome"] = f"moved to {move.target}"
-            self._explain(state, step)
-        self._remind(state, context, occasion, out)
+            self._explain(state, step, mark)
 
     def _consider_ahead(
         self,
@@ -545,6 +581,7 @@ class Engine:
         state.considered[reminder.index] = microseconds(start)
         holds = reminder.test is None or reminder.test(context)
         move = next(m for m in self.compiled.timers[state.node] if m.label == reminder.ahead_of)
+        mark = len(state.history)
         if holds:
             written = due.isoformat()
             cause = timer_cause(written, f"reminders[{reminder.index}]")
@@ -564,7 +601,7 @@ class Engine:
             step: Record = {"step": "reminder", "reminder": reminder.index, "at": due.isoformat()}
             step["guards"] = [self._seen(label, move.target, reminder.guard, context, holds)]
             step["outcome"] = "reminded" if holds else "not reminded: its guard does not hold"
-            self._explain(state, step)
+            self._explain(state, step, mark)
 
     # -- grants ------------------------------------------------------------------------------
 
@@ -644,11 +681,25 @@ class Engine:
                 break
             del seen[first]
 
-    def _explain(self, state: MemberState, step: Record) -> None:
-        if self.keep_explanations:
-            if state.explanation is None:
-                state.explanation = []
-            state.explanation.append(step)
+    def _explain(self, state: MemberState, step: Record, since: int) -> None:
+        """Keep ``step`` in the member's explanation (when explanations are kept), with the
+        grants it made and those a cap withheld (and which cap): the history since ``since``."""
+        if not self.keep_explanations:
+            return
+        granted: list[Record] = []
+        withheld: list[Record] = []
+        for entry in state.history[since:]:
+            if entry[0] == "granted":
+                granted.append({"incentive": entry[1], "reason": entry[2]})
+            elif entry[0] == "withheld":
+                withheld.append({"incentive": entry[1], "cap": entry[2]})
+        if granted:
+            step["granted"] = granted
+        if withheld:
+            step["withheld"] = withheld
+        if state.explanation is None:
+            state.explanation = []
+        state.explanation.append(step)
 
     @staticmethod
     def _set_attributes(state: MemberState, fields: Mapping[str, Any]) -> None:
@@ -689,6 +740,7 @@ class Engine:
         self._explain(
             state,
             {"step": "migrated", "at": at.isoformat(), "from": source, "to": node, "cause": cause},
+            len(state.history),
         )
         timer = self._next_timer(state)
         state.due = None if timer is None else timer[0]
@@ -744,12 +796,19 @@ class _Shown(Mapping[str, object]):
         return sum(1 for _ in self)
 
 
-def _aware(at: datetime, what: str) -> datetime:
-    """``at``, if it is a time with an offset; otherwise a TypeError saying what to pass."""
-    if not isinstance(at, datetime) or at.utcoffset() is None:
-        shown = type(at).__name__ if not isinstance(at, datetime) else f"{at} (no offset)"
-        raise TypeError(
-            f"{what} needs a time with an offset, got {shown}: "
-            "for example datetime(2026, 3, 1, tzinfo=timezone.utc)"
-        )
-    return at
+def _moment(at: object, what: str) -> datetime:
+    """``at`` as an aware datetime: one already, or RFC 3339 text with an offset, as events
+    carry; otherwise a :class:`topo.UsageError` saying what to pass."""
+    try:
+        return timestamp(at, what, False)
+    except Refusal as refusal:
+        raise UsageError(
+            f"{refusal.reason} (or pass an aware datetime, such as "
+            "datetime(2026, 3, 1, tzinfo=timezone.utc))"
+        ) from None
+
+
+def _written(stamp: int, like: datetime) -> str:
+    """A time in microseconds as RFC 3339, with the offset of ``like``."""
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=stamp)
+    return moment.astimezone(timezone(like.utcoffset() or timedelta(0))).isoformat()

@@ -267,7 +267,7 @@ def _odd_timestamp(value: object, subject: str, secret: bool) -> datetime:
     if isinstance(value, datetime):
         offset = value.utcoffset()
         if offset is None:
-            raise Refusal(f"{subject} has no offset: {write}")
+            raise Refusal(f"{subject} has no offset: {_with_offset(value.isoformat(), secret)}")
         if offset.seconds % 60 or offset.microseconds:
             raise Refusal(f"{subject} has an offset in seconds; RFC 3339 offsets are whole minutes")
         return _representable(value, subject)
@@ -281,11 +281,18 @@ def _odd_timestamp(value: object, subject: str, secret: bool) -> datetime:
             raise Refusal(f"{subject} has a part out of range{_got(value, secret)}") from None
         return _representable(parsed, subject)
     if _NAIVE_TIMESTAMP(text):
-        raise Refusal(f"{subject} has no offset: {write}")
+        raise Refusal(f"{subject} has no offset: {_with_offset(str(value), secret)}")
     if _DATE(text):
         like = write if secret else f"write it as {value}T00:00:00+00:00 (midnight UTC)"
         raise Refusal(f"{subject} is a date without a time: {like}")
     raise Refusal(f"{subject} is not an RFC 3339 timestamp{_got(value, secret)}: {write}")
+
+
+def _with_offset(naive: str, secret: bool) -> str:
+    """How to write a time that lacks an offset: the time itself with one (not a pii one)."""
+    if secret:
+        return f"write it with the offset of its time zone, as {EXAMPLE_TIMESTAMP}"
+    return f"write it with the offset of its time zone, as {naive}+00:00 for UTC"
 
 
 def _representable(value: datetime, subject: str) -> datetime:

@@ -110,17 +110,16 @@ def run_scenario(
                 rejected = rejection(error)
                 if step.expect is None or step.expect.rejected is None:
                     said = f"the event was rejected ({rejected}): {error}"
-                    return _fail(file, scenario, step.line, engine, said, since)
+                    return _fail(file, scenario, step.line, engine, said, since, checked)
         elif step.advance:
             since += _of(scenario.member, engine.tick(step.at))
         if step.expect is not None:
-            kept = engine.store.get(scenario.member)
-            history = [] if kept is None else kept.history
-            withheld = [(e[1], e[2]) for e in history[checked:] if e[0] == "withheld"]
+            withheld = _withheld(engine, scenario.member, checked)
             problem = _check(engine, scenario.member, step.expect, since, withheld, rejected)
             if problem is not None:
-                return _fail(file, scenario, step.expect.line, engine, problem, since)
-            since, checked = [], len(history)
+                return _fail(file, scenario, step.expect.line, engine, problem, since, checked)
+            kept = engine.store.get(scenario.member)
+            since, checked = [], 0 if kept is None else len(kept.history)
     if coverage is not None:  # a scenario that failed shows nothing exercised
         for member in engine.store.members():
             state = engine.store.get(member)
@@ -169,6 +168,13 @@ def compile_for(file: ScenarioFile) -> CompiledJourney:
     return compile_journey(load_journey(file.journey))
 
 
+def _withheld(engine: Engine, member: str, checked: int) -> list[tuple[str, str]]:
+    """(incentive, cap) of each grant a cap held back since the last check."""
+    kept = engine.store.get(member)
+    history = [] if kept is None else kept.history
+    return [(e[1], e[2]) for e in history[checked:] if e[0] == "withheld"]
+
+
 def _of(member: str, triggers: list[Trigger]) -> list[Trigger]:
     """The triggers of the scenario's member (its events may name other members too)."""
     return [t for t in triggers if t.member == member]
@@ -215,12 +221,28 @@ def _check(
         if name not in metrics:
             return f"expected metric {name!r}, but the journey has no such metric"
         found = metrics[name]
-        if isinstance(found, datetime) and isinstance(value, str):
-            with suppress(ValueError):  # a time is written as RFC 3339 in a scenario file
-                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if found != value:
-            shown = found.isoformat() if isinstance(found, datetime) else repr(found)
+        if not _same(found, value):
+            shown = found if _instant(found) is not None else repr(found)
             return f"expected metric {name} = {value!r}, but it is {shown}"
+    return None
+
+
+def _same(found: Any, expected: Any) -> bool:
+    """A metric's value is the expected one; two times (RFC 3339 text, as the engine gives and
+    a scenario file writes) are the same when they name the same instant, whatever offsets."""
+    instants = _instant(found), _instant(expected)
+    if instants[0] is not None and instants[1] is not None:
+        return instants[0] == instants[1]
+    return bool(found == expected)
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and len(value) > 10 and value[10:11] in "Tt":
+        with suppress(ValueError):
+            moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+            return moment if moment.utcoffset() is not None else None
     return None
 
 
@@ -266,14 +288,17 @@ def _fail(
     engine: Engine,
     problem: str,
     since: list[Trigger],
+    checked: int,
 ) -> Failure:
     state = engine.state(scenario.member)
     node = "none yet (no valid event)" if state is None else state["node"]
     triggers = ", ".join(f"{t.incentive} ({t.reason})" for t in since) or "none"
+    held = _withheld(engine, scenario.member, checked)
+    withheld = "".join(f"; withheld: {i} (by {cap})" for i, cap in held)
     explanation = "\n".join(f"    {_step(s)}" for s in engine.explain(scenario.member)[-8:])
     message = (
         f"  {problem}\n"
-        f"  node: {node}; triggers since the last check: {triggers}\n"
+        f"  node: {node}; triggers since the last check: {triggers}{withheld}\n"
         f"  explanation (last steps):\n{explanation or '    (none)'}"
     )
     return Failure(scenario.name, file.path, line, message)
@@ -283,6 +308,9 @@ def _step(step: dict[str, Any]) -> str:
     head = f"{step.get('at', '')} {step.get('step')}"
     what = step.get("event") or step.get("move") or step.get("reminder") or ""
     outcome = step.get("outcome") or ""
+    held = ", ".join(f"{w['incentive']} (by {w['cap']})" for w in step.get("withheld", ()))
+    if held:
+        outcome = f"{outcome}; withheld: {held}" if outcome else f"withheld: {held}"
     guards = "; ".join(
         f"{g.get('move')}{'' if g.get('when') is None else ' when ' + str(g['when'])}: "
         f"{'holds' if g.get('holds') else 'does not hold'}"
@@ -297,7 +325,7 @@ def _step(step: dict[str, Any]) -> str:
 def _values(values: dict[str, Any]) -> str:
     """What a guard saw, as ``name = value`` (times as RFC 3339)."""
     shown = (
-        f"{name} = {value.isoformat() if isinstance(value, datetime) else repr(value)}"
+        f"{name} = {value if _instant(value) is not None else repr(value)}"
         for name, value in values.items()
     )
     return ", ".join(shown)
