@@ -838,3 +838,15 @@ class TestAllOrNothing:
         with pytest.raises(_Interrupted):
             copying.process(purchase(2, 1))
         assert _kept(copying) == before
+
+
+class TestTickProgress:
+    """tick tells a progress callback how far it has come."""
+
+    def test_every_thousand_members(self, engine: Engine) -> None:
+        """(members looked at, members due), every 1,000, up to all of them."""
+        engine.process_many(purchase(1, 0, member=f"m{n:04}") for n in range(2500))
+        told: list[tuple[int, ...]] = []
+        engine.tick(T0 + timedelta(days=61), progress=lambda *counts: told.append(counts))
+        assert told == [(1000, 2500), (2000, 2500)]
+        assert all(engine.state(f"m{n:04}")["node"] == "lapsed" for n in range(2500))  # type: ignore[index]

@@ -6,6 +6,7 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,6 +112,15 @@ class TestReading:
         assert Reading().done() is None
 
 
+def _every_call(init: Any) -> Any:
+    """ProgressBar.__init__, with every call drawn (no fifth of a second between two)."""
+
+    def every(self: ProgressBar, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **{**kwargs, "every": 0.0})
+
+    return every
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -127,6 +137,31 @@ class TestReplayShowsProgress:
         assert "\r[" in written and " events   " in written
         summary = written.rsplit("\r", 1)[1]
         assert summary.startswith("69,659 events read")
+
+    def test_the_advance_to_until(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """After the reading, the advance to --until has a bar of its own (the reading's stood
+        still at its last fraction while 23,570 members' timers fired)."""
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        monkeypatch.setattr(ProgressBar, "__init__", _every_call(ProgressBar.__init__))
+        argv = ["replay", str(CDNOW), str(CDNOW_EVENTS), "--until", "1998-07-01T00:00:00Z"]
+        assert main(argv) == 0
+        written = terminal.getvalue()
+        assert "]   4%   2,000 timers" in written and "]  99%   50,000 timers" in written
+        assert written.rsplit("\r", 1)[1].startswith("69,659 events read")
+
+    def test_a_durable_replay_to_the_end(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """With a store, the triggers written out of its outbox at the end show too (a fifth of
+        a durable CDNOW replay, with the bar standing still before)."""
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        monkeypatch.setattr(ProgressBar, "__init__", _every_call(ProgressBar.__init__))
+        argv = ["replay", str(CDNOW), str(CDNOW_EVENTS), "--store", f"sqlite:{tmp_path / 's'}",
+                "--triggers", str(tmp_path / "t.jsonl")]  # fmt: skip
+        assert main(argv) == 0
+        assert "\r1,000 triggers   " in terminal.getvalue()
 
     def test_not_on_a_terminal(self, capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["replay", str(CDNOW), str(CDNOW_EVENTS)]) == 0

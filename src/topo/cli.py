@@ -227,6 +227,7 @@ def _replay(args: argparse.Namespace) -> int:
         engine = Engine(journey, store, backfill=args.backfill, explain=False)
         reading = Reading()
         bar = ProgressBar(sys.stderr, reading.done) if sys.stderr.isatty() else None
+        stages = _stages_progress(bar) if bar is not None else None
         with _Outputs(args) as out:
             report = replay(
                 engine,
@@ -235,6 +236,7 @@ def _replay(args: argparse.Namespace) -> int:
                 on_trigger=None if args.backfill else out.trigger,
                 on_reject=out.reject,
                 progress=bar,
+                stages=stages,
             )
             out.states(engine, until, state_line)
         if bar is not None:
@@ -247,6 +249,20 @@ def _replay(args: argparse.Namespace) -> int:
         store.close()
     print(report.summary(), file=sys.stderr)
     return EXIT_OK
+
+
+def _stages_progress(bar: Any) -> Callable[[str, int, int | None], None]:
+    """The stages after the reading (the advance to ``--until``, a durable store's triggers
+    written out), each on the reading's progress line once the one before is done."""
+    fraction: list[float | None] = [None]
+
+    def stage(name: str, done: int, total: int | None) -> None:
+        if bar.noun != name:
+            bar.restart(lambda: fraction[0], name)
+        fraction[0] = None if total is None else done / total
+        bar(done)
+
+    return stage
 
 
 def _store(url: str) -> MemoryStore | SqliteStore:

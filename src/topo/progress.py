@@ -63,6 +63,12 @@ class ProgressBar:
             parts.append(f"{_clock_time(elapsed * (1 - fraction) / fraction)} left")
         return "   ".join([bar, *parts])
 
+    def restart(self, done: Callable[[], float | None], noun: str) -> None:
+        """Go on with the next stage of the work on the same line: its own fraction, count,
+        rate and time left."""
+        self.done, self.noun = done, noun
+        self.started, self.shown = self.clock(), float("-inf")
+
     def clear(self) -> None:
         """Take the line away (before the summary is printed)."""
         if self.width:

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from itertools import chain
 from typing import Any
 
@@ -57,6 +58,9 @@ class ReplayReport:
         return "\n".join(lines)
 
 
+Stages = Callable[[str, int, int | None], object]
+"""How far a stage after the reading has come: (stage, done, total or None)."""
+
 Reject = Callable[[Mapping[str, Any] | None, str, int], object]
 """What a replay tells of a reject: the event (pii masked; None for a line that is not an
 event at all, whose text is not repeated), the reason, and the line or row it came from."""
@@ -70,6 +74,7 @@ def replay(
     on_trigger: Callable[[Trigger], object] | None = None,
     on_reject: Reject | None = None,
     progress: Callable[[int], object] | None = None,
+    stages: Stages | None = None,
 ) -> ReplayReport:
     """Process ``events`` in order with ``engine``, then tick to ``until``; report.
 
@@ -78,6 +83,11 @@ def replay(
     events applied before and goes on from there. ``on_trigger`` then gets, at the end, the
     triggers the store kept for these events (those of the interrupted runs included), in the
     order granted: none is lost, none is repeated. A replay of empty input writes none.
+
+    ``progress`` is told how many events were read, every 1,000, and ``stages`` how far the
+    stages after the reading have come, for a progress bar: ``("timers", members looked at,
+    members due)`` while advancing to ``until``, ``("triggers", written, None)`` while a
+    durable store's triggers are written out.
     """
     report = ReplayReport()
     store = engine.store if isinstance(engine.store, SqliteStore) else None
@@ -101,13 +111,16 @@ def replay(
             report.processed += 1
             _emit(triggers, report, emit)
         if until is not None:
-            _emit(engine.tick(until), report, emit)
+            timers = None if stages is None else partial(stages, "timers")
+            _emit(engine.tick(until, progress=timers), report, emit)
         if store is not None and resume is not None:
             store.commit()
             report.triggers = 0
             if resume.source is not None:  # None: the input was empty
                 for trigger in store.outbox.triggers(source=resume.source):
                     _emit([trigger], report, on_trigger)
+                    if stages is not None and report.triggers % 1_000 == 0:
+                        stages("triggers", report.triggers, None)
     report.members = sum(1 for _ in engine.store.members())
     report.funnel = funnel(engine)
     return report
