@@ -262,7 +262,7 @@ CHECKS: tuple[Check, ...] = (
     _check(pressure, "T513", "nodes moves reminders grants incentives pressure"),
     _check(unused_owners, "T514", "owners"),
     _check(unused_offerings, "T515", "offerings"),
-    _check(unused_events, "T516", "events metrics"),
+    _check(unused_events, "T516", "events since metrics"),
     _check(unused_metrics, "T517", "metrics guards messages"),
     _check(unused_incentives, "T518", "incentives grants"),
 )
@@ -302,10 +302,8 @@ def _code_list(codes: Sequence[str]) -> str:
             runs[-1].append(number)
         else:
             runs.append([number])
-    return ", ".join(
-        f"T{run[0]}-T{run[-1]}" if len(run) > 2 else ", ".join(f"T{n}" for n in run)
-        for run in runs
-    )
+    shown = [[f"T{run[0]}-T{run[-1]}"] if len(run) > 2 else [f"T{n}" for n in run] for run in runs]
+    return ", ".join(text for run in shown for text in run)
 
 
 def _words(parts: Sequence[str]) -> str:

@@ -60,6 +60,7 @@ PARTS: Mapping[str, str] = {
     "move-ids": "the moves' ids",
     "guards": "the guards",
     "events": "the event types",
+    "since": "the moves' `since`",
     "metrics": "the metrics",
     "attributes": "the attributes",
     "reminders": "the reminders",
@@ -73,8 +74,9 @@ PARTS: Mapping[str, str] = {
 """The parts of a journey the analysis checks read, in the words a message uses for them.
 
 ``journey`` stands for everything: every check reads it. ``moves`` are the moves' nodes, event
-or timer, and shape; their guards (``when``) are ``guards``, their ``on`` and ``since`` belong
-to ``events``, and what a move, a node or a reminder grants is ``grants``."""
+or timer, and shape; their guards (``when``) are ``guards``, their ``on`` belongs to ``events``
+(the fields a guard sees come from it), and what a move, a node or a reminder grants is
+``grants``."""
 
 _SECTIONS: Mapping[str, tuple[str, ...]] = {
     "topo": ("journey",),  # a format version topo does not read: nothing is certain
@@ -96,7 +98,7 @@ _FIELDS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("nodes", "on_enter"): ("grants",),
     ("moves", "id"): ("move-ids",),
     ("moves", "on"): ("events",),
-    ("moves", "since"): ("events",),
+    ("moves", "since"): ("since",),
     ("moves", "when"): ("guards",),
     ("moves", "incentives"): ("grants",),
     ("metrics", "where"): (),  # a `where` names no metric and no node: no check reads it
@@ -114,7 +116,7 @@ _LEFT_OUT: Mapping[str, tuple[str, ...]] = {
     "events": ("events",),
     "metrics": ("metrics",),
     "nodes": ("nodes", "owners", "grants"),
-    "moves": ("moves", "move-ids", "events", "guards", "grants"),
+    "moves": ("moves", "move-ids", "events", "since", "guards", "grants"),
     "incentives": ("incentives", "offerings", "messages"),
     "reminders": ("reminders", "guards", "grants"),
 }

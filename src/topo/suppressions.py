@@ -84,13 +84,14 @@ def _unsuppressible(code: str) -> bool:
 
 
 _SKIPPED = next(code.code for code in CODES if code.name == "analysis-skipped")
+_SUPPRESSIBLE = [key for key, code in _BY_KEY.items() if not _unsuppressible(code)]
 
 
 def _idle(suppression: Suppression, used: set[str], not_run: Collection[str]) -> str | None:
     """Why a suppression does nothing, or None when it does something (or cannot be judged)."""
     code = suppression.code
     if code is None:
-        hint = did_you_mean(suppression.word, _BY_KEY)
+        hint = did_you_mean(suppression.word, _SUPPRESSIBLE)
         return f"{suppression.word!r} is no diagnostic code or name{hint}"
     if code.startswith("T1"):
         return f"{suppression.word} is a problem of reading the file; it cannot be suppressed"
