@@ -220,7 +220,12 @@ _STRICT_HELP = (
 def _load(path: str, *, analysis: bool = True, strict: bool = False) -> Journey:
     """A journey for a command that needs one; a bad file (with ``strict``, a draft too)
     raises InvalidJourney. A draft's findings go to stderr as warnings."""
-    journey = load_journey(path, analysis=analysis, strict=strict)
+    try:
+        journey = load_journey(path, analysis=analysis, strict=strict)
+    except InvalidJourney as exc:
+        if not any(cannot_run(d) for d in exc.diagnostics):  # a draft, refused by --strict
+            print(f"topo: {path} has findings, which --strict refuses:", file=sys.stderr)
+        raise
     _print_lines(draft_report(path, findings_of(journey) or ()))
     return journey
 
