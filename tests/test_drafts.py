@@ -15,10 +15,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import topo
 from conftest import MINIMAL, ROOT
 from topo.cli import main
+from topo.testing import journey_machine
 from topo.validation import cannot_run, findings_of
 
 FIXTURES = ROOT / "tests" / "fixtures" / "invalid"
@@ -53,6 +55,28 @@ def events_file(tmp_path: Path) -> Path:
     events = [{**e, "amount": 150.0} for e in EVENTS]
     path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
     return path
+
+
+class TestTwoKinds:
+    """Which diagnostics mean that a journey cannot run."""
+
+    @pytest.mark.parametrize(
+        ("fixture", "runs"),
+        [
+            ("T403-unknown-node-in-move", False),  # a reference
+            ("T310-unknown-placeholder", False),  # a message
+            ("T511-ahead-of-event-move", False),  # found by the analysis, a rule of the format
+            ("T512-by-longer-than-after", False),
+            ("T501-nothing-leads-to-lapsed", True),  # findings about the design
+            ("T502-lapsed-can-only-unsubscribe", True),
+            ("T505-contradictory-bounds", True),
+            ("T510-reminder-toward-earlier-node", True),
+            ("T506-null-coupon", True),  # a warning
+        ],
+    )
+    def test_cannot_run(self, fixture: str, runs: bool) -> None:
+        found = topo.validate(FIXTURES / f"{fixture}.yaml")
+        assert all(not cannot_run(d) for d in found) == runs
 
 
 class TestLoadJourney:
@@ -119,6 +143,19 @@ class TestLoadJourney:
         engine = topo.Engine(topo.load_journey(DEAD_END))
         engine.process({"id": "e", "member": "m", "type": "signup", "at": EVENTS[0]["at"]})
         assert engine.state("m")["node"] == "member"
+
+
+class TestTopoTesting:
+    """``topo.testing`` rehearses a draft as any journey: its state machine holds on it."""
+
+    @pytest.mark.parametrize("name", DRAFTS)
+    def test_the_state_machine_holds_on_a_draft(self, name: str) -> None:
+        machine = journey_machine(topo.load_journey(DRAFTS[name][0]), path="draft.yaml")
+        machine.TestCase.settings = settings(
+            max_examples=10, stateful_step_count=20, deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )  # fmt: skip
+        machine.TestCase().runTest()
 
 
 class TestReplay:

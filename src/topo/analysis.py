@@ -39,8 +39,9 @@ __all__ = ["CHECKS", "FORMAT_RULES", "Analysis", "Check", "analyse", "codes_not_
 
 FORMAT_RULES = frozenset({"T511", "T512"})
 """Codes the analysis finds (they need the moves) that break rules of the format itself, not of
-good design: an ``ahead_of`` names a timer move out of ``at``, and ``by`` is shorter than its
-``after``. A journey that breaks them cannot run; the other findings describe a draft."""
+good design: an ``ahead_of`` must name a timer move out of ``at``, and its ``by`` must be shorter
+than the move's ``after``. A journey that breaks them cannot run; the other findings describe a
+draft, which runs (see :func:`topo.validation.cannot_run`)."""
 
 
 @dataclass(frozen=True, slots=True)
