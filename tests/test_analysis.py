@@ -10,6 +10,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import dedent
+from topo.analysis import CHECKS
+from topo.analysis_context import PARTS
+from topo.codes import CODES
 from topo.validation import validate_text
 
 LADDER = dedent(
@@ -146,17 +149,128 @@ class TestWhichMetricsClimb:
         assert "T507" not in codes(text)
 
 
-class TestAnalysisNeedsAValidJourney:
-    """Analysis runs only when the journey has no errors."""
+DRAFT = dedent(
+    """
+    topo: 1
+    journey: draft
+    version: 1
+    owners: {crm: {title: CRM}}
+    events: {signup: {}, purchase: {fields: {amount: {type: float, min: 0}}}}
+    metrics:
+      spend: {sum: purchase.amount}
+    nodes:
+      visitor: {kind: start, owner: crm}
+      member: {kind: checkpoint, owner: crm}
+      vip: {kind: peak, owner: crm, on_enter: [gift]}
+    moves:
+      - {from: visitor, to: member, on: signup}
+      - {from: visitor, to: vip, on: purchase, when: "spend >= 100"}
+    incentives:
+      gift: {kind: gift, channel: sms, cost: 20, message: "Thanks: {spend} spent"}
+    """
+)
+"""A draft: `member` is a dead end (T504), and nothing else is wrong."""
 
-    def test_no_analysis_findings_next_to_errors(self) -> None:
-        """An unused metric is not reported while the journey has an error."""
+
+def notice(text: str) -> str:
+    """The message of the T519 notice of ``text`` (there must be exactly one)."""
+    [found] = [d.message for d in validate_text(text, "j.yaml") if d.code == "T519"]
+    return found
+
+
+class TestAnalysisOfAJourneyWithErrors:
+    """The analysis runs on what loaded, check by check, and is never skipped silently."""
+
+    def test_the_draft_alone(self) -> None:
+        """The draft has one finding, and no notice: the whole analysis ran."""
+        assert codes(DRAFT) == ["T504"]
+
+    def test_message_error_and_dead_end_are_both_reported(self) -> None:
+        """A broken message does not make the graph uncertain: the dead end is reported with
+        it, and the notice names the one check that reads messages (unused metrics)."""
+        text = DRAFT.replace("{spend} spent", "{spent} spent")
+        assert codes(text) == ["T504", "T310", "T519"]
+        assert "(T517): it reads the messages" in notice(text)
+
+    def test_bad_cost_leaves_the_graph_checks_running(self) -> None:
+        """An incentive with a negative cost is left out of the model; the checks that read
+        incentives wait, the dead end is still found."""
+        text = DRAFT.replace("cost: 20", "cost: -20")
+        assert codes(text) == ["T504", "T204", "T519"]
+        assert "(T513, T515, T517, T518): they read the incentives" in notice(text)
+
+    def test_guard_error_leaves_the_graph_checks_running(self) -> None:
+        """An invalid guard stops the guard checks, not the graph checks."""
+        text = DRAFT.replace('"spend >= 100"', '"spend >= 100 and"')
+        assert codes(text) == ["T504", "T301", "T519"]
+        assert "(T505-T509, T517): they read the guards" in notice(text)
+
+    def test_unknown_node_makes_the_graph_uncertain(self) -> None:
+        """With a typo in a move's `to`, every check that reads the moves waits (the peak
+        would look unreachable: a guess); the notice says which, and stands at the error."""
+        text = DRAFT.replace("to: vip, on", "to: vpi, on")
+        found = validate_text(text, "j.yaml")
+        assert [d.code for d in found] == ["T403", "T519"]
+        error, skipped = found
+        assert (skipped.line, skipped.column) == (error.line, error.column)
+        assert str(skipped.severity) == "warning"
+        assert skipped.message == (
+            "some checks of the analysis did not run (T501-T513): they read the moves, which "
+            "the errors above leave uncertain; fix them, then run again to see the findings"
+        )
+
+    def test_unused_metric_next_to_an_unknown_node(self) -> None:
+        """Checks that read no broken part report their findings beside the errors."""
         text = LADDER.replace(
             "  orders: {count: purchase, window: 365d}",
             "  orders: {count: purchase, window: 365d}\n  idle: {count: purchase}",
         )
         assert codes(text) == ["T517"]
-        assert codes(text.replace("to: vip, on", "to: vpi, on")) == ["T403"]
+        assert codes(text.replace("to: vip, on", "to: vpi, on")) == ["T517", "T403", "T519"]
+
+    def test_a_node_left_out_stops_what_reads_nodes(self) -> None:
+        """A node with a shape error is left out of the model: the checks that read nodes,
+        their owners or what they grant wait."""
+        text = DRAFT.replace("member: {kind: checkpoint", "member: {kind: chekpoint")
+        assert codes(text) == ["T204", "T519"]
+        assert "(T501-T504, T506, T507, T510, T513, T514, T518)" in notice(text)
+
+    def test_a_format_version_topo_does_not_read_stops_everything(self) -> None:
+        """With ``topo: 2`` nothing about the file is certain: no check runs."""
+        text = DRAFT.replace("topo: 1", "topo: 2")
+        assert codes(text) == ["T209", "T519"]
+        assert notice(text).startswith("the analysis did not run (T501-T518): its checks read")
+
+    def test_a_misspelt_section_stops_what_reads_it(self) -> None:
+        """An unknown top-level key close to a section's name may be that section, missing."""
+        text = DRAFT.replace("incentives:", "incentivs:")
+        assert codes(text) == ["T504", "T405", "T201", "T519"]  # the graph is still certain
+        assert "they read the grants, the incentives, the messages and the offerings" in notice(
+            text
+        )
+        assert codes(DRAFT + "colour: blue\n") == ["T504", "T201"]  # no section is near
+
+    def test_every_notice_is_one_line_after_its_errors(self) -> None:
+        """Several errors give one notice, after the last error that stopped a check."""
+        text = DRAFT.replace("to: vip, on", "to: vpi, on")
+        text = text.replace("owner: crm, on", "owner: cr, on")
+        found = validate_text(text, "j.yaml")
+        assert [d.code for d in found] == ["T401", "T403", "T519"]
+        assert found[-1].line == found[1].line
+
+
+class TestWhatEachCheckReads:
+    """The table of checks is complete, and says what each check reads."""
+
+    def test_every_analysis_code_has_one_check(self) -> None:
+        """Each T5xx code other than the notice is reported by exactly one check."""
+        reported = [code for check in CHECKS for code in check.codes]
+        analysis = [c.code for c in CODES if c.code.startswith("T5") and c.code != "T519"]
+        assert sorted(reported) == analysis
+
+    def test_every_part_a_check_reads_has_words(self) -> None:
+        """The notice can name every part."""
+        assert {part for check in CHECKS for part in check.reads} <= set(PARTS)
 
 
 PRESSURE = dedent(

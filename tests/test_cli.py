@@ -48,8 +48,11 @@ class TestValidateCommand:
         assert out.splitlines() == [
             f"{bad}:3:10: error T204 version: the number 0 is too small; it must be at least 1",
             f"{bad}:13:33: error T401 unknown owner 'crn'; did you mean 'crm'?",
+            f"{bad}:13:33: warning T519 one check of the analysis did not run (T514): it reads "
+            "the owners, which the errors above leave uncertain; fix them, then run again to see "
+            "the findings",
         ]
-        assert err == "2 files checked: 2 errors, 0 warnings\n"
+        assert err == "2 files checked: 2 errors, 1 warning\n"
 
     def test_json_shape(self, journeys: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """``--format json`` is one JSON document with counts and diagnostics."""

@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import MINIMAL, dedent
+from conftest import MINIMAL, dedent, validate_rules
 from topo.expressions import Problem, Scope, check, parse
-from topo.validation import validate_text
 
 SCOPE = Scope(
     metrics=frozenset({"spend", "purchases", "last_purchase"}),
@@ -272,7 +271,7 @@ class TestInJourney:
     def test_unknown_metric_in_when(self) -> None:
         """The column is that of the unknown name inside the ``when`` string."""
         text = MINIMAL.replace('when: "spend >= 100"', 'when: "spend >= 100 and visits > 2"')
-        [d] = validate_text(text, "j.yaml")
+        [d] = validate_rules(text, "j.yaml")
         line = text.splitlines()[d.line - 1]
         assert d.code == "T303"
         assert line[d.column - 1 : d.end_column - 1] == "visits"
@@ -292,7 +291,7 @@ class TestInJourney:
                 """
             ),
         )
-        [d] = validate_text(text, "j.yaml")
+        [d] = validate_rules(text, "j.yaml")
         line = text.splitlines()[d.line - 1]
         assert d.code == "T305"
         assert line[d.column - 1 : d.end_column - 1] == "event.amont"
@@ -303,7 +302,7 @@ class TestInJourney:
         text = MINIMAL.replace(
             "spend: {sum: purchase.amount}", "spend: {sum: purchase.amount, where: 'spend > 1'}"
         )
-        [d] = validate_text(text, "j.yaml")
+        [d] = validate_rules(text, "j.yaml")
         assert d.code == "T306" and "where" in d.message
 
     def test_where_can_use_event_member_and_now(self) -> None:
@@ -316,7 +315,7 @@ class TestInJourney:
             )
             + "attributes:\n  region: {type: str}\n"
         )
-        assert validate_text(text, "j.yaml") == []
+        assert validate_rules(text, "j.yaml") == []
 
     def test_timer_move_cannot_use_event(self) -> None:
         """A timer move has no event to look at."""
@@ -325,8 +324,8 @@ class TestInJourney:
             "  vip: {kind: peak, owner: crm}\n",
             "  vip: {kind: peak, owner: crm}\n  visitor2: {kind: checkpoint, owner: crm}\n",
         )
-        codes = [d.code for d in validate_text(text, "j.yaml")]
-        assert codes == ["T306"]
+        codes = [d.code for d in validate_rules(text, "j.yaml")]
+        assert codes == ["T504", "T306"]  # visitor2 is a dead end: the graph reads no guard
 
     def test_reminder_cannot_use_event(self) -> None:
         """A reminder's ``when`` has no event."""
@@ -338,7 +337,7 @@ class TestInJourney:
               - {at: visitor, toward: vip, incentive: nudge, when: "event.amount > 1"}
             """
         )
-        assert [d.code for d in validate_text(text, "j.yaml")] == ["T306"]
+        assert [d.code for d in validate_rules(text, "j.yaml")] == ["T306"]
 
 
 class TestParseIsSafe:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import MINIMAL
-from topo.validation import validate_text
+from conftest import MINIMAL, validate_rules
 
 
 def codes(text: str) -> list[str]:
-    return [d.code for d in validate_text(text, "j.yaml")]
+    return [d.code for d in validate_rules(text, "j.yaml")]
 
 
 WITH_BAD_OWNER = MINIMAL.replace(
@@ -27,7 +26,7 @@ class TestKeysThatAreNotText:
     @pytest.mark.parametrize("line", ["~: x", "1.5: x", ".inf: x", "1: x", "true: x"])
     def test_top_level(self, line: str) -> None:
         """A top-level key that is not text: one T203, and the other problems still reported."""
-        found = validate_text(WITH_BAD_OWNER + line + "\n", "j.yaml")
+        found = validate_rules(WITH_BAD_OWNER + line + "\n", "j.yaml")
         assert [d.code for d in found] == ["T401", "T203"]
         assert found[1].line == WITH_BAD_OWNER.count("\n") + 1
 
@@ -37,7 +36,7 @@ class TestKeysThatAreNotText:
         text = MINIMAL.replace(
             "  vip: {kind: peak", f"  {key}: {{kind: checkpoint, owner: crm}}\n  vip: {{kind: peak"
         )
-        [d] = validate_text(text, "j.yaml")
+        [d] = validate_rules(text, "j.yaml")
         assert d.code == "T203" and text.splitlines()[d.line - 1].startswith(f"  {key}:")
 
 
@@ -51,7 +50,7 @@ class TestScalars:
 
     def test_number_too_long(self) -> None:
         """A 5,000-digit number is reported, and its message stays short."""
-        found = validate_text(MINIMAL.replace("version: 1", "version: " + "9" * 5000), "j.yaml")
+        found = validate_rules(MINIMAL.replace("version: 1", "version: " + "9" * 5000), "j.yaml")
         assert [d.code for d in found] == ["T108", "T203"]
         assert all(len(d.message) < 200 for d in found)
 
@@ -76,7 +75,7 @@ class TestDeepExpressions:
     )
     def test_refused(self, guard: str) -> None:
         """One T301 saying the expression nests too deeply."""
-        found = validate_text(MINIMAL.replace('"spend >= 100"', f'"{guard}"'), "j.yaml")
+        found = validate_rules(MINIMAL.replace('"spend >= 100"', f'"{guard}"'), "j.yaml")
         assert [d.code for d in found] == ["T301"] and "nests more than" in found[0].message
 
 
@@ -100,17 +99,17 @@ class TestTextEdges:
     def test_old_mac_line_endings(self) -> None:
         """A file with \\r line endings gets the right line and column."""
         text = MINIMAL.replace('"spend >= 100"', '"spnd >= 100"').replace("\n", "\r")
-        [d] = validate_text(text, "j.yaml")
+        [d] = validate_rules(text, "j.yaml")
         assert (d.code, d.line) == ("T303", 16)
         assert text.split("\r")[d.line - 1][d.column - 1 : d.end_column - 1] == "spnd"
 
     @pytest.mark.parametrize("name", ["\uff53\uff50\uff45\uff4e\uff44", "\ufb01ne"])
     def test_look_alike_letters_are_refused(self, name: str) -> None:
         """A name in fullwidth letters or with a ligature is refused, not read as another name."""
-        [d] = validate_text(MINIMAL.replace('"spend >= 100"', f'"{name} >= 100"'), "j.yaml")
+        [d] = validate_rules(MINIMAL.replace('"spend >= 100"', f'"{name} >= 100"'), "j.yaml")
         assert d.code == "T301" and "plain letters" in d.message
 
     def test_duration_hint_ignores_strings(self) -> None:
         """'5d' inside quotes is text; the real problem (an unclosed parenthesis) is named."""
-        [d] = validate_text(MINIMAL.replace('"spend >= 100"', "\"node == '5d' and (\""), "j.yaml")
+        [d] = validate_rules(MINIMAL.replace('"spend >= 100"', "\"node == '5d' and (\""), "j.yaml")
         assert d.code == "T301" and "never closed" in d.message

@@ -80,3 +80,64 @@ def test_fixtures(project: pytest.Pytester) -> None:
         """
     )
     project.runpytest(*PLUGIN, "test_use.py").assert_outcomes(passed=1)
+
+
+DRAFT_SCENARIOS = """\
+journey: ../draft.yaml
+start: 2026-01-01T00:00:00+00:00
+scenarios:
+  - name: a purchase of 150 makes a VIP
+    steps:
+      - event: purchase
+        fields: {amount: 150.0}
+        expect: {node: vip}
+"""
+
+
+@pytest.fixture(params=["T504-member-has-no-way-out", "T503-ambassador-peak-not-reached"])
+def drafted(request: pytest.FixtureRequest, pytester: pytest.Pytester) -> pytest.Pytester:
+    """A project whose journey is a draft (a dead end, or an unreachable peak), with a
+    scenario file that rehearses it."""
+    (pytester.path / "journeys" / "scenarios").mkdir(parents=True)
+    fixture = ROOT / "tests" / "fixtures" / "invalid" / f"{request.param}.yaml"
+    shutil.copy(fixture, pytester.path / "journeys" / "draft.yaml")
+    (pytester.path / "journeys" / "scenarios" / "draft.scenarios.yaml").write_text(DRAFT_SCENARIOS)
+    return pytester
+
+
+def test_a_draft_is_rehearsed_with_a_warning(drafted: pytest.Pytester) -> None:
+    """The scenarios of a draft run and pass; its findings are a warning in the summary."""
+    result = drafted.runpytest(*PLUGIN, "journeys")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*DraftJourneyWarning*draft.yaml:16:3: warning T50[34] *", "*runs as a draft*"]
+    )
+
+
+def test_topo_strict_refuses_a_draft(drafted: pytest.Pytester) -> None:
+    """With --topo-strict the draft is a collection error that lists its findings."""
+    result = drafted.runpytest(*PLUGIN, "journeys", "--topo-strict")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*has findings, which --topo-strict refuses:*", "*draft.yaml:16:3: error T50[34] *"]
+    )
+
+
+def test_the_journey_fixture_loads_a_draft(drafted: pytest.Pytester) -> None:
+    """The fixture returns a draft, with a warning; under --topo-strict it raises."""
+    drafted.makepyfile(
+        test_use="""
+        import pytest
+        import topo
+
+        def test_it(journey, request):
+            if request.config.getoption("topo_strict"):
+                with pytest.raises(topo.InvalidJourney):
+                    journey("draft")
+            else:
+                assert journey("draft").journey == "demo"
+        """
+    )
+    result = drafted.runpytest(*PLUGIN, "test_use.py")
+    result.assert_outcomes(passed=1, warnings=1)
+    drafted.runpytest(*PLUGIN, "test_use.py", "--topo-strict").assert_outcomes(passed=1)

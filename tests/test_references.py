@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import dedent
-from topo.validation import validate_text
+from conftest import dedent, validate_rules
 
 BASE = dedent(
     """
@@ -53,12 +52,12 @@ BASE = dedent(
 
 
 def codes(text: str) -> list[str]:
-    return [d.code for d in validate_text(text, "j.yaml")]
+    return [d.code for d in validate_rules(text, "j.yaml")]
 
 
 def test_base_journey_is_clean() -> None:
     """The base journey of these tests has no problems (every case below breaks one thing)."""
-    assert [d.render() for d in validate_text(BASE, "j.yaml")] == []
+    assert [d.render() for d in validate_rules(BASE, "j.yaml")] == []
 
 
 CASES = [
@@ -225,7 +224,7 @@ class TestDetails:
 
     def test_suggestion_for_unknown_node(self) -> None:
         """An unknown node suggests the nearest declared node."""
-        [d] = validate_text(
+        [d] = validate_rules(
             BASE.replace("to: vip, on: purchase,", "to: vipp, on: purchase,"), "j.yaml"
         )
         assert d.message == "unknown node 'vipp'; did you mean 'vip'?"
@@ -235,7 +234,7 @@ class TestDetails:
         text = BASE.replace(
             "{from: [visitor, buyer, vip], to: gone", "{from: [visitor, byer, vip], to: gone"
         )
-        [d] = validate_text(text, "j.yaml")
+        [d] = validate_rules(text, "j.yaml")
         assert text.splitlines()[d.line - 1][d.column - 1 : d.end_column - 1] == "byer"
 
     def test_profile_is_an_event_type_for_moves_and_metrics(self) -> None:

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator, Draft202012Validator
 
-from conftest import MINIMAL, ROOT
+from conftest import MINIMAL, ROOT, validate_rules
 from test_docs import YAML
 from topo.cli import main
 from topo.durations import parse_duration, parse_percentage
@@ -280,7 +280,7 @@ class TestPatterns:
         text = MINIMAL.replace(
             "{sum: purchase.amount}", "{sum: purchase.amount, window: 10000000000w}"
         )
-        assert [d.code for d in validate_text(text, "<test>")] == ["T207"]
+        assert [d.code for d in validate_rules(text, "<test>")] == ["T207"]
 
     @given(st.integers(min_value=1, max_value=10**9), st.sampled_from("smhdw"))
     def test_written_duration_matches(self, amount: int, unit: str) -> None:

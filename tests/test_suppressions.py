@@ -55,11 +55,30 @@ class TestIdleSuppressions:
         assert ("T109", "T102 is a problem of reading the file; it cannot be suppressed") in codes
         assert "T102" in [c for c, _ in codes]
 
-    def test_analysis_suppression_is_not_judged_when_analysis_did_not_run(self) -> None:
-        """With an error in the file, a T5xx suppression is not called idle: it is needed later."""
-        broken = UNUSED_METRIC.replace("to: vip,", "to: vpi,")
-        assert [f[0] for f in found("# topo: disable=T517\n" + broken)] == ["T403"]
+    def test_analysis_suppression_is_not_judged_when_its_check_did_not_run(self) -> None:
+        """A suppression of a check that errors stopped is not called idle: it is needed later;
+        one of a check that ran is judged as usual."""
+        broken = UNUSED_METRIC.replace('"spend >= 100"', '"spend >= 100 and visitz > 1"')
+        codes = [f[0] for f in found("# topo: disable=T517\n" + broken)]
+        assert codes == ["T303", "T519"]  # T517 reads the guards, which have an error
         assert found("# topo: disable=T517\n" + UNUSED_METRIC) == []
+        codes = [f[0] for f in found("# topo: disable=T514\n" + broken)]
+        assert codes == ["T109", "T303", "T519"]  # T514 ran, and found nothing
+
+    def test_the_notice_cannot_be_suppressed(self) -> None:
+        """The notice that some analysis did not run (T519) stays, and the suppression says
+        why it does nothing: the analysis is never skipped silently."""
+        broken = MINIMAL.replace("to: vip,", "to: vpi,")
+        text = "# topo: disable=T519, analysis-skipped\n" + broken
+        assert [(f[0], f[3]) for f in found(text) if f[0] == "T109"] == [
+            (
+                "T109",
+                f"{word} says which checks did not run; it cannot be suppressed (fix the errors "
+                "that stop them instead)",
+            )
+            for word in ("T519", "analysis-skipped")
+        ]
+        assert "T519" in [f[0] for f in found(text)]
 
 
 class TestWhatIsAComment:

@@ -29,13 +29,14 @@ class TestValidate:
 
     def test_folder_is_searched(self, folder: Path) -> None:
         """Journeys below a folder are found (*.yaml and *.yml, hidden folders skipped)."""
-        [d] = topo.validate(folder)
+        [d, notice] = topo.validate(folder)
         assert d.code == "T401" and d.file.endswith("bad.yml")
+        assert notice.code == "T519" and notice.file == d.file  # T514 did not run
 
     def test_several_paths(self, folder: Path) -> None:
         """A list of files and folders is checked as a whole, sorted by file."""
         diagnostics = topo.validate([str(folder / "sub" / "bad.yml"), folder / "good.yaml"])
-        assert [d.code for d in diagnostics] == ["T401"]
+        assert [d.code for d in diagnostics] == ["T401", "T519"]
 
     def test_missing_path_is_a_diagnostic(self, tmp_path: Path) -> None:
         """A path that names nothing is reported as T100, not raised."""
@@ -52,7 +53,7 @@ class TestValidate:
         text = MINIMAL.replace("owner: crm}", "owner: crn}", 1).replace("version: 1", "version: 0")
         (tmp_path / "j.yaml").write_text(text, encoding="utf-8")
         lines = [d.line for d in topo.validate(tmp_path / "j.yaml")]
-        assert lines == sorted(lines) and len(lines) == 2
+        assert lines == sorted(lines) and len(lines) == 3  # T204, T401, the notice T519
 
     def test_find_journeys_raises_usage_error(self, tmp_path: Path) -> None:
         """The path search behind the command line raises UsageError for nothing found."""
@@ -73,7 +74,7 @@ class TestLoadJourney:
         """A file with errors raises, and the exception lists them all."""
         with pytest.raises(topo.InvalidJourney) as caught:
             topo.load_journey(folder / "sub" / "bad.yml")
-        assert [d.code for d in caught.value.diagnostics] == ["T401"]
+        assert [d.code for d in caught.value.diagnostics] == ["T401", "T519"]
         assert "bad.yml:" in str(caught.value) and "unknown owner 'crn'" in str(caught.value)
 
     @pytest.mark.parametrize("name", ["nope.yaml", "."])

@@ -3,34 +3,78 @@ steps that are too hard to take"), done by a machine.
 
 Each check is a small named generator over an :class:`Analysis` that yields diagnostics with the
 position of the node, move or reminder it is about. The guard checks live in
-:mod:`topo.guard_checks`, the marketing-pressure check in :mod:`topo.pressure`; :func:`analyse`
-runs them all. Analysis runs on journeys without errors: on a broken journey its findings would
-be guesses.
+:mod:`topo.guard_checks`, the marketing-pressure check in :mod:`topo.pressure`; :data:`CHECKS`
+says which parts of the journey each one reads, and :func:`analyse` runs them all.
+
+A journey with errors is analysed as far as that is sound: a check that reads a part the errors
+make unsound (see :func:`topo.analysis_context.broken_parts`) does not run, since its findings
+would be guesses, and one notice (T519) names the checks that did not run and why.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
-from topo.analysis_context import Analysis
-from topo.diagnostics import Diagnostic
+from topo.analysis_context import PARTS, Analysis, broken_parts
+from topo.codes import make
+from topo.diagnostics import Diagnostic, sort_key
 from topo.durations import format_duration
 from topo.expressions import parsed
-from topo.guard_checks import GUARD_CHECKS
+from topo.guard_checks import (
+    always_moving_timers,
+    backwards_thresholds,
+    guards_never_hold,
+    overlapping_moves,
+    timers_before_windows,
+)
 from topo.model import Journey
 from topo.pressure import pressure
 from topo.site import Site
+from topo.source import Span
 from topo.templates import Placeholder, placeholders
 
-__all__ = ["Analysis", "analyse"]
+__all__ = ["CHECKS", "FORMAT_RULES", "Analysis", "Check", "analyse", "codes_not_run"]
+
+FORMAT_RULES = frozenset({"T511", "T512"})
+"""Codes the analysis finds (they need the moves) that break rules of the format itself, not of
+good design: an ``ahead_of`` must name a timer move out of ``at``, and its ``by`` must be shorter
+than the move's ``after``. A journey that breaks them cannot run; the other findings describe a
+draft, which runs (see :func:`topo.validation.cannot_run`)."""
 
 
-def analyse(site: Site) -> Iterator[Diagnostic]:
-    """Every finding of every analysis check on the site's journey."""
+@dataclass(frozen=True, slots=True)
+class Check:
+    """An analysis check: the codes it reports and the parts of the journey it reads."""
+
+    run: Callable[[Analysis], Iterator[Diagnostic]]
+    codes: tuple[str, ...]
+    reads: frozenset[str]
+
+    def sound(self, broken: Iterable[str]) -> bool:
+        """Whether none of the parts this check reads is in ``broken``."""
+        return self.reads.isdisjoint(broken)
+
+
+def analyse(site: Site, errors: Sequence[Diagnostic] = ()) -> Iterator[Diagnostic]:
+    """Every finding of every analysis check on the site's journey that reads no part that
+    ``errors`` (the journey's errors so far) make unsound; then, when a check did not run,
+    one T519 notice that says which and why."""
+    broken = broken_parts(site, errors)
     analysis = Analysis(site)
-    for check in (*GRAPH_CHECKS, *GUARD_CHECKS, pressure, *USAGE_CHECKS):
-        yield from check(analysis)
+    for check in CHECKS:
+        if check.sound(broken):
+            yield from check.run(analysis)
+    skipped = [check for check in CHECKS if not check.sound(broken)]
+    if skipped:
+        yield _notice(site, skipped, broken)
+
+
+def codes_not_run(site: Site, errors: Sequence[Diagnostic]) -> frozenset[str]:
+    """The codes of the checks that :func:`analyse` does not run because of ``errors``."""
+    broken = broken_parts(site, errors)
+    return frozenset(code for check in CHECKS if not check.sound(broken) for code in check.codes)
 
 
 def unreachable_nodes(analysis: Analysis) -> Iterator[Diagnostic]:
@@ -122,16 +166,6 @@ def ahead_of_timers(analysis: Analysis) -> Iterator[Diagnostic]:
             yield analysis.site.at("reminder-too-early", message, ("reminders", i, "by"))
 
 
-GRAPH_CHECKS: tuple[Callable[[Analysis], Iterator[Diagnostic]], ...] = (
-    unreachable_nodes,
-    unreachable_peaks,
-    dead_ends,
-    traps,
-    reminders_reach,
-    ahead_of_timers,
-)
-
-
 def unused_owners(analysis: Analysis) -> Iterator[Diagnostic]:
     """An owner that owns no node."""
     used = {node.owner for node in analysis.journey.nodes.values()}
@@ -210,10 +244,69 @@ def unused_incentives(analysis: Analysis) -> Iterator[Diagnostic]:
             yield analysis.site.at("unused-incentive", message, ("incentives", incentive), key=True)
 
 
-USAGE_CHECKS: tuple[Callable[[Analysis], Iterator[Diagnostic]], ...] = (
-    unused_owners,
-    unused_offerings,
-    unused_events,
-    unused_metrics,
-    unused_incentives,
+def _check(run: Callable[[Analysis], Iterator[Diagnostic]], codes: str, reads: str) -> Check:
+    return Check(run, tuple(codes.split()), frozenset(("journey", *reads.split())))
+
+
+CHECKS: tuple[Check, ...] = (
+    _check(unreachable_nodes, "T501", "nodes moves"),
+    _check(traps, "T502", "nodes moves"),
+    _check(unreachable_peaks, "T503", "nodes moves"),
+    _check(dead_ends, "T504", "nodes moves"),
+    _check(guards_never_hold, "T505", "moves guards events metrics attributes reminders"),
+    _check(overlapping_moves, "T506", "nodes moves guards events metrics attributes"),
+    _check(backwards_thresholds, "T507", "nodes moves guards events metrics attributes"),
+    _check(timers_before_windows, "T508", "moves guards metrics"),
+    _check(always_moving_timers, "T509", "moves guards events metrics attributes"),
+    _check(reminders_reach, "T510", "nodes moves reminders"),
+    _check(ahead_of_timers, "T511 T512", "moves move-ids reminders"),
+    _check(pressure, "T513", "nodes moves reminders grants incentives pressure"),
+    _check(unused_owners, "T514", "owners"),
+    _check(unused_offerings, "T515", "offerings"),
+    _check(unused_events, "T516", "events since metrics"),
+    _check(unused_metrics, "T517", "metrics guards messages"),
+    _check(unused_incentives, "T518", "incentives grants"),
 )
+"""Every analysis check, with what it reads (see :data:`topo.analysis_context.PARTS`)."""
+
+
+def _notice(
+    site: Site, skipped: Sequence[Check], broken: Mapping[str, Sequence[Diagnostic]]
+) -> Diagnostic:
+    """The T519 notice: which checks did not run, which parts with errors they read, and what
+    to do. It stands at the last error that stopped one of them, so after all of those."""
+    read = {part for check in skipped for part in check.reads}
+    parts = [part for part in broken if part in read]  # in the order of PARTS
+    if len(skipped) == len(CHECKS):
+        which, they = "the analysis did not run", "its checks read"
+    elif len(skipped) == 1:
+        which, they = "one check of the analysis did not run", "it reads"
+    else:
+        which, they = "some checks of the analysis did not run", "they read"
+    codes = [code for check in skipped for code in check.codes]
+    message = (
+        f"{which} ({_code_list(codes)}): {they} {_words(parts)}, which the errors above leave "
+        "uncertain; fix them, then run again to see the findings"
+    )
+    last = max((e for part in parts for e in broken[part]), key=sort_key, default=None)
+    span = Span(1, 1, 1, 1) if last is None else last.span
+    path = () if last is None else last.path
+    return make("analysis-skipped", message, site.document.file, span, path)
+
+
+def _code_list(codes: Sequence[str]) -> str:
+    """``T501-T504, T510, T511``: codes in order, runs of three or more as ranges."""
+    numbers = sorted({int(code[1:]) for code in codes})
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    shown = [[f"T{run[0]}-T{run[-1]}"] if len(run) > 2 else [f"T{n}" for n in run] for run in runs]
+    return ", ".join(text for run in shown for text in run)
+
+
+def _words(parts: Sequence[str]) -> str:
+    words = [PARTS[part] for part in parts]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -23,7 +23,14 @@ from topo.rendering import FORMATS, summary
 from topo.sqlite_store import SqliteStore
 from topo.stores import MemoryStore
 from topo.triggers import Trigger
-from topo.validation import find_journeys, load_journey, validate
+from topo.validation import (
+    cannot_run,
+    draft_report,
+    find_journeys,
+    findings_of,
+    load_journey,
+    validate,
+)
 
 __all__ = ["main"]
 
@@ -85,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     play.add_argument("--until", metavar="TIMESTAMP", help="then fire timers due by this time")
     play.add_argument("--backfill", action="store_true", help="record grants, write no triggers")
+    play.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     play.set_defaults(run=_replay)
 
     outbox = commands.add_parser(
@@ -124,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="fail (exit 1) when a journey's move coverage is below N percent",
     )
+    rehearse.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     rehearse.set_defaults(run=_test)
 
     paths = commands.add_parser(
@@ -141,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     paths.add_argument(
         "--out", metavar="FILE", help="write the scenario file here instead of stdout"
     )
+    paths.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     paths.set_defaults(run=_paths)
 
     graph = commands.add_parser("graph", help="draw a journey as a Mermaid or Graphviz diagram")
@@ -209,9 +219,23 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if any(d.severity in failing for d in diagnostics) else EXIT_OK
 
 
-def _load(path: str, *, analysis: bool = True) -> Journey:
-    """A journey for a command that needs one; a bad file raises InvalidJourney."""
-    return load_journey(path, analysis=analysis)
+_STRICT_HELP = (
+    "refuse (exit 1) a journey with findings or warnings, as topo validate --strict does; "
+    "without it, a draft runs and its findings are printed as warnings"
+)
+
+
+def _load(path: str, *, analysis: bool = True, strict: bool = False) -> Journey:
+    """A journey for a command that needs one; a bad file (with ``strict``, a draft too)
+    raises InvalidJourney. A draft's findings go to stderr as warnings."""
+    try:
+        journey = load_journey(path, analysis=analysis, strict=strict)
+    except InvalidJourney as exc:
+        if not any(cannot_run(d) for d in exc.diagnostics):  # a draft, refused by --strict
+            print(f"topo: {path} has findings, which --strict refuses:", file=sys.stderr)
+        raise
+    _print_lines(draft_report(path, findings_of(journey) or ()))
+    return journey
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -221,7 +245,7 @@ def _replay(args: argparse.Namespace) -> int:
     from topo.replay import replay, state_line
 
     until = _timestamp(args.until) if args.until else None
-    journey = _load(args.journey)
+    journey = _load(args.journey, strict=args.strict)
     store = _store(args.store)
     try:
         engine = Engine(journey, store, backfill=args.backfill, explain=False)
@@ -369,19 +393,24 @@ def _test(args: argparse.Namespace) -> int:
     for path in files:
         try:
             scenario_file = load_scenarios(path)
-            results, coverage = rehearse(scenario_file)
+            results, coverage = rehearse(scenario_file, strict=args.strict)
         except InvalidScenarios as exc:
             _print_lines([p.render() for p in exc.problems])
             broken += 1
             continue
         except InvalidJourney as exc:
             line, column = scenario_file.journey_at
-            print(f"{path}:{line}:{column}: error its journey {scenario_file.journey} cannot be "
-                  "loaded:", file=sys.stderr)  # fmt: skip
+            why = ("cannot be loaded" if any(cannot_run(d) for d in exc.diagnostics)
+                   else "has findings, which --strict refuses")  # fmt: skip
+            print(f"{path}:{line}:{column}: error its journey {scenario_file.journey} {why}:",
+                  file=sys.stderr)  # fmt: skip
             _print_diagnostics(exc.diagnostics)
             broken += 1
             continue
-        coverages.setdefault(str(scenario_file.journey), coverage).merge(coverage)
+        journey = str(scenario_file.journey)
+        if journey not in coverages:  # a draft's findings, once per journey
+            _print_lines(draft_report(journey, findings_of(coverage.compiled.journey) or ()))
+        coverages.setdefault(journey, coverage).merge(coverage)
         for scenario, failure in results:
             if failure is None:
                 passed += 1
@@ -414,7 +443,7 @@ def _test(args: argparse.Namespace) -> int:
 def _paths(args: argparse.Namespace) -> int:
     from topo.paths import find_paths, paths_text
 
-    journey = _load(args.journey)
+    journey = _load(args.journey, strict=args.strict)
     if args.out and not os.path.isdir(os.path.dirname(args.out) or "."):
         raise UsageError(f"--out {args.out}: its folder does not exist")
     found = find_paths(journey, max_steps=args.max_steps, budget=args.budget)

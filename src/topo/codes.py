@@ -150,6 +150,12 @@ CODES: tuple[Code, ...] = (
     Code("T516", "unused-event", _W, "No move, metric or timer looks at this event type."),
     Code("T517", "unused-metric", _W, "No guard or message reads this metric."),
     Code("T518", "unused-incentive", _W, "No move, node or reminder grants this incentive."),
+    Code(
+        "T519",
+        "analysis-skipped",
+        _W,
+        "Some analysis checks did not run: they read parts of the journey that have errors.",
+    ),
 )
 
 _BY_NAME = {c.name: c for c in CODES}

@@ -150,22 +150,28 @@ def check_events(file: ScenarioFile, compiled: CompiledJourney) -> None:
         raise InvalidScenarios(problems)
 
 
-def rehearse(file: ScenarioFile) -> tuple[list[tuple[Scenario, Failure | None]], Coverage]:
+def rehearse(
+    file: ScenarioFile, *, strict: bool = False
+) -> tuple[list[tuple[Scenario, Failure | None]], Coverage]:
     """Run every scenario of ``file``: each with its failure (None when it passed), and what
-    the passing ones exercised. Raises InvalidJourney when the journey cannot be loaded, and
-    InvalidScenarios when an event breaks its declaration."""
-    compiled = compile_for(file)
+    the passing ones exercised. Raises InvalidJourney when the journey cannot run (with
+    ``strict``, also when it has findings: see :func:`compile_for`), and InvalidScenarios when
+    an event breaks its declaration."""
+    compiled = compile_for(file, strict=strict)
     check_events(file, compiled)
     coverage = Coverage(compiled)
     results = [(s, run_scenario(compiled, s, file, coverage)) for s in file.scenarios]
     return results, coverage
 
 
-def compile_for(file: ScenarioFile) -> CompiledJourney:
-    """The journey a scenario file names, compiled (InvalidJourney when it has errors)."""
+def compile_for(file: ScenarioFile, *, strict: bool = False) -> CompiledJourney:
+    """The journey a scenario file names, compiled. A draft (a journey that runs, with findings
+    of the analysis) is rehearsed; ``topo.validation.findings_of(compiled.journey)`` gives its
+    findings. Raises InvalidJourney when the journey cannot run, and with ``strict`` when it
+    has any finding or warning (see ``topo.load_journey``)."""
     from topo.validation import load_journey
 
-    return compile_journey(load_journey(file.journey))
+    return compile_journey(load_journey(file.journey, strict=strict))
 
 
 def _withheld(engine: Engine, member: str, checked: int) -> list[tuple[str, str]]:

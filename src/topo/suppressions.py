@@ -2,13 +2,15 @@
 
 The comment stands on a line of its own, anywhere in the file, and names codes (``T506``) or
 names (``overlapping-moves``), separated by commas. A suppression that suppresses nothing is
-reported itself (T109), so that stale ones do not pile up; so is one that names no code.
+reported itself (T109), so that stale ones do not pile up; so is one that names no code. Problems
+of reading the file (T1xx) and the notice that some analysis did not run (T519) cannot be
+suppressed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from topo.codes import CODES, make
@@ -52,13 +54,14 @@ def suppressions_in(text: str, inside_text: frozenset[int] = frozenset()) -> Ite
 
 
 def apply_suppressions(
-    diagnostics: list[Diagnostic], document: Document, *, analysed: bool
+    diagnostics: list[Diagnostic], document: Document, *, not_run: Collection[str] = ()
 ) -> list[Diagnostic]:
     """The diagnostics that no suppression turns off, and a T109 for each idle suppression.
 
     Problems of reading the file (T1xx) cannot be suppressed: a file that cannot be read must
-    not pass because of a comment in it. When the analysis did not run (the journey has
-    errors), suppressions of analysis codes (T5xx) are not judged: they may be needed later.
+    not pass because of a comment in it; nor can the notice that some analysis did not run
+    (T519), so that it is never silent. Suppressions of the codes in ``not_run`` (the checks
+    that did not run because of errors) are not judged: they may be needed later.
     """
     found = list(suppressions_in(document.source.text, _string_lines(document)))
     misplaced = [
@@ -66,25 +69,38 @@ def apply_suppressions(
     ]
     if not found:
         return [*diagnostics, *misplaced]
-    codes = {s.code for s in found if s.code is not None and not s.code.startswith("T1")}
+    codes = {s.code for s in found if s.code is not None and not _unsuppressible(s.code)}
     kept = [d for d in diagnostics if d.code not in codes]
     used = {d.code for d in diagnostics if d.code in codes}
     for suppression in found:
-        message = _idle(suppression, used, analysed)
+        message = _idle(suppression, used, not_run)
         if message is not None:
             kept.append(make("unused-suppression", message, document.file, suppression.span))
     return [*kept, *misplaced]
 
 
-def _idle(suppression: Suppression, used: set[str], analysed: bool) -> str | None:
+def _unsuppressible(code: str) -> bool:
+    return code.startswith("T1") or code == _SKIPPED
+
+
+_SKIPPED = next(code.code for code in CODES if code.name == "analysis-skipped")
+_SUPPRESSIBLE = [key for key, code in _BY_KEY.items() if not _unsuppressible(code)]
+
+
+def _idle(suppression: Suppression, used: set[str], not_run: Collection[str]) -> str | None:
     """Why a suppression does nothing, or None when it does something (or cannot be judged)."""
     code = suppression.code
     if code is None:
-        hint = did_you_mean(suppression.word, _BY_KEY)
+        hint = did_you_mean(suppression.word, _SUPPRESSIBLE)
         return f"{suppression.word!r} is no diagnostic code or name{hint}"
     if code.startswith("T1"):
         return f"{suppression.word} is a problem of reading the file; it cannot be suppressed"
-    if code in used or (code.startswith("T5") and not analysed):
+    if code == _SKIPPED:
+        return (
+            f"{suppression.word} says which checks did not run; it cannot be suppressed "
+            "(fix the errors that stop them instead)"
+        )
+    if code in used or code in not_run:
         return None
     return f"nothing in this file is reported as {suppression.word}; remove the suppression"
 

@@ -1,16 +1,25 @@
-"""The validation pipeline: load, shape, references, guards; and the public entry points.
+"""The validation pipeline: load, shape, references, guards, analysis; and the public entry points.
 
-``topo.validate()`` reports every problem of every file and never raises; ``topo.load_journey()``
+``topo.validate()`` reports every problem of every file and never raises. ``topo.load_journey()``
 returns the journey model or raises :class:`topo.InvalidJourney` with all the diagnostics.
+
+The contract tells two kinds of problem apart. A journey that **cannot run** breaks the format,
+its references, expressions or messages (codes T1xx-T4xx, and T511/T512: rules of the format
+that the analysis finds); ``load_journey`` refuses it. A journey that runs but is **badly
+designed** has only *findings* of the analysis (unreachable nodes, dead ends, guards that never
+hold ...) and warnings: it is a draft, ``load_journey`` returns it (so that it can be rehearsed),
+and :func:`findings_of` gives its findings; ``load_journey(path, strict=True)`` refuses it too.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path as FilePath
 
-from topo.analysis import analyse
+from topo.analysis import CHECKS, FORMAT_RULES, analyse, codes_not_run
 from topo.codes import make
 from topo.diagnostics import Diagnostic, Severity, sort_key
 from topo.errors import InvalidJourney, UsageError
@@ -23,7 +32,16 @@ from topo.shape import build_journey
 from topo.source import Document, Span
 from topo.suppressions import apply_suppressions
 
-__all__ = ["check_document", "find_journeys", "load_journey", "validate", "validate_text"]
+__all__ = [
+    "cannot_run",
+    "check_document",
+    "draft_report",
+    "find_journeys",
+    "findings_of",
+    "load_journey",
+    "validate",
+    "validate_text",
+]
 
 JOURNEY_SUFFIXES = (".yaml", ".yml")
 
@@ -31,28 +49,44 @@ StrPath = str | os.PathLike[str]
 
 
 def check_document(
-    document: Document, *, analysis: bool = True
+    document: Document, *, analysis: bool = True, earlier: Sequence[Diagnostic] = ()
 ) -> tuple[Journey | None, list[Diagnostic]]:
-    """The journey model of a loaded document (None if it has errors) and all its problems."""
+    """The journey model of a loaded document and all its problems; the model is None when
+    one of them means that the journey cannot run (see :func:`cannot_run`).
+
+    ``earlier`` are the problems found while reading the document (a duplicate key ...): they
+    too make parts of it unsound to analyse. The analysis runs as far as it is sound on what
+    loaded, and says which of its checks did not run (T519); ``analysis=False`` skips it.
+    """
     shaped = build_journey(document)
     diagnostics = list(shaped.diagnostics)
     site = shaped.site(document)
+    not_run = _ANALYSIS_CODES
     if site is not None:
         diagnostics += check_references(site)
         diagnostics += check_guards(site)
-    analysed = analysis and site is not None and not _has_error(diagnostics)
-    if site is not None and analysed:
-        diagnostics += analyse(site)  # findings on a broken journey would be guesses
-    diagnostics = apply_suppressions(diagnostics, document, analysed=analysed)
+        if analysis:
+            errors = [d for d in [*earlier, *diagnostics] if d.severity is Severity.ERROR]
+            not_run = codes_not_run(site, errors)
+            diagnostics += analyse(site, errors)
+    diagnostics = apply_suppressions(diagnostics, document, not_run=not_run)
     diagnostics.sort(key=sort_key)
-    if _has_error(diagnostics) or shaped.journey is None:
+    if shaped.journey is None or any(cannot_run(d) for d in [*earlier, *diagnostics]):
         return None, diagnostics
     remember(shaped.journey, document.source.text)
     return shaped.journey, diagnostics
 
 
-def _has_error(diagnostics: Iterable[Diagnostic]) -> bool:
-    return any(d.severity is Severity.ERROR for d in diagnostics)
+_ANALYSIS_CODES = frozenset(code for check in CHECKS for code in check.codes)
+
+
+def cannot_run(diagnostic: Diagnostic) -> bool:
+    """Whether ``diagnostic`` means that its journey cannot run: an error of the format, its
+    references, expressions or messages. The other errors are findings of the analysis about
+    a journey that runs but is badly designed (a draft)."""
+    if diagnostic.severity is not Severity.ERROR:
+        return False
+    return not diagnostic.code.startswith("T5") or diagnostic.code in FORMAT_RULES
 
 
 def find_journeys(paths: Iterable[StrPath]) -> list[FilePath]:
@@ -116,7 +150,7 @@ def _check_file(file: FilePath) -> list[Diagnostic]:
         return [make("unreadable", f"cannot read the file: {reason}", str(file), Span(1, 1, 1, 1))]
     if loaded.document is None:
         return list(loaded.diagnostics)
-    _, diagnostics = check_document(loaded.document)
+    _, diagnostics = check_document(loaded.document, earlier=loaded.diagnostics)
     return sorted([*loaded.diagnostics, *diagnostics], key=sort_key)
 
 
@@ -125,18 +159,29 @@ def validate_text(text: str, file: str = "<string>") -> list[Diagnostic]:
     loaded = load_text(text, file)
     if loaded.document is None:
         return list(loaded.diagnostics)
-    _, diagnostics = check_document(loaded.document)
+    _, diagnostics = check_document(loaded.document, earlier=loaded.diagnostics)
     return sorted([*loaded.diagnostics, *diagnostics], key=sort_key)
 
 
-def load_journey(path: StrPath, *, analysis: bool = True) -> Journey:
+def load_journey(path: StrPath, *, strict: bool = False, analysis: bool = True) -> Journey:
     """The journey in the file at ``path``.
 
-    Raises :class:`topo.InvalidJourney` when the file has an error (or cannot be read); its
-    ``diagnostics`` list every problem. Warnings do not stop loading. With ``analysis=False``
-    the journey's analysis (T5xx: reachability, guards, ...) is skipped: a journey that breaks
-    only those rules still loads, for tools that compare or draw any well-formed journey.
+    Raises :class:`topo.InvalidJourney` when the journey cannot run: the file has an error of
+    the format, its references, expressions or messages (or cannot be read); its
+    ``diagnostics`` list every problem of the file. A journey that runs but is badly designed
+    (a draft: only findings of the analysis, such as a dead end, and warnings) is returned, and
+    :func:`findings_of` gives those findings. With ``strict=True`` a journey with any finding
+    or warning is refused too, as ``topo validate --strict`` fails it.
+
+    ``analysis=False`` skips the analysis (T5xx) altogether: nothing is looked for, and
+    :func:`findings_of` gives None. It is for tools that compare or draw any well-formed
+    journey and need no findings; it cannot be combined with ``strict=True``.
     """
+    if strict and not analysis:
+        raise ValueError(
+            "strict=True refuses a journey with findings of the analysis, and analysis=False "
+            "skips the analysis; choose one"
+        )
     file = FilePath(path)
     if not file.is_file():
         what = "is a folder; give one journey file" if file.is_dir() else "no such file"
@@ -151,8 +196,60 @@ def load_journey(path: StrPath, *, analysis: bool = True) -> Journey:
     problems = list(loaded.diagnostics)
     journey = None
     if loaded.document is not None:
-        journey, more = check_document(loaded.document, analysis=analysis)
+        journey, more = check_document(
+            loaded.document, analysis=analysis, earlier=loaded.diagnostics
+        )
         problems += more
-    if journey is None or any(d.severity is Severity.ERROR for d in problems):
-        raise InvalidJourney(sorted(problems, key=sort_key))
+    problems.sort(key=sort_key)
+    if journey is None or (strict and problems):
+        raise InvalidJourney(problems)
+    if analysis:
+        _keep_findings(journey, tuple(problems))
     return journey
+
+
+_FINDINGS: dict[int, tuple[Diagnostic, ...]] = {}
+
+
+def _keep_findings(journey: Journey, findings: tuple[Diagnostic, ...]) -> None:
+    key = id(journey)
+    if key not in _FINDINGS:
+        weakref.finalize(journey, _FINDINGS.pop, key, None)
+    _FINDINGS[key] = findings
+
+
+def findings_of(journey: Journey) -> tuple[Diagnostic, ...] | None:
+    """The findings of a journey that :func:`load_journey` returned: every diagnostic that
+    ``topo.validate`` reports for its file, in file order, with the severity it gives them (an
+    error among them makes ``topo validate`` fail: the journey runs as a draft). Empty for a
+    journey without problems; None for a journey that was not loaded by ``load_journey`` or
+    was loaded with ``analysis=False``, whose findings nobody looked for."""
+    return _FINDINGS.get(id(journey))
+
+
+def draft_report(
+    file: str, findings: Sequence[Diagnostic], *, strict_option: str = "--strict"
+) -> list[str]:
+    """The lines that tell a person running a journey about its findings: each finding as a
+    warning (``path:line:col: warning CODE message``: the journey runs), then one line that
+    says whether ``topo validate`` fails it and that ``strict_option`` refuses it. No lines
+    when there is no finding."""
+    if not findings:
+        return []
+    lines = [replace(d, severity=Severity.WARNING).render() for d in findings]
+    errors = sum(1 for d in findings if d.severity is Severity.ERROR)
+    warnings = len(findings) - errors
+    if errors:
+        counts = f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+        lines.append(
+            f"topo: {file} runs as a draft: `topo validate` fails it ({counts} above); "
+            f"{strict_option} refuses it"
+        )
+    else:
+        lines.append(f"topo: {file} runs with {_count(warnings, 'warning')} (above); "
+                     f"{strict_option} refuses it")  # fmt: skip
+    return lines
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
