@@ -123,6 +123,10 @@ _LEFT_OUT: Mapping[str, tuple[str, ...]] = {
 """The parts a section misses when some of its entries were left out of the partial model:
 everything those entries held (a left-out node's owner and ``on_enter``, a move's guard ...)."""
 
+_MEANING_KEPT = frozenset({"T423"})
+"""Errors that refuse a journey by a policy while its meaning stays whole (a metric that would
+carry a pii value is still a well-defined metric): they make no part unsound."""
+
 _PRESSURE_FREE = frozenset({"late_events", "extra_fields", "max_cascade", "dedup_window"})
 
 
@@ -144,6 +148,8 @@ def broken_parts(site: Site, errors: Iterable[Diagnostic]) -> dict[str, list[Dia
 
 def _parts_at(error: Diagnostic) -> tuple[str, ...]:
     """The parts an error makes unsound by where it stands (entries left out: see above)."""
+    if error.code in _MEANING_KEPT:
+        return ()
     path = error.path
     if not path:  # a shape error of the whole file is a section left out; anything else: all
         return () if error.code.startswith("T2") else ("journey",)
