@@ -28,7 +28,7 @@ from topo.model import Journey
 from topo.sqlite_store import SqliteOutbox, SqliteStore
 from topo.stores import MemoryStore, Outbox, Store
 from topo.triggers import Trigger
-from topo.validation import load_journey, validate, validate_text
+from topo.validation import findings_of, load_journey, validate, validate_text
 
 __all__ = [
     "CODES",
@@ -53,6 +53,7 @@ __all__ = [
     "Trigger",
     "UsageError",
     "__version__",
+    "findings_of",
     "load_journey",
     "validate",
     "validate_text",

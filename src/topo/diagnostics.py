@@ -1,8 +1,10 @@
 """Diagnostics: what is wrong with a journey, where, and how bad.
 
 A :class:`Diagnostic` is frozen data. Checks *yield* diagnostics and never raise; the caller
-decides what a diagnostic means (``topo validate`` prints them, ``topo.load_journey`` raises
-:class:`topo.InvalidJourney` when one is an error).
+decides what a diagnostic means (``topo validate`` prints them and fails on an error;
+``topo.load_journey`` raises :class:`topo.InvalidJourney` when an error means the journey cannot
+run, and loads a draft whose errors are only findings of the analysis: see
+:func:`topo.validation.cannot_run`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ PathPart = str | int
 
 
 class Severity(StrEnum):
-    """How bad a diagnostic is: errors make a journey unusable, warnings do not."""
+    """How bad a diagnostic is: an error fails ``topo validate`` (and, unless it is a finding
+    of the analysis about a draft, stops the journey from running); a warning does not."""
 
     ERROR = "error"
     WARNING = "warning"

@@ -166,7 +166,7 @@ def rehearse(
 
 def compile_for(file: ScenarioFile, *, strict: bool = False) -> CompiledJourney:
     """The journey a scenario file names, compiled. A draft (a journey that runs, with findings
-    of the analysis) is rehearsed; ``topo.validation.findings_of(compiled.journey)`` gives its
+    of the analysis) is rehearsed; ``topo.findings_of(compiled.journey)`` gives its
     findings. Raises InvalidJourney when the journey cannot run, and with ``strict`` when it
     has any finding or warning (see ``topo.load_journey``)."""
     from topo.validation import load_journey

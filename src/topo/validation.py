@@ -14,7 +14,6 @@ and :func:`findings_of` gives its findings; ``load_journey(path, strict=True)`` 
 from __future__ import annotations
 
 import os
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path as FilePath
@@ -24,7 +23,7 @@ from topo.codes import make
 from topo.diagnostics import Diagnostic, Severity, sort_key
 from topo.errors import InvalidJourney, UsageError
 from topo.guards import check_guards
-from topo.journey_texts import remember
+from topo.journey_texts import Beside, remember
 from topo.loader import load_file, load_text
 from topo.model import Journey
 from topo.references import check_references
@@ -204,18 +203,11 @@ def load_journey(path: StrPath, *, strict: bool = False, analysis: bool = True) 
     if journey is None or (strict and problems):
         raise InvalidJourney(problems)
     if analysis:
-        _keep_findings(journey, tuple(problems))
+        _FINDINGS.put(journey, tuple(problems))
     return journey
 
 
-_FINDINGS: dict[int, tuple[Diagnostic, ...]] = {}
-
-
-def _keep_findings(journey: Journey, findings: tuple[Diagnostic, ...]) -> None:
-    key = id(journey)
-    if key not in _FINDINGS:
-        weakref.finalize(journey, _FINDINGS.pop, key, None)
-    _FINDINGS[key] = findings
+_FINDINGS: Beside[tuple[Diagnostic, ...]] = Beside()
 
 
 def findings_of(journey: Journey) -> tuple[Diagnostic, ...] | None:
@@ -224,7 +216,7 @@ def findings_of(journey: Journey) -> tuple[Diagnostic, ...] | None:
     error among them makes ``topo validate`` fail: the journey runs as a draft). Empty for a
     journey without problems; None for a journey that was not loaded by ``load_journey`` or
     was loaded with ``analysis=False``, whose findings nobody looked for."""
-    return _FINDINGS.get(id(journey))
+    return _FINDINGS.get(journey)
 
 
 def draft_report(
