@@ -134,8 +134,9 @@ def from_journey(
     late: bool = False,
     advances: bool = False,
 ) -> st.SearchStrategy[list[dict[str, Any] | datetime]]:
-    """Streams for ``journey``: up to ``max_events`` events of its declared types for
-    ``members`` members, in time order within ``span`` after ``start``. Mix in ``invalid``
+    """Streams for ``journey``: up to ``max_events`` events of its declared types (and
+    ``profile`` events, when it has attributes; see :func:`events`) for ``members`` members,
+    in time order within ``span`` after ``start``. Mix in ``invalid``
     events (a required field left out), ``duplicates`` (an event sent again), ``late`` events
     (earlier than the member's last) and clock ``advances`` (datetimes, for ``Engine.tick``)."""
     kinds = _kinds(journey)
@@ -215,7 +216,9 @@ def scenario_text(
 ) -> str:
     """``items`` (events and clock advances) as a scenario file to paste, one scenario about
     ``member``; ``rejected`` (item index -> invalid, duplicate or late) marks the events that
-    were rejected, so that the scenario expects it."""
+    were rejected, so that the scenario expects it. Values are written as they are, pii ones
+    too, so that the scenario replays: it is meant for drawn (synthetic) events; pass real
+    ones through :func:`topo.events.redact` first."""
     lines = [f"journey: {json.dumps(journey_path)}", f"member: {json.dumps(member)}",
              "scenarios:", '  - name: "found by hypothesis"', "    steps:"]  # fmt: skip
     for number, item in enumerate(items):
@@ -248,6 +251,7 @@ class JourneyMachine(RuleBasedStateMachine):
     members = 3
 
     def __init__(self) -> None:
+        """A new engine for the journey, with no member yet, its clock at :data:`START`."""
         super().__init__()
         self.engine = Engine(self.journey)
         self.items: list[dict[str, Any] | datetime] = []
