@@ -178,7 +178,7 @@ def _situation(compiled: CompiledJourney, state: MemberState, now: datetime) -> 
     values = compiled.metrics.values(state.metrics, now)
     days = min((now - state.entered_at).days, 1000)
     metrics = tuple(_shape(v) for _, v in sorted(values.items()))
-    attributes = tuple(sorted((state.attributes or {}).items()))  # keys differ: values unsorted
+    attributes = tuple(sorted((state.attributes or {}).items()))  # by name: values never compared
     return state.node, days, metrics, state.stay, attributes
 
 
@@ -232,7 +232,7 @@ def _candidates(journey: Journey) -> dict[str, list[dict[str, Any]]]:
 def _profiles(journey: Journey) -> list[dict[str, Any]]:
     """The ``profile`` events worth trying: one per value of each attribute that the moves'
     guards or the metrics' filters read, and one with no attribute when a move or a metric
-    counts ``profile`` events themselves. None when nothing depends on them."""
+    counts ``profile`` events themselves. Empty when nothing depends on them."""
     counted = any(PROFILE in (m.on or []) for m in journey.moves) or any(
         metric.event_type == PROFILE for metric in journey.metrics.values()
     )
@@ -243,8 +243,8 @@ def _profiles(journey: Journey) -> list[dict[str, Any]]:
 
 def attribute_values(journey: Journey, *, reminders: bool = True) -> dict[str, list[Any]]:
     """For each attribute the journey's guards read, the values worth setting it to, typed
-    as declared: the literals a guard compares it with (each item of an ``in`` list, and the
-    whole numbers on either side of a number it is ordered against), then ``true`` and
+    as declared: the literals a guard compares it with (each item of an ``in`` list; for a
+    number, the whole numbers around it too, since ``> 17`` needs 18), then ``true`` and
     ``false`` for a bool, or one value of its type (which a guard's literal may not be). The
     guards are the moves' ``when`` (with ``event.X`` of a move on ``profile``), the metrics'
     ``where`` and, with ``reminders``, the reminders' ``when``."""
