@@ -27,8 +27,17 @@ from hypothesis import strategies as st
 from conftest import dedent
 from topo import Journey, UsageError, load_journey
 from topo.cli import main
-from topo.diagrams import dot, dot_quote, mermaid, mermaid_id, mermaid_text, render
-from topo.model import SLUG_PATTERN
+from topo.diagrams import (
+    dot,
+    dot_quote,
+    mermaid,
+    mermaid_id,
+    mermaid_text,
+    reminder_edges,
+    reminder_lines,
+    render,
+)
+from topo.model import SLUG_PATTERN, Reminder
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "graph"
@@ -96,8 +105,26 @@ def small() -> Journey:
 
 
 def expected_edges(journey: Journey) -> list[tuple[str, str]]:
-    """(source, target) of every edge a drawing must have: one per move and source node."""
+    """(source, target) of every move edge a drawing must have: one per move and source node."""
     return [(source, move.to) for move in journey.moves for source in move.from_]
+
+
+def expected_reminders(journey: Journey) -> list[tuple[str, str]]:
+    """(node, target) of every reminder edge: one per reminder and node it is at, toward its
+    ``toward`` or, ahead of a timer move, that move's target."""
+    targets = {move.id: move.to for move in journey.moves}
+    return [
+        (node, reminder.toward or targets[reminder.ahead_of])
+        for reminder in journey.reminders
+        for node in reminder.at
+    ]
+
+
+def node_label(journey: Journey, node_id: str) -> str:
+    """What a node's label must say: its id, its owner, and what entering it grants."""
+    node = journey.nodes[node_id]
+    grants = f"\n+ {', '.join(node.on_enter)}" if node.on_enter else ""
+    return f"{node_id}\n({node.owner}){grants}"
 
 
 # -- Reading Mermaid back --------------------------------------------------------------------
@@ -108,8 +135,13 @@ MERMAID_SHAPES = {"([": "])", "(": ")", "{{": "}}", "[": "]"}
 MERMAID_NODE = re.compile(
     rf"^  ({MERMAID_ID})(\(\[|\(|\{{\{{|\[){MERMAID_LABEL}(\]\)|\)|\}}\}}|\])$"
 )
-MERMAID_EDGE = re.compile(rf"^  ({MERMAID_ID}) (-->|-\.->)\|{MERMAID_LABEL}\| ({MERMAID_ID})$")
+MERMAID_EDGE = re.compile(
+    rf"^  ({MERMAID_ID}) (-->|-\.->|-\.-o)\|{MERMAID_LABEL}\| ({MERMAID_ID})$"
+)
 MERMAID_CLASS_DEF = re.compile(r"^  classDef (\w+) [\w#:,. -]+$")
+MERMAID_LINK_STYLE = re.compile(r"^  linkStyle (\d+(?:,\d+)*) ([\w#:,. -]+)$")
+REMINDER = "-.-o"
+"""The Mermaid arrow of a reminder: dotted, with a round head."""
 MERMAID_CLASS = re.compile(rf"^  class ({MERMAID_ID}(?:,{MERMAID_ID})*) (\w+)$")
 
 
@@ -120,6 +152,13 @@ class Flowchart:
     nodes: dict[str, tuple[str, str]] = field(default_factory=dict)
     edges: list[tuple[str, str, str, str]] = field(default_factory=list)
     classes: dict[str, str] = field(default_factory=dict)
+    link_styles: dict[int, str] = field(default_factory=dict)
+
+    def moves(self) -> list[tuple[str, str, str, str]]:
+        return [edge for edge in self.edges if edge[1] != REMINDER]
+
+    def reminders(self) -> list[tuple[str, str, str, str]]:
+        return [edge for edge in self.edges if edge[1] == REMINDER]
 
 
 def decode_mermaid(label: str) -> str:
@@ -144,6 +183,10 @@ def parse_mermaid(text: str) -> Flowchart:
             chart.edges.append((source, arrow, decode_mermaid(label), target))
         elif css := MERMAID_CLASS.match(line):
             chart.classes.update(dict.fromkeys(css.group(1).split(","), css.group(2)))
+        elif styled := MERMAID_LINK_STYLE.match(line):
+            numbers = [int(n) for n in styled.group(1).split(",")]
+            assert all(n < len(chart.edges) for n in numbers), f"no such edge: {line}"
+            chart.link_styles.update(dict.fromkeys(numbers, styled.group(2)))
         else:
             assert MERMAID_CLASS_DEF.match(line) or line.startswith("  %% "), line
     assert {s for s, *_ in chart.edges} | {t for *_, t in chart.edges} <= set(chart.nodes)
@@ -165,6 +208,12 @@ class Digraph:
 
     nodes: dict[str, dict[str, str]] = field(default_factory=dict)
     edges: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+    def moves(self) -> list[tuple[str, str, dict[str, str]]]:
+        return [edge for edge in self.edges if edge[2].get("style") != "dotted"]
+
+    def reminders(self) -> list[tuple[str, str, dict[str, str]]]:
+        return [edge for edge in self.edges if edge[2].get("style") == "dotted"]
 
 
 def decode_dot(text: str) -> str:
@@ -249,16 +298,37 @@ class TestMermaid:
     """The Mermaid drawing: a ``flowchart LR`` with every node and move, safely written."""
 
     def test_every_node_with_its_owner(self, small: Journey) -> None:
-        """Each node is drawn once, labelled with its id and its owner."""
+        """Each node is drawn once, labelled with its id, its owner and its ``on_enter``."""
         chart = parse_mermaid(mermaid(small))
         labels = {label for _, label in chart.nodes.values()}
-        assert labels == {f"{n}\n({node.owner})" for n, node in small.nodes.items()}
+        assert labels == {node_label(small, n) for n in small.nodes}
+        assert chart.nodes[mermaid_id("vip")][1] == "vip\n(vip-desk)\n+ gift"
 
     def test_every_move_per_source(self, small: Journey) -> None:
         """Each move is an edge from each of its sources, in file order."""
         chart = parse_mermaid(mermaid(small))
-        drawn = [(source, target) for source, _, _, target in chart.edges]
+        drawn = [(source, target) for source, _, _, target in chart.moves()]
         assert drawn == [(mermaid_id(s), mermaid_id(t)) for s, t in expected_edges(small)]
+        assert chart.edges[: len(drawn)] == chart.moves()  # moves first, then reminders
+
+    def test_reminders_are_thin_dotted_edges(self, small: Journey) -> None:
+        """A reminder is a grey dotted edge with a round head from each node it is at, toward
+        its node or ahead of a timer move (to that move's target), with guard and incentive."""
+        chart = parse_mermaid(mermaid(small))
+        assert [(s, label, t) for s, _, label, t in chart.reminders()] == [
+            (mermaid_id("first-buyer"), "reminder\nwhen spend >= 50\n+ points", mermaid_id("vip")),
+            (mermaid_id("lapsed"), "reminder\nwhen spend >= 50\n+ points", mermaid_id("vip")),
+            (mermaid_id("vip"), "reminder 14d before requalify\n+ coupon",
+             mermaid_id("first-buyer")),
+        ]  # fmt: skip
+        styled = [n for n, (_, arrow, _, _) in enumerate(chart.edges) if arrow == REMINDER]
+        assert sorted(chart.link_styles) == styled
+        assert set(chart.link_styles.values()) == {"stroke:#9e9e9e,stroke-width:1px,color:#616161"}
+
+    def test_no_link_style_without_reminders(self, tricky: Journey) -> None:
+        """A journey without reminders has no reminder edge and no ``linkStyle`` line."""
+        text = mermaid(tricky)
+        assert "linkStyle" not in text and parse_mermaid(text).reminders() == []
 
     def test_kinds_have_their_own_shapes_and_classes(self, small: Journey) -> None:
         """Start, checkpoint, peak and exit differ in shape and in class."""
@@ -270,7 +340,7 @@ class TestMermaid:
 
     def test_event_moves_are_labelled(self, small: Journey) -> None:
         """An event move shows its event types, guard and incentives."""
-        labels = [label for _, _, label, _ in parse_mermaid(mermaid(small)).edges]
+        labels = [label for _, _, label, _ in parse_mermaid(mermaid(small)).moves()]
         assert labels[0] == "purchase or attend\n+ coupon, points"
         assert labels[1] == (
             "purchase\nwhen spend >= 100 and event.plan in ['yearly', \"monthly\"]"
@@ -278,7 +348,7 @@ class TestMermaid:
 
     def test_timer_moves_are_dashed(self, small: Journey) -> None:
         """A timer move is a dotted arrow labelled ``after``, ``since`` and its guard."""
-        edges = parse_mermaid(mermaid(small)).edges
+        edges = parse_mermaid(mermaid(small)).moves()
         timers = [(arrow, label) for _, arrow, label, _ in edges if label.startswith("after")]
         assert timers == [
             ("-.->", "after 365d\nwhen spend < 100"),
@@ -304,6 +374,24 @@ class TestMermaid:
             (mermaid_id(s), mermaid_id(t)) for s, t in expected_edges(tricky)
         ]
         assert chart.edges[3][1:3] == ("-.->", "after 14d since purchase")
+
+
+class TestReminderLines:
+    """``reminder_lines`` and ``reminder_edges``: what a reminder's edge says, and where it goes."""
+
+    def test_guard_over_several_lines(self) -> None:
+        """A guard written over several lines keeps its lines; the incentive comes last."""
+        reminder = Reminder.model_validate(
+            {"at": "a", "toward": "b", "when": "x >= 1\nand y", "incentive": "nudge"}
+        )
+        assert reminder_lines(reminder) == ["reminder", "when x >= 1", "and y", "+ nudge"]
+
+    def test_ahead_of_a_timer_move(self, small: Journey) -> None:
+        """A reminder ahead of a timer move goes to the move's target, and says how long
+        before it, in the largest unit that divides the time (2w is 14d)."""
+        *_, (node, target, reminder) = reminder_edges(small)
+        assert (node, target) == ("vip", "first-buyer")
+        assert reminder_lines(reminder)[0] == "reminder 14d before requalify"
 
 
 class TestMermaidId:
@@ -349,15 +437,30 @@ class TestDot:
     """The dot drawing: a ``digraph`` with every node and move, every id and label quoted."""
 
     def test_every_node_with_its_owner(self, small: Journey) -> None:
-        """Each node is drawn once, by its own id, labelled with its id and its owner."""
+        """Each node is drawn once, by its own id, labelled with its id, its owner and its
+        ``on_enter``."""
         graph = parse_dot(dot(small))
         assert list(graph.nodes) == list(small.nodes)
-        assert all(graph.nodes[n]["label"] == f"{n}\n({v.owner})" for n, v in small.nodes.items())
+        assert all(graph.nodes[n]["label"] == node_label(small, n) for n in small.nodes)
+        assert graph.nodes["vip"]["label"] == "vip\n(vip-desk)\n+ gift"
 
     def test_every_move_per_source(self, small: Journey) -> None:
         """Each move is an edge from each of its sources, in file order."""
         graph = parse_dot(dot(small))
-        assert [(s, t) for s, t, _ in graph.edges] == expected_edges(small)
+        assert [(s, t) for s, t, _ in graph.moves()] == expected_edges(small)
+        assert graph.edges[: len(graph.moves())] == graph.moves()  # moves first
+
+    def test_reminders_are_thin_dotted_edges(self, small: Journey) -> None:
+        """A reminder is a grey dotted edge with a round head that does not move the nodes
+        about, from each node it is at, labelled with its guard and incentive."""
+        reminders = parse_dot(dot(small)).reminders()
+        assert [(s, t, a["label"]) for s, t, a in reminders] == [
+            ("first-buyer", "vip", "reminder\nwhen spend >= 50\n+ points"),
+            ("lapsed", "vip", "reminder\nwhen spend >= 50\n+ points"),
+            ("vip", "first-buyer", "reminder 14d before requalify\n+ coupon"),
+        ]
+        looks = {(a["arrowhead"], a["color"], a["constraint"]) for _, _, a in reminders}
+        assert looks == {("odot", "#9e9e9e", "false")}
 
     def test_kinds_have_their_own_shapes(self, small: Journey) -> None:
         """Start, checkpoint, peak and exit differ in shape or style."""
@@ -371,7 +474,7 @@ class TestDot:
         dashed = [a["label"] for _, _, a in graph.edges if a.get("style") == "dashed"]
         assert dashed == ["after 365d\nwhen spend < 100", "after 90d since activity"]
         undashed = [a["label"] for _, _, a in graph.edges if "style" not in a]
-        assert len(dashed) + len(undashed) == len(graph.edges)
+        assert len(dashed) + len(undashed) == len(graph.moves())
         assert not any(label.startswith("after") for label in undashed)
 
     def test_tricky_ids_and_labels_read_back_exactly(self, tricky: Journey) -> None:
@@ -389,7 +492,8 @@ class TestDot:
         objects = document["objects"]
         assert isinstance(objects, list)
         assert [o["name"] for o in objects] == list(journey.nodes)
-        assert len(document["edges"]) == len(expected_edges(journey))  # type: ignore[arg-type]
+        drawn = len(expected_edges(journey)) + len(expected_reminders(journey))
+        assert len(document["edges"]) == drawn  # type: ignore[arg-type]
 
     @needs_graphviz
     def test_graphviz_reads_tricky_labels(self, tricky: Journey) -> None:
@@ -429,18 +533,38 @@ class TestShippedJourneys:
     """Every journey under journeys/ is drawn in both formats."""
 
     def test_mermaid(self, path: Path) -> None:
-        """The flowchart parses and has every node and every edge."""
+        """The flowchart parses and has every node with its on_enter, every move and every
+        reminder."""
         journey = load_journey(path)
         chart = parse_mermaid(mermaid(journey))
         assert set(chart.nodes) == {mermaid_id(n) for n in journey.nodes}
-        assert len(chart.edges) == len(expected_edges(journey))
+        assert {label for _, label in chart.nodes.values()} == {
+            node_label(journey, n) for n in journey.nodes
+        }
+        assert len(chart.moves()) == len(expected_edges(journey))
+        assert [(s, t) for s, _, _, t in chart.reminders()] == [
+            (mermaid_id(s), mermaid_id(t)) for s, t in expected_reminders(journey)
+        ]
 
     def test_dot(self, path: Path) -> None:
-        """The digraph parses and has every node and every edge."""
+        """The digraph parses and has every node with its on_enter, every move and every
+        reminder."""
         journey = load_journey(path)
         graph = parse_dot(dot(journey))
         assert list(graph.nodes) == list(journey.nodes)
-        assert [(s, t) for s, t, _ in graph.edges] == expected_edges(journey)
+        assert all(graph.nodes[n]["label"] == node_label(journey, n) for n in journey.nodes)
+        assert [(s, t) for s, t, _ in graph.moves()] == expected_edges(journey)
+        assert [(s, t) for s, t, _ in graph.reminders()] == expected_reminders(journey)
+
+    def test_every_grant_is_drawn(self, path: Path) -> None:
+        """Every incentive the journey can grant (on a move, on entering a node, by a
+        reminder) is named in the drawing."""
+        journey = load_journey(path)
+        granted = {i for m in journey.moves for i in m.incentives}
+        granted |= {i for node in journey.nodes.values() for i in node.on_enter}
+        granted |= {r.incentive for r in journey.reminders}
+        for text in (mermaid(journey), dot(journey)):
+            assert {i for i in granted if re.search(rf"\b{i}\b", text) is None} == set()
 
 
 class TestGraphCommand:

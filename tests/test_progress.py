@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,37 @@ class TestProgressBar:
         width = len(stream.getvalue()) - 1
         bar.clear()
         assert stream.getvalue().endswith("\r" + " " * width + "\r")
+
+    def test_within_a_limit(self) -> None:
+        """Work that may stop before its limit: the share of the limit, the count and what it
+        found; no rate nor time left, which would promise too much."""
+        bar = ProgressBar(io.StringIO(), noun="situations", limit=20_000)
+        assert bar.line(5_000, 2.0, "3 of 7 nodes and 2 of 9 moves") == (
+            "[#####···············]  25%   5,000 situations   3 of 7 nodes and 2 of 9 moves"
+        )
+
+    def test_status_is_asked_for_only_when_drawn(self) -> None:
+        """The status is a function, called only for the lines that are drawn."""
+        stream, clock = io.StringIO(), Clock()
+        asked: list[str] = []
+
+        def status() -> str:
+            asked.append("found")
+            return "found"
+
+        bar = ProgressBar(stream, limit=10, clock=clock)
+        for count in range(1, 4):
+            bar(count, status)
+        assert asked == ["found"]
+        assert stream.getvalue() == "\r[##··················]  10%   1 events   found"
+
+    def test_never_wider_than_the_terminal(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A line that would wrap is cut one column short of the terminal's width."""
+        stream = _Terminal()
+        monkeypatch.setattr(stream, "fileno", lambda: 2, raising=False)
+        monkeypatch.setattr("os.get_terminal_size", lambda fd: os.terminal_size((40, 24)))
+        ProgressBar(stream, lambda: 0.5)(1_000)
+        assert len(stream.getvalue()) == 1 + 39
 
 
 class TestReading:

@@ -3,23 +3,33 @@ machine, run on every shipped journey."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.stateful import run_state_machine_as_test
 
 import topo
+import topo.testing
 from conftest import ROOT
 from topo.rehearsal import compile_for, run_scenario
 from topo.scenarios import load_scenarios
-from topo.testing import events, from_journey, journey_machine, scenario_text
+from topo.testing import JourneyMachine, events, from_journey, journey_machine, scenario_text
 
 JOURNEYS = sorted((ROOT / "journeys").glob("*.yaml"))
 LOADED = {p.stem: topo.load_journey(p) for p in JOURNEYS}
+ATTRIBUTE_GUARDS = topo.load_journey(ROOT / "tests" / "data" / "attribute-guards.yaml")
+"""A journey whose moves read the member's attributes (region, age, a pii phone, a bool)."""
+SETTLED = settings(database=None, derandomize=True, deadline=None,
+                   suppress_health_check=list(HealthCheck))  # fmt: skip
+"""The same examples on every run: a test about what the strategies reach cannot flake."""
 
 
 @pytest.mark.parametrize("name", sorted(LOADED))
@@ -109,3 +119,124 @@ def test_the_machine_catches_a_timer_that_ignores_its_since(
     with pytest.raises(AssertionError, match="lapse fired early") as raised:
         machine.timers_never_fire_early()
     assert 'member: "m0"' in str(raised.value) and "advance:" in str(raised.value)
+
+
+def _examples(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
+    """The first ``count`` examples the strategy draws, the same on every run."""
+    found: list[Any] = []
+
+    @settings(SETTLED, max_examples=count, phases=[Phase.generate])
+    @given(strategy)
+    def draw(example: Any) -> None:
+        found.append(example)
+
+    draw()
+    return found
+
+
+class TestProfileEvents:
+    """Streams, single events and the state machine send ``profile`` events, which set the
+    attributes that guards read."""
+
+    @SETTLED
+    @given(events(ATTRIBUTE_GUARDS, "profile"))
+    def test_valid_and_typed(self, event: dict[str, Any]) -> None:
+        """A profile event carries attributes of their declared types, or null to clear one."""
+        assert set(event) - {"id", "member", "type", "at"} <= set(ATTRIBUTE_GUARDS.attributes)
+        topo.Engine(ATTRIBUTE_GUARDS).process(event)
+
+    def test_set_cleared_and_from_the_guards(self) -> None:
+        """Among the draws: the literal a guard compares with, and a null that clears."""
+        drawn = _examples(events(ATTRIBUTE_GUARDS, "profile"), 50)
+        assert any(event.get("region") == "north" for event in drawn)
+        assert any("age" in event and event["age"] is None for event in drawn)
+
+    def test_a_stream_reaches_a_move_guarded_by_an_attribute(self) -> None:
+        """Some streams set the region, then make a purchase: they reach ``north``."""
+
+        def node(items: list[Any]) -> str | None:
+            engine = topo.Engine(ATTRIBUTE_GUARDS)
+            for item in items:
+                engine.process(item)
+            state = engine.state("m0")
+            return None if state is None else str(state["node"])
+
+        streams = _examples(from_journey(ATTRIBUTE_GUARDS, members=1), 20)
+        assert "north" in {node(items) for items in streams}
+
+    def test_the_state_machine_reaches_a_move_guarded_by_an_attribute(self) -> None:
+        """The machine sends profile events: its members reach ``north``."""
+        reached: set[str] = set()
+
+        class Watching(journey_machine(ATTRIBUTE_GUARDS, members=1)):  # type: ignore[misc]
+            def teardown(self) -> None:
+                for member in self.engine.store.members():
+                    state = self.engine.store.get(member)
+                    reached.update(entry[3] for entry in state.history if entry[0] == "move")
+                super().teardown()
+
+        run_state_machine_as_test(
+            Watching, settings=settings(SETTLED, max_examples=20, stateful_step_count=25)
+        )
+        assert "north" in reached
+
+    def test_unknown_event_type(self) -> None:
+        """A type the journey does not have is refused at once, with the types it has."""
+        with pytest.raises(InvalidArgument, match="'order' is not an event type of the journey "
+                           "'attribute-guards'; choose one of purchase, profile"):  # fmt: skip
+            events(ATTRIBUTE_GUARDS, "order")
+
+    def test_a_counterexample_with_profile_steps_reproduces(self, tmp_path: Path) -> None:
+        """Profile steps print with their values, pii ones too (drawn, so synthetic), and a
+        null that clears: the scenario file loads and the member is where the stream left it."""
+        (tmp_path / "attribute-guards.yaml").write_text(
+            (ROOT / "tests" / "data" / "attribute-guards.yaml").read_text()
+        )
+        at = "2026-01-01T00:00:00+00:00"
+        items: list[Any] = [
+            {"id": "e-1", "member": "m0", "type": "profile", "at": at, "region": "north",
+             "age": 40, "phone": "bdf"},
+            {"id": "e-2", "member": "m0", "type": "profile", "at": at, "phone": None},
+            {"id": "e-3", "member": "m0", "type": "purchase", "at": at, "amount": 1.0},
+        ]  # fmt: skip
+        text = scenario_text("attribute-guards.yaml", items)
+        assert 'fields: {region: "north", age: 40, phone: "bdf"}' in text
+        assert "fields: {phone: null}" in text
+        path = tmp_path / "found.scenarios.yaml"
+        path.write_text(text + '      - {expect: {node: "north"}}\n')
+        loaded = load_scenarios(path)
+        assert run_scenario(compile_for(loaded), loaded.scenarios[0], loaded, None) is None
+
+
+def _defined(module: ast.Module) -> Iterator[str]:
+    """The names a module's own top-level statements define."""
+    for node in module.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            yield node.name
+        elif isinstance(node, ast.Assign):
+            yield from (target.id for target in node.targets if isinstance(target, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            yield node.target.id
+
+
+class TestPublicNames:
+    """``topo.testing`` says what it offers, and ``help()`` reads well."""
+
+    def test_all_is_sorted_and_complete(self) -> None:
+        """``__all__`` is sorted as ruff sorts it (constants, classes, then functions) and
+        names every public name the module defines."""
+        source = ast.parse(Path(topo.testing.__file__).read_text(encoding="utf-8"))
+        public = {name for name in _defined(source) if not name.startswith("_")}
+        kind = {True: 0, False: 1}
+        ordered = sorted(public, key=lambda n: (kind[n.isupper()] if n[0].isupper() else 2, n))
+        assert topo.testing.__all__ == ordered
+        assert set(topo.testing.__all__) == public
+
+    def test_every_rule_and_check_of_the_machine_is_documented(self) -> None:
+        """Each rule and invariant says what it does: ``help(JourneyMachine)`` lists them."""
+        own = {
+            name: value
+            for name, value in vars(JourneyMachine).items()
+            if callable(value) and not name.startswith("_")
+        }
+        assert {name for name, value in own.items() if not value.__doc__} == set()

@@ -442,11 +442,18 @@ def _test(args: argparse.Namespace) -> int:
 
 def _paths(args: argparse.Namespace) -> int:
     from topo.paths import find_paths, paths_text
+    from topo.progress import ProgressBar
 
     journey = _load(args.journey, strict=args.strict)
     if args.out and not os.path.isdir(os.path.dirname(args.out) or "."):
         raise UsageError(f"--out {args.out}: its folder does not exist")
-    found = find_paths(journey, max_steps=args.max_steps, budget=args.budget)
+    terminal = sys.stderr.isatty()
+    bar = ProgressBar(sys.stderr, noun="situations", limit=args.budget) if terminal else None
+    try:
+        found = find_paths(journey, max_steps=args.max_steps, budget=args.budget, progress=bar)
+    finally:
+        if bar is not None:
+            bar.clear()
     if args.out:  # the journey as the scenario file will find it
         text = paths_text(found, os.path.relpath(args.journey, os.path.dirname(args.out) or "."))
         try:
@@ -458,12 +465,8 @@ def _paths(args: argparse.Namespace) -> int:
         sys.stdout.write(paths_text(found, args.journey))
     nodes, moves = found.missing()
     labels = {m.id or f"moves[{i}]": m for i, m in enumerate(journey.moves)}
-    print(
-        f"paths to {len(journey.nodes) - len(nodes)} of {len(journey.nodes)} nodes and "
-        f"{len(labels) - len(moves)} of {len(labels)} moves "
-        f"({_count(found.explored, 'situation')} explored)",
-        file=sys.stderr,
-    )
+    explored = _count(found.explored, "situation")
+    print(f"paths to {found.reached()} ({explored} explored)", file=sys.stderr)
     for node in nodes:
         print(f"  no path found to node {node!r}", file=sys.stderr)
     for label in moves:

@@ -14,12 +14,16 @@ model, in a few small functions.
 
 What the drawing shows, in both formats:
 
-- a node per journey node, in file order, labelled with its id and, below, its owner in
-  parentheses; its kind is its shape and colour (start: stadium, green; checkpoint: rounded
-  box; peak: hexagon, gold; exit: dashed grey box);
+- a node per journey node, in file order, labelled with its id, below it its owner in
+  parentheses, and ``+ incentive, ...`` for its ``on_enter``; its kind is its shape and colour
+  (start: stadium, green; checkpoint: rounded box; peak: hexagon, gold; exit: dashed grey box);
 - an edge per move and source node (a move ``from: [a, b]`` is two edges), in file order,
   labelled with its event types (``purchase or attend``) or, for a timer move, ``after 365d``
-  (and ``since activity``) on a dashed edge; then ``when GUARD`` and ``+ incentive, ...``.
+  (and ``since activity``) on a dashed edge; then ``when GUARD`` and ``+ incentive, ...``;
+- after the moves, a thin grey dotted edge with a round head per reminder and node it is at,
+  toward the node it is about (for ``ahead_of``, the timer move's target), labelled
+  ``reminder`` (or ``reminder 30d before vip_requalify``), ``when GUARD`` and ``+ incentive``.
+  In dot, reminders do not decide the nodes' ranks (``constraint=false``): the moves do.
 
 Owners are in the node labels, not Mermaid subgraphs or dot clusters: a box per owner would
 pull one owner's nodes together and break the left-to-right order of the path, which is what
@@ -36,7 +40,7 @@ from collections.abc import Callable, Iterator
 
 from topo.durations import format_duration
 from topo.errors import UsageError
-from topo.model import Journey, Move
+from topo.model import Journey, Move, Reminder
 
 __all__ = [
     "FORMATS",
@@ -48,6 +52,8 @@ __all__ = [
     "mermaid_text",
     "move_lines",
     "node_lines",
+    "reminder_edges",
+    "reminder_lines",
     "render",
 ]
 
@@ -65,8 +71,11 @@ def render(journey: Journey, fmt: str) -> str:
 
 
 def node_lines(journey: Journey, node_id: str) -> list[str]:
-    """The lines of a node's label: its id, then its owner in parentheses."""
-    return [node_id, f"({journey.nodes[node_id].owner})"]
+    """The lines of a node's label: its id, its owner in parentheses, then what entering it
+    grants (``on_enter``) when it grants anything."""
+    node = journey.nodes[node_id]
+    grants = ["+ " + ", ".join(node.on_enter)] if node.on_enter else []
+    return [node_id, f"({node.owner})", *grants]
 
 
 def move_lines(move: Move) -> list[str]:
@@ -78,6 +87,17 @@ def move_lines(move: Move) -> list[str]:
     if move.incentives:
         lines.append("+ " + ", ".join(move.incentives))
     return lines
+
+
+def reminder_lines(reminder: Reminder) -> list[str]:
+    """The lines of a reminder's label: ``reminder`` (and how long before which timer move),
+    then its guard when it has one, and its incentive."""
+    lines = ["reminder"]
+    if reminder.ahead_of is not None and reminder.by is not None:
+        lines = [f"reminder {format_duration(reminder.by)} before {reminder.ahead_of}"]
+    if reminder.when is not None:
+        lines.extend(f"when {reminder.when.strip()}".splitlines())
+    return [*lines, f"+ {reminder.incentive}"]
 
 
 def _trigger(move: Move) -> str:
@@ -94,6 +114,17 @@ def edges(journey: Journey) -> Iterator[tuple[str, str, Move]]:
             yield source, move.to, move
 
 
+def reminder_edges(journey: Journey) -> Iterator[tuple[str, str, Reminder]]:
+    """``(node, target, reminder)`` for each reminder and each node it is at, in file order:
+    the target is ``toward``, or for ``ahead_of`` the timer move's target."""
+    targets = {move.id: move.to for move in journey.moves if move.id is not None}
+    for reminder in journey.reminders:
+        target = reminder.toward if reminder.ahead_of is None else targets.get(reminder.ahead_of)
+        if target is not None:
+            for node in reminder.at:
+                yield node, target, reminder
+
+
 # -- Mermaid -------------------------------------------------------------------------------------
 
 _MERMAID_SHAPES = {
@@ -108,6 +139,7 @@ _MERMAID_CLASSES = {
     "peak": "fill:#fff3c4,stroke:#b8860b,stroke-width:2px,color:#000",
     "exit": "fill:#eeeeee,stroke:#757575,stroke-dasharray:5 3,color:#000",
 }
+_MERMAID_REMINDER = "stroke:#9e9e9e,stroke-width:1px,color:#616161"
 # Mermaid decodes #name; and #123; entities in labels. '#' itself is escaped so that text such
 # as '#quot;' stays text; '<' '>' '&' because labels are HTML; '|' ends an edge label; '`' opens
 # a Markdown label; ':' because Mermaid rewrites lines matching 'style.*:\S*#.*;' before parsing.
@@ -144,10 +176,20 @@ def mermaid(journey: Journey) -> str:
         opening, closing = _MERMAID_SHAPES[node.kind]
         label = mermaid_text(node_lines(journey, node_id))
         lines.append(f"  {mermaid_id(node_id)}{opening}{label}{closing}")
-    for source, target, move in edges(journey):
-        arrow = "-->" if move.after is None else "-.->"
-        label = mermaid_text(move_lines(move))
-        lines.append(f'  {mermaid_id(source)} {arrow}|"{label}"| {mermaid_id(target)}')
+    moves = [
+        (source, "-->" if move.after is None else "-.->", move_lines(move), target)
+        for source, target, move in edges(journey)
+    ]
+    reminders = [
+        (source, "-.-o", reminder_lines(reminder), target)
+        for source, target, reminder in reminder_edges(journey)
+    ]
+    for source, arrow, said, target in [*moves, *reminders]:
+        text = mermaid_text(said)
+        lines.append(f'  {mermaid_id(source)} {arrow}|"{text}"| {mermaid_id(target)}')
+    if reminders:  # Mermaid numbers edges from 0, in the order they are written
+        numbers = ",".join(str(n) for n in range(len(moves), len(moves) + len(reminders)))
+        lines.append(f"  linkStyle {numbers} {_MERMAID_REMINDER}")
     lines.extend(_mermaid_classes(journey))
     return "\n".join(lines) + "\n"
 
@@ -168,6 +210,15 @@ _DOT_NODES = {
     "checkpoint": {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff"},
     "peak": {"shape": "hexagon", "style": "filled,bold", "fillcolor": "#fff3c4"},
     "exit": {"shape": "box", "style": "dashed,filled", "fillcolor": "#eeeeee"},
+}
+
+
+_DOT_REMINDER = {
+    "style": "dotted",
+    "arrowhead": "odot",
+    "color": "#9e9e9e",
+    "fontcolor": "#616161",
+    "constraint": "false",  # the moves alone place the nodes
 }
 
 
@@ -198,6 +249,9 @@ def dot(journey: Journey) -> str:
         attributes = {"label": "\n".join(move_lines(move))}
         if move.after is not None:
             attributes["style"] = "dashed"
+        lines.append(f"  {dot_quote(source)} -> {dot_quote(target)} [{_attributes(attributes)}];")
+    for source, target, reminder in reminder_edges(journey):
+        attributes = {"label": "\n".join(reminder_lines(reminder)), **_DOT_REMINDER}
         lines.append(f"  {dot_quote(source)} -> {dot_quote(target)} [{_attributes(attributes)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -2,10 +2,12 @@
 
 :func:`find_paths` searches from a new member, through the real engine. Each step is an event
 of a declared type (with field values picked from the journey: the ``one_of`` values, the
-bounds, and the numbers its guards compare with, so that thresholds can be met) or an advance
-of the clock (a day, the days a guard's ``days_since`` compares with, just past the member's
-next timer, or a day before it). Members in the same situation (node, days there, metric
-values) are explored once, and members at an exit node not at all (nothing leaves it). Paths
+bounds, and the numbers its guards compare with, so that thresholds can be met), a ``profile``
+event setting one attribute that the moves' guards read (to a value from
+:func:`attribute_values`), or an advance of the clock (a day, the days a guard's
+``days_since`` compares with, just past the member's next timer, or a day before it). Members
+in the same situation (node, days there, metric values, attributes) are explored once, and
+members at an exit node not at all (nothing leaves it). Paths
 that reached a new node or move within their last few steps are followed first, then shorter
 ones: so a long journey is searched along its length, and a path found is short, though not
 always the shortest. The first time a node is reached or a move taken, the steps that led
@@ -14,11 +16,14 @@ there are kept; :func:`paths_text` writes them as a scenario file.
 
 from __future__ import annotations
 
+import ast
 import heapq
+import itertools
 import json
+import math
 import pickle
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,12 +31,14 @@ from typing import Any
 from topo.compiled import CompiledJourney, compile_journey
 from topo.engine import Engine
 from topo.errors import InvalidEvent
+from topo.events import PROFILE
+from topo.expressions import LITERAL_NAMES, parsed
 from topo.member_state import MemberState
-from topo.model import EventField, Journey
+from topo.model import EventField, Journey, ValueType
 from topo.scenarios import scenario_step
 from topo.stores import MemoryStore
 
-__all__ = ["Paths", "find_paths", "paths_text"]
+__all__ = ["Paths", "attribute_values", "find_paths", "paths_text"]
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -58,10 +65,23 @@ class Paths:
             [label for label in labels if label not in self.moves],
         )
 
+    def reached(self) -> str:
+        """How much was found, in words: ``5 of 7 nodes and 8 of 10 moves``."""
+        nodes, moves = len(self.journey.nodes), len(self.journey.moves)
+        return f"{len(self.nodes)} of {nodes} nodes and {len(self.moves)} of {moves} moves"
 
-def find_paths(journey: Journey, *, max_steps: int | None = None, budget: int = 20_000) -> Paths:
+
+def find_paths(
+    journey: Journey,
+    *,
+    max_steps: int | None = None,
+    budget: int = 20_000,
+    progress: Callable[[int, Callable[[], str]], object] | None = None,
+) -> Paths:
     """Search for a shortest way to every node and move of ``journey``: at most ``max_steps``
-    steps (default: twice the nodes, and 10) and ``budget`` situations explored."""
+    steps (default: twice the nodes, and 10) and ``budget`` situations explored. After each
+    situation explored, ``progress`` (a :class:`topo.progress.ProgressBar`, say) is called
+    with their number and a function that says what was found so far (:meth:`Paths.reached`)."""
     compiled = compile_journey(journey)
     limit = max_steps if max_steps is not None else 2 * len(journey.nodes) + 10
     found = Paths(journey)
@@ -103,6 +123,8 @@ def find_paths(journey: Journey, *, max_steps: int | None = None, budget: int = 
             order += 1
             since = 0 if new else stale + 1
             heapq.heappush(queue, (since, len(path), order, path, pickle.dumps(after), moment))
+        if progress is not None:
+            progress(found.explored, found.reached)
     return found
 
 
@@ -151,11 +173,13 @@ def _play(compiled: CompiledJourney, kept: bytes | None, step: Item) -> MemberSt
 
 def _situation(compiled: CompiledJourney, state: MemberState, now: datetime) -> Any:
     """What tells two members apart for the search at ``now``: node, whole days at it, metric values
-    (times only as known or not, numbers rounded, collections by size) and the reminders of
-    this stay."""
+    (times only as known or not, numbers rounded, collections by size), the reminders of this
+    stay and the attributes (a guard may read them)."""
     values = compiled.metrics.values(state.metrics, now)
     days = min((now - state.entered_at).days, 1000)
-    return state.node, days, tuple(_shape(v) for _, v in sorted(values.items())), state.stay
+    metrics = tuple(_shape(v) for _, v in sorted(values.items()))
+    attributes = tuple(sorted((state.attributes or {}).items()))  # by name: values never compared
+    return state.node, days, metrics, state.stay, attributes
 
 
 def _shape(value: Any) -> Any:
@@ -199,7 +223,133 @@ def _candidates(journey: Journey) -> dict[str, list[dict[str, Any]]]:
             for value in (spec.one_of or [])[1:]:
                 variants.append({**base, name: value})
         out[kind] = [dict(v) for v in {repr(sorted(v.items())): v for v in variants}.values()]
+    profiles = _profiles(journey)
+    if profiles:
+        out[PROFILE] = profiles
     return out
+
+
+def _profiles(journey: Journey) -> list[dict[str, Any]]:
+    """The ``profile`` events worth trying: one per value of each attribute that the moves'
+    guards or the metrics' filters read, and one with no attribute when a move or a metric
+    counts ``profile`` events themselves. Empty when nothing depends on them."""
+    counted = any(PROFILE in (m.on or []) for m in journey.moves) or any(
+        metric.event_type == PROFILE for metric in journey.metrics.values()
+    )
+    values = attribute_values(journey, reminders=False)
+    found = [{name: value} for name, options in values.items() for value in options]
+    return [{}, *found] if counted else found
+
+
+def attribute_values(journey: Journey, *, reminders: bool = True) -> dict[str, list[Any]]:
+    """For each attribute the journey's guards read, the values worth setting it to, typed
+    as declared: the literals a guard compares it with (each item of an ``in`` list; for a
+    number, the whole numbers around it too, since ``> 17`` needs 18), then ``true`` and
+    ``false`` for a bool, or one value of its type (which a guard's literal may not be). The
+    guards are the moves' ``when`` (with ``event.X`` of a move on ``profile``), the metrics'
+    ``where`` and, with ``reminders``, the reminders' ``when``."""
+    found: dict[str, list[Any]] = {}
+    for text, on_profile in _guards(journey, reminders):
+        tree = parsed(text)
+        if not isinstance(tree, ast.Expression):
+            continue
+        for name, literals in _reads(tree, on_profile):
+            spec = journey.attributes.get(name)
+            if spec is not None:
+                typed = (v for literal in literals for v in _typed(literal, spec.type))
+                found.setdefault(name, []).extend(typed)
+    return {
+        name: _distinct([*literals, *_SAMPLES[journey.attributes[name].type]])
+        for name, literals in found.items()
+    }
+
+
+_SAMPLES: dict[ValueType, list[Any]] = {
+    "int": [1],
+    "float": [1.0],
+    "str": ["x"],
+    "bool": [True, False],
+    "date": [START.date().isoformat(), "1990-01-01"],
+    "datetime": [START.isoformat(), "1990-01-01T00:00:00+00:00"],
+}
+"""A value of each type that a guard reading the attribute in another way may need (any
+value at all, against null), and for times one recent and one long ago."""
+
+
+def _guards(journey: Journey, reminders: bool) -> Iterator[tuple[str, bool]]:
+    """Each guard's text, and whether its ``event.X`` are attributes (a move on ``profile``,
+    a metric of ``profile`` events)."""
+    for move in journey.moves:
+        if move.when:
+            yield move.when, PROFILE in (move.on or [])
+    for metric in journey.metrics.values():
+        if metric.where:
+            yield metric.where, metric.event_type == PROFILE
+    for reminder in journey.reminders if reminders else ():
+        if reminder.when:
+            yield reminder.when, False
+
+
+def _reads(tree: ast.Expression, on_profile: bool) -> Iterator[tuple[str, list[Any]]]:
+    """``(attribute, literals it is compared with)`` for each place the guard reads one."""
+    owners = ("member", "event") if on_profile else ("member",)
+    for node in ast.walk(tree):
+        name = _attribute_name(node, owners)
+        if name is not None:
+            yield name, []
+        if not isinstance(node, ast.Compare):
+            continue
+        for left, right in itertools.pairwise([node.left, *node.comparators]):
+            for side, other in ((left, right), (right, left)):
+                name = _attribute_name(side, owners)
+                if name is not None:
+                    yield name, _literals(other)
+
+
+def _attribute_name(node: ast.AST, owners: tuple[str, ...]) -> str | None:
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in owners
+    ):
+        return node.attr
+    return None
+
+
+def _literals(node: ast.AST) -> list[Any]:
+    """The constant values ``node`` stands for: a literal, or each item of a list of them."""
+    if isinstance(node, ast.List | ast.Tuple):
+        return [value for item in node.elts for value in _literals(item)]
+    if isinstance(node, ast.Constant) and node.value is not None:
+        return [node.value]
+    if isinstance(node, ast.Name) and LITERAL_NAMES.get(node.id) is not None:
+        return [LITERAL_NAMES[node.id]]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return [-value for value in _literals(node.operand) if _is_number(value)]
+    return []
+
+
+def _typed(literal: Any, kind: ValueType) -> list[Any]:
+    """The values of type ``kind`` a comparison with ``literal`` calls for: a number and the
+    whole numbers either side of it (``> 18`` needs 19, ``< 18`` needs 17), text as it is."""
+    if kind in ("int", "float") and _is_number(literal):
+        low, high = math.floor(literal), math.ceil(literal)
+        around = [low - 1, low, high, high + 1]
+        return around if kind == "int" else [float(v) for v in [literal, *around]]
+    if kind == "bool" and isinstance(literal, bool):
+        return [literal]
+    if kind in ("str", "date", "datetime") and isinstance(literal, str):
+        return [literal]
+    return []
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    """``values`` without repeats, in order (``1`` and ``true`` are different values)."""
+    return list({(type(v), v): v for v in values}.values())
 
 
 def _base(spec: EventField) -> Any:

@@ -8,14 +8,21 @@ In hypothesis's own style::
     @given(from_journey(journey, members=5, duplicates=True, advances=True))
     def test_no_vip_without_spend(items): ...
 
-- :func:`from_journey` draws a stream for a journey: events of its declared types (and clock
-  advances, as :class:`datetime` items) in time order, for a few members; options mix in
-  invalid, duplicate and late events.
-- :func:`events` draws single valid events of one declared type.
+- :func:`from_journey` draws a stream for a journey: events of its declared types and
+  ``profile`` events that set its attributes (and clock advances, as :class:`datetime` items)
+  in time order, for a few members; options mix in invalid, duplicate and late events.
+- :func:`events` draws single valid events of one type, ``profile`` included.
 - :func:`journey_machine` gives a :class:`hypothesis.stateful.RuleBasedStateMachine` that feeds
   random events and clock advances to an engine and checks, after every step, the rules every
   journey must keep (see :class:`JourneyMachine`). A failure prints the shrunk steps as a
-  scenario file (:mod:`topo.scenarios`) to paste into ``journeys/scenarios/``.
+  scenario file (:func:`scenario_text`) to paste into ``journeys/scenarios/``.
+- :data:`START` is where drawn streams start, unless told otherwise.
+
+Attribute values are drawn of their declared types, half the time among the values the
+journey's guards compare them with (:func:`topo.paths.attribute_values`), so that a move
+guarded by ``member.region == 'north'`` is taken. pii attributes are drawn too, and printed in
+a failure's scenario file like any value: they are synthetic (hypothesis prints its draws
+anyway), and a placeholder such as ``***`` would not replay the failure.
 """
 
 from __future__ import annotations
@@ -27,19 +34,24 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from topo.engine import Engine, rejection
 from topo.errors import InvalidEvent
+from topo.events import PROFILE
 from topo.member_state import MemberState
-from topo.model import EventField, Journey
+from topo.model import Attribute, EventField, Journey
+from topo.paths import attribute_values
 from topo.scenarios import scenario_step
 from topo.triggers import Trigger
 
-__all__ = ["JourneyMachine", "events", "from_journey", "journey_machine", "scenario_text"]
+__all__ = ["START", "JourneyMachine", "events", "from_journey", "journey_machine", "scenario_text"]
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 """Where drawn streams start, unless told otherwise."""
+
+_ABSENT = object()  # a field the drawn event leaves out (None is a null, which clears an attribute)
 
 
 def events(
@@ -52,12 +64,38 @@ def events(
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Valid events of ``event_type`` as the journey declares it: every required field, and
     each optional one or not, within its ``min``, ``max`` and ``one_of``. ``amounts`` draws
-    the values of float fields (default: 0 to 500, in cents)."""
-    declared = journey.events[event_type].fields if event_type != "profile" else {}
-    fields = {
-        name: _value(spec, amounts) if spec.required else st.none() | _value(spec, amounts)
-        for name, spec in declared.items()
-    }
+    the values of float fields (default: 0 to 500, in cents).
+
+    ``event_type`` may be ``profile``: each attribute is then left out, set to a value of its
+    type (often one a guard compares it with, see :func:`topo.paths.attribute_values`), or
+    ``None``, which clears it."""
+    if event_type != PROFILE and event_type not in journey.events:
+        known = ", ".join([*sorted(journey.events), PROFILE])
+        raise InvalidArgument(
+            f"{event_type!r} is not an event type of the journey {journey.journey!r}; "
+            f"choose one of {known}"
+        )
+    return _events(journey, event_type, member, at, amounts, attribute_values(journey))
+
+
+def _events(
+    journey: Journey,
+    event_type: str,
+    member: str | st.SearchStrategy[str],
+    at: datetime | st.SearchStrategy[datetime] | None,
+    amounts: st.SearchStrategy[float] | None,
+    literals: Mapping[str, list[Any]],
+) -> st.SearchStrategy[dict[str, Any]]:
+    """:func:`events`, with the attributes' values from the guards worked out once."""
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    if event_type == PROFILE:  # each attribute left out, cleared (null) or set
+        for name, attribute in journey.attributes.items():
+            value = _attribute(attribute, literals.get(name), amounts)
+            fields[name] = st.just(_ABSENT) | st.none() | value
+    else:
+        for name, spec in journey.events[event_type].fields.items():
+            value = _value(spec, amounts)
+            fields[name] = value if spec.required else st.just(_ABSENT) | value
     return st.fixed_dictionaries(
         {
             "id": st.uuids().map(lambda u: f"e-{u.hex[:12]}"),
@@ -66,7 +104,21 @@ def events(
             "at": _times(at).map(datetime.isoformat),
             **fields,
         }
-    ).map(lambda e: {k: v for k, v in e.items() if v is not None})
+    ).map(lambda e: {k: v for k, v in e.items() if v is not _ABSENT})
+
+
+def _kinds(journey: Journey) -> list[str]:
+    """The event types a stream draws from: the declared ones, and ``profile`` when the
+    journey has attributes for it to set."""
+    return sorted(journey.events) + ([PROFILE] if journey.attributes else [])
+
+
+def _attribute(
+    spec: Attribute, literals: list[Any] | None, amounts: st.SearchStrategy[float] | None
+) -> st.SearchStrategy[Any]:
+    """A value of an attribute's type; half the time one its guards compare it with."""
+    drawn = _value(EventField(type=spec.type), amounts)
+    return st.sampled_from(literals) | drawn if literals else drawn
 
 
 def from_journey(
@@ -82,11 +134,13 @@ def from_journey(
     late: bool = False,
     advances: bool = False,
 ) -> st.SearchStrategy[list[dict[str, Any] | datetime]]:
-    """Streams for ``journey``: up to ``max_events`` events of its declared types for
-    ``members`` members, in time order within ``span`` after ``start``. Mix in ``invalid``
+    """Streams for ``journey``: up to ``max_events`` events of its declared types (and
+    ``profile`` events, when it has attributes; see :func:`events`) for ``members`` members,
+    in time order within ``span`` after ``start``. Mix in ``invalid``
     events (a required field left out), ``duplicates`` (an event sent again), ``late`` events
     (earlier than the member's last) and clock ``advances`` (datetimes, for ``Engine.tick``)."""
-    kinds = sorted(journey.events)
+    kinds = _kinds(journey)
+    literals = attribute_values(journey)
     names = [f"m{i}" for i in range(max(1, members))]
     seconds = int(span.total_seconds())
 
@@ -108,14 +162,15 @@ def from_journey(
                 continue
             member = draw(st.sampled_from(names))
             kind = draw(st.sampled_from(kinds))
-            event = draw(events(journey, kind, member=member, at=at, amounts=amounts))
+            event = draw(_events(journey, kind, member, at, amounts, literals))
             if late and roll == 2 and member in last:  # before the member's last event
                 early = last[member] - timedelta(days=draw(st.integers(1, 60)))
                 event["at"] = early.isoformat()
             else:
                 last[member] = at
             if invalid and roll == 3:
-                required = [n for n, f in journey.events[kind].fields.items() if f.required]
+                declared = journey.events[kind].fields if kind != PROFILE else {}
+                required = [n for n, f in declared.items() if f.required]
                 event.pop(draw(st.sampled_from(required)) if required else "type")
             sent.append(event)
             items.append(event)
@@ -161,7 +216,9 @@ def scenario_text(
 ) -> str:
     """``items`` (events and clock advances) as a scenario file to paste, one scenario about
     ``member``; ``rejected`` (item index -> invalid, duplicate or late) marks the events that
-    were rejected, so that the scenario expects it."""
+    were rejected, so that the scenario expects it. Values are written as they are, pii ones
+    too, so that the scenario replays: it is meant for drawn (synthetic) events; pass real
+    ones through :func:`topo.events.redact` first."""
     lines = [f"journey: {json.dumps(journey_path)}", f"member: {json.dumps(member)}",
              "scenarios:", '  - name: "found by hypothesis"', "    steps:"]  # fmt: skip
     for number, item in enumerate(items):
@@ -171,7 +228,8 @@ def scenario_text(
 
 
 class JourneyMachine(RuleBasedStateMachine):
-    """Random events and clock advances through one journey, checking after every step that:
+    """Random events (``profile`` ones too), resent events and clock advances through one
+    journey, checking after every step that:
 
     - no member skips a node: every node change is a recorded move from the node it was at
       (a cascade records each of its moves);
@@ -183,7 +241,9 @@ class JourneyMachine(RuleBasedStateMachine):
     and, at the end, that the same events through a new engine give the same triggers (ids
     included), and that ``process_many`` gives what ``process`` one by one gave.
 
-    Use :func:`journey_machine` to make one for a journey.
+    Use :func:`journey_machine` to make one for a journey; it sets the class attributes
+    ``journey`` (the journey run), ``journey_path`` (how a printed scenario file names it)
+    and ``members`` (how many members the events are for).
     """
 
     journey: Journey
@@ -191,6 +251,7 @@ class JourneyMachine(RuleBasedStateMachine):
     members = 3
 
     def __init__(self) -> None:
+        """A new engine for the journey, with no member yet, its clock at :data:`START`."""
         super().__init__()
         self.engine = Engine(self.journey)
         self.items: list[dict[str, Any] | datetime] = []
@@ -200,13 +261,15 @@ class JourneyMachine(RuleBasedStateMachine):
         self.joined: dict[str, datetime] = {}
         self.activity: dict[str, list[tuple[datetime, str]]] = {}  # processed events' times
         self.moves = {m.id or f"moves[{i}]": m for i, m in enumerate(self.journey.moves)}
+        self.literals = attribute_values(self.journey)
 
     @rule(data=st.data(), hours=st.integers(0, 24 * 60))
     def event(self, data: st.DataObject, hours: int) -> None:
+        """An event of a declared type, or a ``profile`` event, for one of the members."""
         self.clock += timedelta(hours=hours)
-        kind = data.draw(st.sampled_from(sorted(self.journey.events)))
+        kind = data.draw(st.sampled_from(_kinds(self.journey)))
         member = data.draw(st.sampled_from([f"m{i}" for i in range(self.members)]))
-        item = data.draw(events(self.journey, kind, member=member, at=self.clock))
+        item = data.draw(_events(self.journey, kind, member, self.clock, None, self.literals))
         self._feed(item)
 
     @precondition(lambda self: bool(self.items))
@@ -219,6 +282,7 @@ class JourneyMachine(RuleBasedStateMachine):
 
     @rule(days=st.integers(1, 400))
     def advance(self, days: int) -> None:
+        """The clock moves on by whole days: every timer due by then fires."""
         self.clock += timedelta(days=days)
         self.items.append(self.clock)
         self.triggers += self.engine.tick(self.clock)
@@ -261,6 +325,7 @@ class JourneyMachine(RuleBasedStateMachine):
 
     @invariant()
     def once_is_once(self) -> None:
+        """A ``once`` incentive is granted at most once to each member."""
         once = {i for i, spec in self.journey.incentives.items() if spec.once}
         seen: set[tuple[str, str]] = set()
         for trigger in self.triggers:
@@ -302,6 +367,8 @@ class JourneyMachine(RuleBasedStateMachine):
                 entered = at
 
     def teardown(self) -> None:
+        """At the end: the same events through a new engine give the same triggers (ids
+        included), and ``process_many`` gives what ``process`` one by one gave."""
         again = Engine(self.journey)
         found: list[Trigger] = []
         for item in self.items:
