@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -62,3 +63,43 @@ def validate_rules(text: str, file: str = "<string>") -> list[Diagnostic]:
     found = validate_text(text, file)
     assert [d.code for d in found].count("T519") <= 1
     return [d for d in found if d.code != "T519"]
+
+
+def fail_at(
+    engine: Any, method: str, call: int, error: type[BaseException] = KeyboardInterrupt
+) -> None:
+    """Make ``engine.method`` raise ``error`` on its ``call``-th call (1-based), as a Ctrl-C or
+    a bug halfway through a change would; ``del engine.<method>`` puts it back."""
+    original = getattr(engine, method)
+    calls = 0
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == call:
+            raise error
+        return original(*args, **kwargs)
+
+    setattr(engine, method, failing)
+
+
+def kept_states(engine: Any) -> dict[str, str]:
+    """Every member of the engine's store as the durable store would write it (text: nothing
+    shared with the live states), by member id."""
+    from topo.member_codec import dumps
+
+    return {m: dumps(engine.store.get(m)) for m in sorted(engine.store.members())}
+
+
+def replay_to_files(
+    journey: Path, events: Path, folder: Path, *extra: str
+) -> tuple[int, dict[str, Path]]:
+    """``topo replay`` with --triggers, --states and --rejects written into ``folder``: the
+    exit code and the three files by option name."""
+    from topo.cli import main
+
+    outputs = {name: folder / f"{name}.jsonl" for name in ("triggers", "states", "rejects")}
+    argv = ["replay", str(journey), str(events), *extra]
+    for name, path in outputs.items():
+        argv += [f"--{name}", str(path)]
+    return main(argv), outputs

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import topo
-from conftest import dedent
+from conftest import dedent, fail_at, kept_states
 from topo.engine import DuplicateEvent, Engine, LateEvent
 from topo.validation import load_journey
 
@@ -104,7 +104,7 @@ class TestRejects:
             engine.process(purchase(1, 1))
         assert engine.state("m-1") == before
 
-    def test_only_recent_ids_are_kept(self, engine: Engine) -> None:
+    def test_only_recent_ids_arekept_states(self, engine: Engine) -> None:
         """An id sent again after a timer moved the clock on is kept as the newest; the
         expired ids behind it are let go (the store keeps only the dedup window's ids)."""
         engine.process(purchase(1, 0))
@@ -747,97 +747,72 @@ class _Interrupted(BaseException):
     """What a failure injected halfway through a change raises (as Ctrl-C would)."""
 
 
-def _fail_at(engine: Engine, method: str, call: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the engine's ``method`` raise on its ``call``-th call (1-based) from now on."""
-    original = getattr(engine, method)
-    calls = 0
-
-    def failing(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == call:
-            raise _Interrupted
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(engine, method, failing)
-
-
-def _kept(engine: Engine) -> dict[str, str]:
-    """Every member as the durable store would write it (text: nothing shared with the state)."""
-    from topo.member_codec import dumps
-
-    members = sorted(engine.store.members())
-    return {m: dumps(engine.store.get(m)) for m in members}  # type: ignore[arg-type]
-
-
 class TestAllOrNothing:
     """An exception while a change is applied leaves every member as it was, with the memory
     store as with a durable one, so that a retry is not a "duplicate" whose trigger is lost."""
 
     @pytest.mark.parametrize("method", ["_grant", "_keep", "_explain", "_cascade", "_index_timer"])
     def test_process(
-        self, engine: Engine, method: str, monkeypatch: pytest.MonkeyPatch
+        self, engine: Engine, method: str
     ) -> None:
         """A member halfway up the ladder: the failed event changes nothing, and sent again it
         gives the triggers an engine that never failed gives."""
         engine.process(purchase(1, 0))
         engine.process(purchase(2, 1, amount=700))
-        before = _kept(engine)
-        _fail_at(engine, method, 1, monkeypatch)
+        before = kept_states(engine)
+        fail_at(engine, method, 1, _Interrupted)
         with pytest.raises(_Interrupted):
             engine.process(purchase(3, 2, amount=400))
-        assert _kept(engine) == before
-        monkeypatch.undo()
+        assert kept_states(engine) == before
+        delattr(engine, method)
         again = engine.process(purchase(3, 2, amount=400))
         assert names(again) == [("gift", "enter")]
 
-    def test_process_many(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_process_many(self, engine: Engine) -> None:
         """A failure at the third event undoes the first two as well (their triggers would be
         lost with the call), members it created included."""
         engine.process(purchase(1, 0))
-        before = _kept(engine)
-        _fail_at(engine, "_keep", 3, monkeypatch)
+        before = kept_states(engine)
+        fail_at(engine, "_keep", 3, _Interrupted)
         with pytest.raises(_Interrupted):
             engine.process_many(
                 [purchase(2, 1, amount=700), purchase(1, 0, member="m-2"), purchase(3, 2)]
             )
-        assert _kept(engine) == before
+        assert kept_states(engine) == before
 
     def test_process_many_stopped_by_an_invalid_event(self, engine: Engine) -> None:
         """Without on_reject an invalid event raises; the events before it are undone too."""
-        before = _kept(engine)
+        before = kept_states(engine)
         with pytest.raises(topo.InvalidEvent):
             engine.process_many([purchase(1, 0), purchase(2, 1, amount=-5)])
-        assert _kept(engine) == before
+        assert kept_states(engine) == before
         assert names(engine.process_many([purchase(1, 0)])) == [
             ("hello", "enter"), ("thanks", "move"), ("welcome", "enter")
         ]  # fmt: skip
 
-    def test_tick(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_tick(self, engine: Engine) -> None:
         """A tick that fails at its second member undoes the first member's timer too, and the
         timers are still found afterwards."""
         for member in ("a", "b"):
             engine.process(purchase(1, 0, member=member))
-        before = _kept(engine)
-        _fail_at(engine, "_fire", 2, monkeypatch)
+        before = kept_states(engine)
+        fail_at(engine, "_fire", 2, _Interrupted)
         with pytest.raises(_Interrupted):
             engine.tick(T0 + timedelta(days=90))
-        assert _kept(engine) == before
-        monkeypatch.undo()
+        assert kept_states(engine) == before
+        del engine._fire
         assert len(engine.tick(T0 + timedelta(days=90))) == 0
         assert {engine.state(m)["node"] for m in ("a", "b")} == {"lapsed"}  # type: ignore[index]
 
-    def test_a_store_that_keeps_copies(
-        self, engine: Engine, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_a_store_that_keeps_copies(self, engine: Engine) -> None:
         """A store whose get returns a copy is given the member back as it was."""
         copying = Engine(engine.compiled, _CopyingStore())  # type: ignore[arg-type]
         copying.process(purchase(1, 0))
-        before = _kept(copying)
-        _fail_at(copying, "_keep", 1, monkeypatch)
+        before = kept_states(copying)
+        fail_at(copying, "_keep", 1, _Interrupted)
         with pytest.raises(_Interrupted):
             copying.process(purchase(2, 1))
-        assert _kept(copying) == before
+        assert kept_states(copying) == before
 
 
 class TestTickProgress:

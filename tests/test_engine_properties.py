@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import topo
+from conftest import fail_at, kept_states
 from topo.compiled import compile_journey
 
 JOURNEY = compile_journey(topo.load_journey("journeys/retail-tiers.yaml"))
@@ -117,26 +118,11 @@ class TestInvariants:
     ) -> None:
         """Whichever step fails (an exception as Ctrl-C raises), the event or tick that failed
         leaves every member as it was, and the stream goes on as if it had never been sent."""
-        from topo.member_codec import dumps
-
-        def kept(engine: topo.Engine) -> dict[str, str]:
-            return {m: dumps(engine.store.get(m)) for m in sorted(engine.store.members())}  # type: ignore[arg-type]
-
         engine = topo.Engine(JOURNEY)
-        original = getattr(engine, method)
-        calls = 0
-
-        def fail(*args: Any, **kwargs: Any) -> Any:
-            nonlocal calls
-            calls += 1
-            if calls == failing:
-                raise KeyboardInterrupt
-            return original(*args, **kwargs)
-
-        setattr(engine, method, fail)
+        fail_at(engine, method, failing)
         survived: list[dict[str, Any] | datetime] = []
         for item in items:
-            before = kept(engine)
+            before = kept_states(engine)
             try:
                 if isinstance(item, datetime):
                     engine.tick(item)
@@ -145,7 +131,7 @@ class TestInvariants:
             except topo.InvalidEvent:
                 pass
             except KeyboardInterrupt:
-                assert kept(engine) == before
+                assert kept_states(engine) == before
                 continue
             survived.append(item)
-        assert kept(engine) == kept(run(survived)[1])
+        assert kept_states(engine) == kept_states(run(survived)[1])

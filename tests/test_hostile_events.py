@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import topo
-from conftest import dedent
+from conftest import dedent, replay_to_files
 from topo.cli import main
 from topo.member_codec import dumps
 from topo.number_range import RANGE_TEXT
@@ -113,11 +113,8 @@ class TestTheCatalogue:
         source = tmp_path / "e.jsonl"
         lines = [json.dumps(e) for e in VALID] + [line for _, line, _ in LINES]
         source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        out = {name: tmp_path / f"{name}.jsonl" for name in ("triggers", "states", "rejects")}
-        argv = ["replay", str(journey_file), str(source)]
-        for name, path in out.items():
-            argv += [f"--{name}", str(path)]
-        assert main(argv) == 0
+        code, out = replay_to_files(journey_file, source, tmp_path)
+        assert code == 0
         stdout, stderr = capsys.readouterr()
         rejects = [json.loads(line) for line in out["rejects"].read_text().splitlines()]
         assert len(rejects) == len(LINES)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import topo
-from conftest import dedent
+from conftest import dedent, replay_to_files
 from topo.cli import main
 
 MARKERS: dict[str, Any] = {
@@ -120,11 +120,8 @@ class TestNoPiiInOutputs:
         """Triggers, states, rejects, the summary and stdout of topo replay."""
         source = tmp_path / "e.jsonl"
         source.write_text("".join(json.dumps(e) + "\n" for e in events()), encoding="utf-8")
-        outputs = {name: tmp_path / f"{name}.jsonl" for name in ("triggers", "states", "rejects")}
-        argv = ["replay", str(journey_file), str(source)]
-        for name, path in outputs.items():
-            argv += [f"--{name}", str(path)]
-        assert main(argv) == 0
+        code, outputs = replay_to_files(journey_file, source, tmp_path)
+        assert code == 0
         out, err = capsys.readouterr()
         assert "9 rejected" in err  # the run saw every case
         states = [json.loads(line) for line in outputs["states"].read_text().splitlines()]
