@@ -379,3 +379,59 @@ class TestBothParsers:
         slow = found()
         assert [f[0] for f in fast] == [s[0] for s in slow]
         assert [f for f in fast if f[0] != "T101"] == [s for s in slow if s[0] != "T101"]
+
+
+def _parser_with_limit(levels: int) -> type[yaml.SafeLoader]:
+    """PyYAML's own parser, made to refuse flow lists deeper than ``levels`` as libyaml does."""
+
+    class Limited(yaml.SafeLoader):
+        def fetch_flow_collection_start(self, TokenClass: type) -> None:
+            if self.flow_level >= levels:
+                mark = self.get_mark()
+                raise yaml.scanner.ScannerError(
+                    "while increasing flow level", mark, "exceeded maximum nesting depth", mark
+                )
+            super().fetch_flow_collection_start(TokenClass)
+
+    return Limited
+
+
+class TestNestingWhateverTheParser:
+    """T107 is reported whichever parser reads the file, and whatever limit that parser has."""
+
+    @pytest.mark.parametrize("fast", [True, False], ids=["libyaml", "pure-python"])
+    def test_ten_thousand_levels_point_at_level_65(
+        self, fast: bool, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """libyaml scans a line ahead and stops at 1,000 levels; topo still says T107 at 65.
+
+        The mapping ``x:`` is the first level, so the 64th ``[`` is the 65th level.
+        """
+        import topo.document_builder as builder
+
+        if not fast:
+            monkeypatch.setattr(builder, "_PARSER", yaml.SafeLoader)
+        [d] = load_text("x: " + "[" * 10_000 + "]" * 10_000 + "\n").diagnostics
+        assert (d.code, d.line, d.column) == ("T107", 1, 3 + MAX_DEPTH)
+        assert f"more than {MAX_DEPTH} levels" in d.message
+
+    def test_a_parser_that_stops_ahead_of_topo(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A parser that refuses at its own limit before topo counts level 65: still T107 at 65."""
+        import topo.document_builder as builder
+
+        monkeypatch.setattr(builder, "_PARSER", _parser_with_limit(MAX_DEPTH + 30))
+        [d] = load_text("[" * (MAX_DEPTH + 40)).diagnostics
+        assert (d.code, d.column) == ("T107", MAX_DEPTH + 1)
+
+    def test_a_parser_with_a_lower_limit_than_topo(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A parser that refuses below topo's limit: T107 where the parser stopped."""
+        import topo.document_builder as builder
+
+        monkeypatch.setattr(builder, "_PARSER", _parser_with_limit(10))
+        [d] = load_text("x: " + "[" * 20 + "]" * 20 + "\n").diagnostics
+        assert (d.code, d.line, d.column) == ("T107", 1, 14)
+        assert "deeper than the YAML parser reads" in d.message
+
+    def test_other_parser_errors_stay_syntax_errors(self) -> None:
+        """Only the parser's refusal to nest deeper is taken for T107."""
+        assert codes("x: [a, b\ny: 1\n") == ["T101"]
