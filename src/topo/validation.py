@@ -138,7 +138,7 @@ def load_journey(path: StrPath, *, analysis: bool = True) -> Journey:
     only those rules still loads, for tools that compare or draw any well-formed journey.
     """
     file = FilePath(path)
-    if not file.is_file():
+    if file.is_dir() or not file.exists():  # other kinds of file are refused by load_file
         what = "is a folder; give one journey file" if file.is_dir() else "no such file"
         raise InvalidJourney([make("unreadable", what, str(path), Span(1, 1, 1, 1))])
     try:
