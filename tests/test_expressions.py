@@ -46,6 +46,8 @@ class TestAllowed:
             "node == 'vip'",
             "member.phone != null",
             "spend >= 1e3",
+            "spend > -9223372036854775808 and spend < 9223372036854775807",
+            "spend > 1e-400",
         ],
     )
     def test_passes(self, text: str) -> None:
@@ -111,6 +113,11 @@ class TestRejected:
             ("abs(1, 2) > 1", "wrong-arity", "abs(1, 2)"),
             ("round(spend, 2) > 1", "wrong-arity", "round(spend, 2)"),
             ("min(spend) > 1", "wrong-arity", "min(spend)"),
+            ("spend > 9223372036854775808", "forbidden-construct", "9223372036854775808"),
+            ("spend > -9223372036854775809", "forbidden-construct", "-9223372036854775809"),
+            ("spend > 1e400", "forbidden-construct", "1e400"),
+            ("spend > 9.3e18", "forbidden-construct", "9.3e18"),
+            ("spend in [1, " + "9" * 400 + "]", "forbidden-construct", "9" * 400),
             ("spnd > 1", "unknown-name", "spnd"),
             ("member.regoin == 'x'", "unknown-attribute", "member.regoin"),
             ("event.amout > 1", "unknown-event-field", "event.amout"),
@@ -124,6 +131,12 @@ class TestRejected:
         assert found[0][0] == name
         if offending:
             assert found[0][1] == offending
+
+    def test_number_out_of_range_says_the_range(self) -> None:
+        """A literal beyond a 64-bit integer says the range, and shows the literal as written."""
+        [problem] = check("spend > 1e400", SCOPE)
+        assert problem.message.startswith("the number 1e400 is out of range")
+        assert "9,223,372,036,854,775,807" in problem.message
 
     def test_thousands_separator_hint(self) -> None:
         """``1,500`` says to write numbers without thousands separators."""

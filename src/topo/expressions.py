@@ -15,8 +15,9 @@ import re
 import tokenize
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
-from topo.model import FUNCTION_NAMES
+from topo.model import FUNCTION_NAMES, number_problem
 from topo.suggestions import did_you_mean
 
 __all__ = ["ARITY", "LITERAL_NAMES", "Problem", "Scope", "check", "parse", "parsed"]
@@ -252,6 +253,10 @@ def _shift(tree: ast.AST, flat: str, lead: int) -> None:
             node.end_col_offset = shifted  # type: ignore[attr-defined]
 
 
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _span(node: ast.AST) -> tuple[int, int]:
     start: int = getattr(node, "col_offset", 0)
     end: int | None = getattr(node, "end_col_offset", None)
@@ -295,6 +300,10 @@ class _Checker:
             text = _OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)
             message = f"the operator {text!r} is not part of the language"
             yield Problem("forbidden-construct", message, start, start + 1)
+        value = node.operand.value if isinstance(node.operand, ast.Constant) else None
+        if isinstance(node.op, ast.USub) and _is_number(value):  # -9223372036854775808 is in
+            yield from self.number(node, -value)  # range, though its digits alone are not
+            return
         yield from self.visit(node.operand)
 
     def visit_BinOp(self, node: ast.BinOp) -> Iterator[Problem]:
@@ -332,6 +341,16 @@ class _Checker:
                 type(node.value), "this literal"
             )
             yield self.problem("forbidden-construct", f"{what} are not part of the language", node)
+        elif _is_number(node.value):
+            yield from self.number(node, node.value)
+
+    def number(self, node: ast.AST, value: int | float) -> Iterator[Problem]:
+        """A number literal outside the range of numbers (``1e400`` too, which Python reads as
+        infinity); ``node`` is the literal, with its sign."""
+        start, end = _span(node)
+        problem = number_problem(value, self.text[start:end])
+        if problem is not None:
+            yield Problem("forbidden-construct", problem, start, end)
 
     def visit_List(self, node: ast.List) -> Iterator[Problem]:
         yield from self.visit_all(node.elts)
