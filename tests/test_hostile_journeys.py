@@ -186,6 +186,11 @@ CATALOGUE: list[tuple[str, str, list[str]]] = [
         ),
         ["T302"],
     ),
+    # calls of anything but a built-in function by name
+    ("call-of-a-call", _guard("abs(spend)(1) > 0"), ["T302"]),
+    ("call-of-a-number", _guard("-1() > 0"), ["T302"]),
+    ("call-of-a-text", _guard("''() > 0"), ["T302"]),
+    ("call-of-a-list", _guard("[abs][0](spend) > 0"), ["T302"]),
 ]
 """Hostile journeys (a case id, the text, the codes it must give): each was a traceback, a
 hang or a journey that passed validation and then failed in the engine."""

@@ -13,6 +13,7 @@ import functools
 import io
 import re
 import tokenize
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeGuard
@@ -148,7 +149,9 @@ def _parse(text: str) -> ast.Expression | Problem:
     if not flat:
         return Problem("expression-syntax", "the expression is empty", 0, max(len(text), 1))
     try:
-        tree = ast.parse(flat, mode="eval")
+        with warnings.catch_warnings():  # Python's warnings (an escape like '\d') are not
+            warnings.simplefilter("ignore")  # the author's; under -W error they would refuse
+            tree = ast.parse(flat, mode="eval")
     except (RecursionError, MemoryError):
         return Problem("expression-syntax", _TOO_DEEP, lead, lead + len(flat))
     except SyntaxError as exc:
@@ -445,8 +448,16 @@ class _Checker:
             yield self.problem("forbidden-construct", message, func)
             yield from self.visit_all(node.args)
             return
-        if not isinstance(func, ast.Name):
-            yield from self.visit(func)
+        if not isinstance(func, ast.Name):  # abs(x)(1), -1(), ''(): a value is not a function
+            start, end = _span(func)
+            callee = (
+                self.text[start:end] if end - start <= 30 else self.text[start : start + 29] + "…"
+            )
+            message = (
+                f"{callee} cannot be called; only the built-in functions can, by name "
+                f"({', '.join(FUNCTION_NAMES)})"
+            )
+            yield self.problem("forbidden-construct", message, func)
             yield from self.visit_all(node.args)
             return
         if func.id not in ARITY:
