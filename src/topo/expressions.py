@@ -101,14 +101,16 @@ class Scope:
     metrics_context: str = ""
     extra: frozenset[str] = field(default=frozenset())
 
-    def names(self) -> set[str]:
-        """Every plain name the expression could use here (for suggestions)."""
-        names = {"now", *LITERAL_NAMES, *self.extra}
+    def names(self) -> Iterator[str]:
+        """Every plain name the expression could use here (for suggestions), read lazily: a
+        suggestion that is not made does not pay for the journey's metrics."""
+        yield "now"
+        yield from LITERAL_NAMES
+        yield from self.extra
         if self.position:
-            names |= {"node", "entered_at"}
+            yield from ("node", "entered_at")
         if not self.metrics_context:
-            names |= self.metrics
-        return names
+            yield from self.metrics
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from topo.model import Journey
 from topo.references import check_references
 from topo.shape import build_journey
 from topo.source import Document, Span
+from topo.suggestions import suggestion_budget
 from topo.suppressions import apply_suppressions
 
 __all__ = ["check_document", "find_journeys", "load_journey", "validate", "validate_text"]
@@ -34,6 +35,11 @@ def check_document(
     document: Document, *, analysis: bool = True
 ) -> tuple[Journey | None, list[Diagnostic]]:
     """The journey model of a loaded document (None if it has errors) and all its problems."""
+    with suggestion_budget():  # thousands of misspellings must not cost hours of hints
+        return _check(document, analysis)
+
+
+def _check(document: Document, analysis: bool) -> tuple[Journey | None, list[Diagnostic]]:
     shaped = build_journey(document)
     diagnostics = list(shaped.diagnostics)
     site = shaped.site(document)
