@@ -97,6 +97,7 @@ class DocumentBuilder:
         self.max_depth = max_depth
         self.max_repeated = max_repeated
         self._frames: list[_Frame] = []
+        self._depth = 0  # how many of the frames are kept (a path): counted, not summed each time
         self._log: list[Entry] = []
         self._anchors: dict[str, tuple[Any, list[Entry], Path]] = {}
         self._open: set[str] = set()
@@ -184,8 +185,7 @@ class DocumentBuilder:
 
     def _start(self, event: yaml.CollectionStartEvent) -> None:
         span = _span(event)
-        depth = sum(1 for f in self._frames if f.path is not None) + 1
-        if depth > self.max_depth:
+        if self._depth + 1 > self.max_depth:
             message = f"mappings and lists are nested more than {self.max_depth} levels deep"
             self._refuse("nesting-too-deep", message, span)
         path = self._child_path(span, collection=True)
@@ -199,11 +199,13 @@ class DocumentBuilder:
         if anchor:
             self._open.add(anchor)
         self._frames.append(_Frame(path, span, {} if mapping else [], len(self._log), anchor))
+        self._depth += path is not None
 
     def _end(self, event: yaml.CollectionEndEvent) -> None:
         frame = self._frames.pop()
         if frame.path is None:
             return
+        self._depth -= 1
         end = _span(event)
         span = Span(frame.start.line, frame.start.column, end.end_line, end.end_column)
         if isinstance(frame.value, dict):
