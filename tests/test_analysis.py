@@ -8,11 +8,17 @@ pin down the decisions around them.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conftest import dedent
+from conftest import MINIMAL, dedent
 from topo.analysis import CHECKS
-from topo.analysis_context import PARTS
+from topo.analysis_context import PARTS, Analysis
 from topo.codes import CODES
+from topo.conditions import condition_of
+from topo.guard_checks import backwards_thresholds, overlapping_moves
+from topo.loader import load_text
+from topo.shape import build_journey
 from topo.validation import validate_text
 
 LADDER = dedent(
@@ -327,3 +333,130 @@ class TestPressure:
         )
         [d] = validate_text(text, "j.yaml")
         assert d.code == "T513" and "in 3d" in d.message and "p -> a -> p" in d.message
+
+
+_ATOMS = st.builds(
+    "{} {} {}".format,
+    st.sampled_from(["spend", "event.amount"]),
+    st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+    st.integers(0, 6).map(lambda n: str(n * 10)),
+) | st.sampled_from(["spend", "spend * 2 > 5", "event.amount in [10, 20]", "true", "false"])
+_GUARDS = st.recursive(
+    _ATOMS,
+    lambda inner: (
+        st.builds("({} {} {})".format, inner, st.sampled_from(["and", "or"]), inner)
+        | inner.map("not ({})".format)
+    ),
+    max_leaves=4,
+)
+
+
+def _naive_overlaps(analysis: Analysis) -> list[tuple[int, int]]:
+    """(later, earlier) for each later move and the first earlier move it overlaps, asking
+    every pair: the definition the bulk comparison must agree with."""
+    found = []
+    moves = [(i, m) for i, m in analysis.graph.moves_out("visitor") if m.on]
+    domains = analysis.domains(["purchase"], ["visitor"])
+    for k, (later, move) in enumerate(moves):
+        mine = condition_of(move.when, domains)
+        for earlier, other in moves[:k]:
+            if condition_of(other.when, domains).both(mine).witness() is not None:
+                found.append((later, earlier))
+                break
+    return found
+
+
+class TestOverlapsInBulk:
+    """Settling most pairs by their numbers' ranges finds the same overlaps as asking each."""
+
+    @given(st.lists(_GUARDS | st.none(), min_size=2, max_size=8))
+    def test_same_as_every_pair(self, guards: list[str | None]) -> None:
+        """For any guards out of one node on one event: the same later moves, the same first
+        earlier moves."""
+        lines = [
+            "  - {from: visitor, to: vip, on: purchase"
+            + ("}" if guard is None else f', when: "{guard}"}}')
+            for guard in guards
+        ]
+        text = MINIMAL.replace(MINIMAL.splitlines()[-1], "\n".join(lines))
+        document = load_text(text, "j.yaml").document
+        assert document is not None
+        site = build_journey(document).site(document)
+        assert site is not None
+        analysis = Analysis(site)
+        found = [(d.path[1], d.message) for d in overlapping_moves(analysis)]
+        expected = _naive_overlaps(analysis)
+        assert [later for later, _ in found] == [later for later, _ in expected]
+        for (_, message), (_, earlier) in zip(found, expected, strict=True):
+            assert f"line {site.line(('moves', earlier))} " in message
+
+
+_LADDER_HEAD = LADDER.split("moves:")[0] + "moves:\n"
+_THRESHOLDS = st.builds(
+    "{} {} {}".format,
+    st.sampled_from(["spend", "orders"]),
+    st.sampled_from([">=", ">=", ">=", ">", "<"]),
+    st.sampled_from(["1", "2", "500", "1000", "3000"]),
+)
+_STEPS = [("visitor", "regular"), ("regular", "gold"), ("gold", "vip"), ("visitor", "gold")]
+_LADDER_MOVES = st.lists(
+    st.tuples(
+        st.sampled_from([*_STEPS, *_STEPS, ("gold", "regular"), ("vip", "gold")]),
+        st.one_of(_THRESHOLDS, st.builds("{} and {}".format, _THRESHOLDS, _THRESHOLDS), st.none()),
+        st.sampled_from([False, False, False, True]),
+    ),
+    min_size=2,
+    max_size=6,
+)
+
+
+def _naive_backwards(analysis: Analysis) -> list[tuple[str, int]]:
+    """(metric, move) of every backwards threshold, asking every metric of every move and
+    walking the whole graph for every metric: the definition the shortcuts must agree with."""
+    import math
+
+    from topo import guard_checks as checks
+
+    journey = analysis.journey
+    found = []
+    for metric in checks._never_falling(journey):
+        asked = {
+            i: checks._asks(checks._condition(analysis, move, move.from_), move, metric)
+            for i, move in enumerate(journey.moves)
+        }
+        required = checks._required_on_arrival(
+            analysis.graph.start, checks._steps_up(analysis), asked
+        )
+        for i, move in enumerate(journey.moves):
+            asks = asked[i]
+            if asks is None or asks == -math.inf or move.after is not None:
+                continue
+            if any(required.get(s, (-math.inf, None))[0] > asks for s in move.from_):
+                found.append((metric, i))
+    return found
+
+
+class TestBackwardsShortcuts:
+    """Reading only the metrics a guard names, and walking only where a path can ask twice,
+    finds the same backwards thresholds as asking everything."""
+
+    @given(_LADDER_MOVES)
+    def test_same_as_asking_everything(
+        self, moves: list[tuple[tuple[str, str], str | None, bool]]
+    ) -> None:
+        """For any ladder of moves (timers among them): the same metrics at the same moves."""
+        lines = []
+        for (source, target), guard, timer in moves:
+            trigger = "after: 30d" if timer else "on: purchase"
+            when = "" if guard is None else f', when: "{guard}"'
+            lines.append(f"  - {{from: {source}, to: {target}, {trigger}{when}}}")
+        document = load_text(_LADDER_HEAD + "\n".join(lines) + "\n", "j.yaml").document
+        assert document is not None
+        site = build_journey(document).site(document)
+        assert site is not None
+        analysis = Analysis(site)
+        found = [
+            (d.message.split(" >= ")[0].split()[-1], d.path[1])
+            for d in backwards_thresholds(analysis)
+        ]
+        assert found == _naive_backwards(analysis)

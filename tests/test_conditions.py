@@ -223,3 +223,48 @@ class TestExamplesOfTheIssue:
         """Two thresholds overlap above the higher one; the witness shows a value there."""
         both = condition_of("spend >= 3000", {}).both(condition_of("spend >= 20000", {}))
         assert both.witness() == {"spend": 20000}
+
+
+HUGE_NUMBERS = st.one_of(
+    st.integers(),
+    st.integers(1, 10).map(lambda k: 10 ** (300 * k)),
+    st.integers(1, 10).map(lambda k: -(10 ** (300 * k))),
+    st.floats(allow_nan=False),
+)
+
+
+def _literal(value: float) -> str:
+    if isinstance(value, float) and value in (INF, -INF):
+        return "1e400" if value > 0 else "-1e400"
+    return repr(value)
+
+
+class TestAnyNumber:
+    """The logic never raises on a number, however large: ints beyond floats count as infinite."""
+
+    @given(
+        HUGE_NUMBERS,
+        HUGE_NUMBERS,
+        st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+        st.sampled_from(sorted(DOMAINS)),
+    )
+    def test_every_question_has_an_answer(
+        self, first: float, second: float, op: str, domain: str
+    ) -> None:
+        """can_hold, can_be_false, witness, bounds: all answer for guards on huge literals."""
+        a, b = _literal(first), _literal(second)
+        guard = f"x {op} {a} and {b} {op} x or x in [{a}, {b}]"
+        condition = condition_of(guard, {"x": DOMAINS[domain]})
+        condition.can_hold()
+        condition.can_be_false()
+        condition.witness()
+        condition.lower_bound("x")
+        condition.bounded_above("x")
+        condition.both(condition_of(f"x {op} {b}", {})).witness()
+
+    @given(HUGE_NUMBERS, HUGE_NUMBERS, st.booleans())
+    def test_domains_with_huge_bounds(self, low: float, high: float, integral: bool) -> None:
+        """A domain bounded by numbers beyond floats still samples and intersects."""
+        domain = Values(False, (Interval(low, high),), frozenset(), False, integral)
+        (domain & Values(False, (Interval(0, INF),), frozenset(), False)).sample()
+        domain.negate().sample()

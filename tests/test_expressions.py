@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import warnings
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import MINIMAL, dedent, validate_rules
+from topo.evaluation import compile_expression
 from topo.expressions import Problem, Scope, check, parse
 
 SCOPE = Scope(
@@ -45,6 +47,8 @@ class TestAllowed:
             "node == 'vip'",
             "member.phone != null",
             "spend >= 1e3",
+            "spend > -9223372036854775808 and spend < 9223372036854775807",
+            "spend > 1e-400",
         ],
     )
     def test_passes(self, text: str) -> None:
@@ -110,6 +114,15 @@ class TestRejected:
             ("abs(1, 2) > 1", "wrong-arity", "abs(1, 2)"),
             ("round(spend, 2) > 1", "wrong-arity", "round(spend, 2)"),
             ("min(spend) > 1", "wrong-arity", "min(spend)"),
+            ("abs(spend)(1) > 0", "forbidden-construct", "abs(spend)"),
+            ("-1() > 0", "forbidden-construct", "1"),
+            ("''() > 0", "forbidden-construct", "''"),
+            ("(spend)(1) > 0", "unknown-function", "spend"),
+            ("spend > 9223372036854775808", "forbidden-construct", "9223372036854775808"),
+            ("spend > -9223372036854775809", "forbidden-construct", "-9223372036854775809"),
+            ("spend > 1e400", "forbidden-construct", "1e400"),
+            ("spend > 9.3e18", "forbidden-construct", "9.3e18"),
+            ("spend in [1, " + "9" * 400 + "]", "forbidden-construct", "9" * 400),
             ("spnd > 1", "unknown-name", "spnd"),
             ("member.regoin == 'x'", "unknown-attribute", "member.regoin"),
             ("event.amout > 1", "unknown-event-field", "event.amout"),
@@ -123,6 +136,23 @@ class TestRejected:
         assert found[0][0] == name
         if offending:
             assert found[0][1] == offending
+
+    def test_call_of_a_value_says_what_can_be_called(self) -> None:
+        """Calling anything but a built-in function by name says which functions there are."""
+        [problem] = check("abs(spend)(1) > 0", SCOPE)
+        assert "abs(spend) cannot be called" in problem.message and "days_since" in problem.message
+
+    def test_number_out_of_range_says_the_range(self) -> None:
+        """A literal beyond a 64-bit integer says the range, and shows the literal as written."""
+        [problem] = check("spend > 1e400", SCOPE)
+        assert problem.message.startswith("the number 1e400 is out of range")
+        assert "9,223,372,036,854,775,807" in problem.message
+
+    def test_python_warnings_are_not_raised(self) -> None:
+        """An escape Python warns about (``'\\d'``) is checked alike under ``-W error``."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert problems("member.region == '\\d'") == []
 
     def test_thousands_separator_hint(self) -> None:
         """``1,500`` says to write numbers without thousands separators."""
@@ -351,3 +381,60 @@ class TestParseIsSafe:
         tree.body = ast.Name(id="nonsense", ctx=ast.Load())
         assert list(check(text, SCOPE)) == []
         assert ast.unparse(parse(text)) == "spend > 100"
+
+
+CALLEES = st.sampled_from(
+    ["days_since", "days_between", "min", "max", "abs", "round", "len", "spend", "member.region"]
+)
+ODD_ATOMS = ATOMS | st.sampled_from(
+    ["''", "...", "1j", "b'x'", "None", "x", "__x__", "member", "event", "min", "1e400", "-1"]
+)
+
+
+def _odd(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """The grammar's combinations, and the constructs a checker could let through by mistake."""
+    args = st.lists(inner, max_size=3).map(", ".join)
+    operators = ["**", "//", "@", "|", "&", "^", "<<", ">>", "is", "is not"]
+    return st.one_of(
+        _combine(inner),
+        st.tuples(CALLEES, args).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(inner, args).map(lambda t: f"({t[0]})({t[1]})"),
+        st.tuples(inner, args).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(CALLEES, inner).map(lambda t: f"{t[0]}(*{t[1]})"),
+        st.tuples(CALLEES, inner).map(lambda t: f"{t[0]}(x={t[1]})"),
+        st.tuples(inner, st.sampled_from(["real", "amount", "region"])).map(
+            lambda t: f"({t[0]}).{t[1]}"
+        ),
+        st.tuples(inner, inner).map(lambda t: f"{t[0]}[{t[1]}]"),
+        st.tuples(inner, st.sampled_from(operators), inner).map(lambda t: f"({' '.join(t)})"),
+        st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+        st.tuples(inner, inner).map(lambda t: f"{{{t[0]}: {t[1]}}}"),
+        st.tuples(inner, inner).map(lambda t: f"({t[0]}, {t[1]})"),
+        inner.map(lambda a: f"(+{a})"),
+        inner.map(lambda a: f"(~{a})"),
+        inner.map(lambda a: f"(lambda: {a})"),
+        inner.map(lambda a: f"[x for x in {a}]"),
+    )
+
+
+ODD_EXPRESSIONS = st.recursive(ODD_ATOMS, _odd, max_leaves=8)
+
+
+class TestAgreesWithTheCompiler:
+    """What the checker accepts, the evaluator compiles: no guard passes validation and then
+    fails when an engine is made."""
+
+    @given(ODD_EXPRESSIONS)
+    def test_accepted_means_compiled(self, text: str) -> None:
+        """An expression without problems compiles, by name and on a metric layout."""
+        if list(check(text, SCOPE_PURCHASE)):
+            return
+        compile_expression(text)
+        compile_expression(text, {"spend": (0, None), "purchases": (1, None)})
+
+    @pytest.mark.parametrize("text", ["abs(spend)(1) > 0", "-1() > 0", "''() > 0"])
+    def test_calls_the_compiler_refuses_are_refused(self, text: str) -> None:
+        """The calls found by review: the compiler refuses them, and so does the checker."""
+        with pytest.raises(ValueError, match="only the built-in functions"):
+            compile_expression(text)
+        assert [name for name, _ in problems(text)] == ["forbidden-construct"]

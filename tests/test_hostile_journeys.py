@@ -6,9 +6,13 @@ right ones.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import topo
 from conftest import MINIMAL, validate_rules
+from topo.validation import validate_text
 
 
 def codes(text: str) -> list[str]:
@@ -113,3 +117,126 @@ class TestTextEdges:
         """'5d' inside quotes is text; the real problem (an unclosed parenthesis) is named."""
         [d] = validate_rules(MINIMAL.replace('"spend >= 100"', "\"node == '5d' and (\""), "j.yaml")
         assert d.code == "T301" and "never closed" in d.message
+
+
+BIG = "9" * 400  # beyond floats: float() of it raises OverflowError
+TOO_LARGE = "9223372036854775808"  # 2**63: one more than the largest 64-bit integer
+
+
+def _guard(guard: str) -> str:
+    return MINIMAL.replace('"spend >= 100"', f'"{guard}"')
+
+
+def _field(declaration: str) -> str:
+    return MINIMAL.replace("{type: float, min: 0}", declaration)
+
+
+def _added(section: str) -> str:
+    return MINIMAL + section
+
+
+CATALOGUE: list[tuple[str, str, list[str]]] = [
+    # nesting the parser refuses before topo counts it
+    ("nesting-10000-flow", MINIMAL + "title: " + "[" * 10_000 + "]" * 10_000 + "\n", ["T107"]),
+    ("nesting-2000-block", MINIMAL + "title:\n" + "  - " * 2_000 + "x\n", ["T107"]),
+    # numbers out of range in the format's keys
+    ("version-2**63", MINIMAL.replace("version: 1", f"version: {TOO_LARGE}"), ["T204"]),
+    ("version-400-digits", MINIMAL.replace("version: 1", f"version: {BIG}"), ["T204"]),
+    ("topo-400-digits", MINIMAL.replace("topo: 1", f"topo: {BIG}"), ["T204"]),
+    ("min-400-digits", _field(f"{{type: float, min: {BIG}}}"), ["T204"]),
+    ("min-minus-400-digits", _field(f"{{type: float, min: -{BIG}}}"), ["T204"]),
+    ("max-400-digits", _field(f"{{type: float, min: 0, max: {BIG}}}"), ["T204"]),
+    ("max-infinite", _field("{type: float, min: 0, max: .inf}"), ["T204"]),
+    ("max-2**63-float", _field("{type: float, min: 0, max: 9.3e+18}"), ["T204"]),
+    ("one_of-400-digits", _field(f"{{type: int, one_of: [1, {BIG}]}}"), ["T204"]),
+    ("one_of-nan", _field("{type: float, one_of: [1.5, .nan]}"), ["T204"]),
+    (
+        "cost-400-digits",
+        _added(f"incentives:\n  gift: {{kind: gift, channel: mail, cost: {BIG}}}\n"),
+        ["T204"],
+    ),
+    (
+        "cost-2**63",
+        _added(f"incentives:\n  gift: {{kind: gift, channel: mail, cost: {TOO_LARGE}}}\n"),
+        ["T204"],
+    ),
+    ("max_cascade-2**63", _added(f"settings:\n  max_cascade: {TOO_LARGE}\n"), ["T204"]),
+    (
+        "pressure-max-2**63",
+        _added(f"settings:\n  pressure: {{max: {TOO_LARGE}, per: 7d}}\n"),
+        ["T204"],
+    ),
+    (
+        "from_version-2**63",
+        _added(f"migrations:\n  - {{from_version: {TOO_LARGE}, nodes: {{}}}}\n"),
+        ["T204"],
+    ),
+    ("duration-5000-digits", _added("settings:\n  dedup_window: " + "9" * 5000 + "d\n"), ["T207"]),
+    # numbers out of range in expressions
+    ("when-400-digits", _guard(f"spend >= {BIG}"), ["T302"]),
+    ("when-2**63", _guard(f"spend >= {TOO_LARGE}"), ["T302"]),
+    ("when-below-the-smallest", _guard(f"spend >= -{TOO_LARGE[:-1]}9"), ["T302"]),
+    ("when-1e400-is-inf", _guard("spend >= 1e400"), ["T302"]),
+    ("when-in-a-list", _guard(f"spend in [1, {BIG}]"), ["T302"]),
+    ("when-in-arithmetic", _guard(f"spend * {BIG} > 1"), ["T302"]),
+    (
+        "where-400-digits",
+        MINIMAL.replace(
+            "{sum: purchase.amount}", f"{{sum: purchase.amount, where: 'event.amount < {BIG}'}}"
+        ),
+        ["T302"],
+    ),
+    # calls of anything but a built-in function by name
+    ("call-of-a-call", _guard("abs(spend)(1) > 0"), ["T302"]),
+    ("call-of-a-number", _guard("-1() > 0"), ["T302"]),
+    ("call-of-a-text", _guard("''() > 0"), ["T302"]),
+    ("call-of-a-list", _guard("[abs][0](spend) > 0"), ["T302"]),
+]
+"""Hostile journeys (a case id, the text, the codes it must give): each was a traceback, a
+hang or a journey that passed validation and then failed in the engine."""
+
+ALLOWED: list[tuple[str, str]] = [
+    ("version-largest", MINIMAL.replace("version: 1", "version: 9223372036854775807")),
+    ("when-smallest", _guard("spend > -9223372036854775808")),
+    ("when-largest", _guard("spend < 9223372036854775807")),
+    ("when-tiny-float", _guard("spend > 1e-400")),
+    ("min-smallest", _field("{type: int, min: -9223372036854775808}")),
+]
+"""The edges of the range, which are inside it."""
+
+
+class TestCatalogue:
+    """Each hostile journey gives exactly its diagnostics, through every entry point."""
+
+    @pytest.mark.parametrize(
+        "text,expected", [c[1:] for c in CATALOGUE], ids=[c[0] for c in CATALOGUE]
+    )
+    def test_validate_text(self, text: str, expected: list[str]) -> None:
+        """``validate_text`` reports the expected codes and raises nothing."""
+        assert codes(text) == expected
+
+    @pytest.mark.parametrize(
+        "text,expected", [c[1:] for c in CATALOGUE], ids=[c[0] for c in CATALOGUE]
+    )
+    def test_validate_and_load_journey(
+        self, text: str, expected: list[str], tmp_path: Path
+    ) -> None:
+        """``topo.validate`` reports them too, and ``topo.load_journey`` raises InvalidJourney."""
+        path = tmp_path / "j.yaml"
+        path.write_text(text, encoding="utf-8")
+        assert [d.code for d in topo.validate(path)] == expected
+        with pytest.raises(topo.InvalidJourney) as raised:
+            topo.load_journey(path)
+        assert [d.code for d in raised.value.diagnostics] == expected
+
+    @pytest.mark.parametrize("text", [c[1] for c in ALLOWED], ids=[c[0] for c in ALLOWED])
+    def test_edges_of_the_range_pass(self, text: str) -> None:
+        """The smallest and largest numbers of the range are allowed, in keys and in guards."""
+        assert [c for c in codes(text) if c.startswith(("T2", "T3"))] == []
+
+    def test_messages_say_the_range(self) -> None:
+        """A number out of range is reported at itself, with the range in words, kept short."""
+        [d] = validate_text(_guard(f"spend >= {BIG}"), "j.yaml")
+        line = _guard(f"spend >= {BIG}").splitlines()[d.line - 1]
+        assert line[d.column - 1 : d.end_column - 1] == BIG
+        assert "9,223,372,036,854,775,807" in d.message and len(d.message) < 200

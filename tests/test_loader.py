@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -379,3 +383,139 @@ class TestBothParsers:
         slow = found()
         assert [f[0] for f in fast] == [s[0] for s in slow]
         assert [f for f in fast if f[0] != "T101"] == [s for s in slow if s[0] != "T101"]
+
+
+def _parser_with_limit(levels: int) -> type[yaml.SafeLoader]:
+    """PyYAML's own parser, made to refuse flow lists deeper than ``levels`` as libyaml does."""
+
+    class Limited(yaml.SafeLoader):
+        def fetch_flow_collection_start(self, TokenClass: type) -> None:
+            if self.flow_level >= levels:
+                mark = self.get_mark()
+                raise yaml.scanner.ScannerError(
+                    "while increasing flow level", mark, "exceeded maximum nesting depth", mark
+                )
+            super().fetch_flow_collection_start(TokenClass)
+
+    return Limited
+
+
+class TestNestingWhateverTheParser:
+    """T107 is reported whichever parser reads the file, and whatever limit that parser has."""
+
+    @pytest.mark.parametrize("fast", [True, False], ids=["libyaml", "pure-python"])
+    def test_ten_thousand_levels_point_at_level_65(
+        self, fast: bool, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """libyaml scans a line ahead and stops at 1,000 levels; topo still says T107 at 65.
+
+        The mapping ``x:`` is the first level, so the 64th ``[`` is the 65th level.
+        """
+        import topo.document_builder as builder
+
+        if not fast:
+            monkeypatch.setattr(builder, "_PARSER", yaml.SafeLoader)
+        [d] = load_text("x: " + "[" * 10_000 + "]" * 10_000 + "\n").diagnostics
+        assert (d.code, d.line, d.column) == ("T107", 1, 3 + MAX_DEPTH)
+        assert f"more than {MAX_DEPTH} levels" in d.message
+
+    def test_a_parser_that_stops_ahead_of_topo(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A parser that refuses at its own limit before topo counts level 65: still T107 at 65."""
+        import topo.document_builder as builder
+
+        monkeypatch.setattr(builder, "_PARSER", _parser_with_limit(MAX_DEPTH + 30))
+        [d] = load_text("[" * (MAX_DEPTH + 40)).diagnostics
+        assert (d.code, d.column) == ("T107", MAX_DEPTH + 1)
+
+    def test_a_parser_with_a_lower_limit_than_topo(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A parser that refuses below topo's limit: T107 where the parser stopped."""
+        import topo.document_builder as builder
+
+        monkeypatch.setattr(builder, "_PARSER", _parser_with_limit(10))
+        [d] = load_text("x: " + "[" * 20 + "]" * 20 + "\n").diagnostics
+        assert (d.code, d.line, d.column) == ("T107", 1, 14)
+        assert "deeper than the YAML parser reads" in d.message
+
+    def test_other_parser_errors_stay_syntax_errors(self) -> None:
+        """Only the parser's refusal to nest deeper is taken for T107."""
+        assert codes("x: [a, b\ny: 1\n") == ["T101"]
+
+
+_CHILD = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # an unbounded read fails fast
+import topo
+found = topo.validate(sys.argv[1])
+try:
+    topo.load_journey(sys.argv[1])
+except topo.InvalidJourney as exc:
+    found += exc.diagnostics
+print(json.dumps([[d.file, d.code, d.message] for d in found]))
+"""
+
+
+def _validate_elsewhere(path: Path) -> list[list[str]]:
+    """``topo.validate`` and ``topo.load_journey`` of ``path`` in a child process, under a timeout
+    and a memory limit, so that a hang or an unbounded read fails the test, not the test run."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found: list[list[str]] = json.loads(done.stdout)
+    return found
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+class TestOnlyRegularFiles:
+    """Only regular files are read; the size limit holds while reading."""
+
+    def test_a_named_pipe_is_refused_without_waiting(self, tmp_path: Path) -> None:
+        """A FIFO named like a journey is T100 at once; nothing waits for a writer."""
+        fifo = tmp_path / "journey.yaml"
+        os.mkfifo(fifo)
+        found = _validate_elsewhere(fifo)
+        assert [code for _, code, _ in found] == ["T100", "T100"]
+        assert all("named pipe" in message for _, _, message in found)
+
+    def test_a_folder_holding_a_named_pipe(self, tmp_path: Path) -> None:
+        """Validating a folder reports its FIFO as T100 and still checks the other files."""
+        os.mkfifo(tmp_path / "a.yaml")
+        (tmp_path / "b.yaml").write_text("topo: 1\n", encoding="utf-8")
+        found = _validate_elsewhere(tmp_path)
+        files = [(Path(file).name, code) for file, code, _ in found]
+        assert ("a.yaml", "T100") in files and ("b.yaml", "T202") in files
+
+    @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+    def test_a_link_to_an_endless_device_is_refused(self, tmp_path: Path) -> None:
+        """A link to /dev/zero (size 0, endless) is T100, not a read until memory runs out."""
+        link = tmp_path / "journey.yaml"
+        link.symlink_to("/dev/zero")
+        found = _validate_elsewhere(link)
+        assert [code for _, code, _ in found] == ["T100", "T100"]
+        assert "character device" in found[0][2]
+
+    @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+    def test_limit_holds_when_the_size_is_unknown(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A file that says it has 0 bytes (/proc) but holds more is read only to the limit."""
+        assert os.stat("/proc/self/status").st_size == 0
+        read: list[int] = []
+        original = os.read
+
+        def counted(descriptor: int, size: int) -> bytes:
+            chunk = original(descriptor, size)
+            read.append(len(chunk))
+            return chunk
+
+        monkeypatch.setattr(os, "read", counted)
+        [d] = load_file("/proc/self/status", max_bytes=10).diagnostics
+        assert d.code == "T103" and d.message.startswith("the file is larger than the limit of 10")
+        assert sum(read) == 11
+
+    def test_a_folder_given_as_a_file(self, tmp_path: Path) -> None:
+        """A folder handed to load_file is refused as not a regular file."""
+        [d] = load_file(tmp_path).diagnostics
+        assert d.code == "T100" and "a folder" in d.message

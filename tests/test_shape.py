@@ -235,3 +235,24 @@ class TestEveryProblemAtOnce:
             diagnostics[1].line
             == text.splitlines().index("  - {from: visitor, to: nowhere, on: purchase}") + 1
         )
+
+    def test_entry_with_two_errors_leaves_out_only_itself(self) -> None:
+        """A node with two shape errors is left out alone: its section still counts, so a move
+        into a node that does not exist is still reported (it was hidden before)."""
+        text = MINIMAL.replace(
+            "  vip: {kind: peak, owner: crm}",
+            "  vip: {kind: peak, owner: crm}\n  bad: {kind: chekpoint, ownr: crm}",
+        )
+        text += "  - {from: visitor, to: nowhere, on: purchase}\n"
+        assert [c for c, _, _ in found(text)] == ["T202", "T204", "T201", "T403"]
+
+    def test_many_keys_that_are_not_text(self) -> None:
+        """Thousands of keys written as numbers are each reported at its own key."""
+        nodes = "".join(f"  {k}.5: {{kind: checkpoint, owner: crm}}\n" for k in range(2000))
+        text = MINIMAL.replace(
+            "  vip: {kind: peak, owner: crm}\n", "  vip: {kind: peak, owner: crm}\n" + nodes
+        )
+        problems = found(text)
+        assert [c for c, _, _ in problems] == ["T203"] * 2000
+        first = text.splitlines().index("  0.5: {kind: checkpoint, owner: crm}") + 1
+        assert [line for _, line, _ in problems] == list(range(first, first + 2000))

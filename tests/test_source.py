@@ -87,3 +87,29 @@ class TestInside:
     def test_position_of_offsets(self, index: int, expected: tuple[int, int]) -> None:
         """Offsets become 1-based line and column."""
         assert SourceMap("abc\nx\nyz").position(index) == expected
+
+
+class TestAlignedOnce:
+    """A string is aligned with the file once, however many problems point inside it."""
+
+    def test_one_alignment_for_many_problems(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A guard with 2,000 unknown names is walked once, not once per name (which made a
+        50 KB file take a minute)."""
+        import topo.source as source
+        from conftest import MINIMAL
+        from topo.validation import validate_text
+
+        calls: list[int] = []
+        original = source._align
+
+        def counted(*args: object) -> list[int]:
+            calls.append(1)
+            return original(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(source, "_align", counted)
+        names = ", ".join(f"u{i}" for i in range(2000))
+        text = MINIMAL.replace('"spend >= 100"', f'"min(spend, {names}) > 1"')
+        found = validate_text(text, "j.yaml")
+        assert len(found) == 2000 and len(calls) == 1
+        line = text.splitlines()[found[-1].line - 1]
+        assert line[found[-1].column - 1 : found[-1].end_column - 1] == "u1999"

@@ -22,6 +22,7 @@ import ast
 import functools
 import math
 import operator
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,6 +32,8 @@ from topo.expressions import LITERAL_NAMES, parsed
 __all__ = ["Condition", "Interval", "Values", "condition_of"]
 
 INF = math.inf
+_HUGE = int(sys.float_info.max)
+"""Ints up to this convert to floats; larger ones are taken as infinite."""
 MAX_TERMS = 256
 """Guards whose disjunctive form has more terms than this are left undecided."""
 
@@ -43,6 +46,14 @@ class Interval:
     high: float
     low_closed: bool = True
     high_closed: bool = True
+
+    def __post_init__(self) -> None:
+        # An int beyond floats' range (a 400-digit literal) lies beyond every float, as the
+        # infinities do; kept as it is, the float arithmetic below would raise OverflowError.
+        if type(self.low) is int and not -_HUGE <= self.low <= _HUGE:
+            object.__setattr__(self, "low", INF if self.low > 0 else -INF)
+        if type(self.high) is int and not -_HUGE <= self.high <= _HUGE:
+            object.__setattr__(self, "high", INF if self.high > 0 else -INF)
 
     def intersect(self, other: Interval) -> Interval:
         # At equal bounds the open one is the tighter: (value, open) sorts it last for the
@@ -375,7 +386,7 @@ def _values(op: ast.cmpop, value: object) -> Values | None:
         inside = _union(members)
         return inside if isinstance(op, ast.In) else replace(inside.negate(), null=False)
     if isinstance(op, ast.Lt | ast.LtE | ast.Gt | ast.GtE) and _is_number(value):
-        return _ordered(op, float(value))  # type: ignore[arg-type]
+        return _ordered(op, value)  # type: ignore[arg-type]
     return None
 
 

@@ -11,6 +11,7 @@ are booleans, and dates stay text.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ _SCALARS = frozenset(
     {_STR, _BOOL, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:null"}
 )
 _PARSER = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+_PARSER_DEPTH = re.compile(r"nesting|depth", re.IGNORECASE)
+"""How a parser words its own refusal to nest deeper (libyaml: "exceeded maximum nesting
+depth"); such a refusal is reported as topo's own (T107), not as a syntax error."""
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -93,6 +97,7 @@ class DocumentBuilder:
         self.max_depth = max_depth
         self.max_repeated = max_repeated
         self._frames: list[_Frame] = []
+        self._depth = 0  # how many of the frames are kept (a path): counted, not summed each time
         self._log: list[Entry] = []
         self._anchors: dict[str, tuple[Any, list[Entry], Path]] = {}
         self._open: set[str] = set()
@@ -111,11 +116,40 @@ class DocumentBuilder:
             yaml.SequenceEndEvent: self._end,
             yaml.DocumentStartEvent: self._document,
         }
-        for event in yaml.parse(self.text, Loader=_PARSER):
-            handler = handlers.get(type(event))
-            if handler is not None:
-                handler(event)
+        try:
+            for event in yaml.parse(self.text, Loader=_PARSER):
+                handler = handlers.get(type(event))
+                if handler is not None:
+                    handler(event)
+        except yaml.MarkedYAMLError as exc:
+            if _PARSER_DEPTH.search(exc.problem or "") is None:
+                raise
+            self._refuse_nesting(exc)
         return self.root
+
+    def _refuse_nesting(self, exc: yaml.MarkedYAMLError) -> None:
+        """The parser refused to nest deeper on its own: refuse the file as too deep (T107).
+
+        libyaml (0.2.5 and later) stops at 1,000 levels, and its scanner reads up to a line
+        (1,024 characters) ahead of the events this builder counts, so ``[[[[...`` can reach
+        its limit before the builder sees level 65. The text up to where the parser stopped
+        nests no deeper than the parser allows, so building it again finds where topo's own
+        limit is crossed; if it is not (a parser whose limit is below topo's), the file is
+        refused where the parser stopped.
+        """
+        mark = exc.problem_mark or exc.context_mark
+        end = mark.index if mark is not None else len(self.text)
+        if end < len(self.text):
+            again = DocumentBuilder(
+                self.text[:end], self.file, max_depth=self.max_depth, max_repeated=self.max_repeated
+            )
+            with contextlib.suppress(yaml.YAMLError):  # the cut text ends inside open lists
+                again.build()
+        message = (
+            "mappings and lists are nested deeper than the YAML parser reads; "
+            f"journeys need a few levels, topo allows {self.max_depth}"
+        )
+        self._refuse("nesting-too-deep", message, _mark_span(mark))
 
     # -- events ------------------------------------------------------------------------------
 
@@ -151,8 +185,7 @@ class DocumentBuilder:
 
     def _start(self, event: yaml.CollectionStartEvent) -> None:
         span = _span(event)
-        depth = sum(1 for f in self._frames if f.path is not None) + 1
-        if depth > self.max_depth:
+        if self._depth + 1 > self.max_depth:
             message = f"mappings and lists are nested more than {self.max_depth} levels deep"
             self._refuse("nesting-too-deep", message, span)
         path = self._child_path(span, collection=True)
@@ -166,11 +199,13 @@ class DocumentBuilder:
         if anchor:
             self._open.add(anchor)
         self._frames.append(_Frame(path, span, {} if mapping else [], len(self._log), anchor))
+        self._depth += path is not None
 
     def _end(self, event: yaml.CollectionEndEvent) -> None:
         frame = self._frames.pop()
         if frame.path is None:
             return
+        self._depth -= 1
         end = _span(event)
         span = Span(frame.start.line, frame.start.column, end.end_line, end.end_column)
         if isinstance(frame.value, dict):
@@ -354,6 +389,12 @@ def _span(event: yaml.Event) -> Span:
     if start is None or end is None:  # pragma: no cover - parsers always set marks
         return Span(1, 1, 1, 1)
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def _mark_span(mark: yaml.Mark | None) -> Span:
+    if mark is None:
+        return Span(1, 1, 1, 1)
+    return Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
 
 
 def _offsets(event: yaml.Event) -> tuple[int, int]:

@@ -67,8 +67,8 @@ def _field(field: EventField) -> Values:
             v for v in field.one_of if not isinstance(v, int | float) or isinstance(v, bool)
         )
         return Values(nullable, numbers, others, False, integral=field.type == "int")
-    low = -INF if field.min is None else float(field.min)
-    high = INF if field.max is None else float(field.max)
+    low = -INF if field.min is None else field.min  # Interval copes with any int
+    high = INF if field.max is None else field.max
     return _typed(field.type, nullable, low, high)
 
 

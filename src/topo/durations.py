@@ -28,15 +28,25 @@ def parse_duration(text: str) -> timedelta:
             f"{text!r} is not a duration; write a positive whole number and a unit "
             f"s, m, h, d or w, such as 90d or 12h{hint}"
         )
-    amount = int(match.group(1))
+    digits = match.group(1).lstrip("0")
+    if len(digits) > len(str(_LONGEST)):  # longer than any duration (and than int() reads)
+        raise ValueError(
+            f"{_shortened(text)} is longer than {_LONGEST // 86400:,} days, the longest duration"
+        )
+    amount = int(digits or "0")
     if amount == 0:
         raise ValueError(f"{text!r} is zero; a duration must be positive")
     seconds = amount * _UNITS[match.group(2)]
     if seconds > _LONGEST:
         raise ValueError(
-            f"{text!r} is longer than {_LONGEST // 86400:,} days, the longest duration"
+            f"{_shortened(text)} is longer than {_LONGEST // 86400:,} days, the longest duration"
         )
     return timedelta(seconds=seconds)
+
+
+def _shortened(text: str) -> str:
+    """The text as written, in quotes, cut short when it is long."""
+    return repr(text) if len(text) <= 30 else f"{text[:24]!r}… ({len(text)} characters)"
 
 
 def format_duration(duration: timedelta) -> str:

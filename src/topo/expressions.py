@@ -13,10 +13,12 @@ import functools
 import io
 import re
 import tokenize
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
-from topo.model import FUNCTION_NAMES
+from topo.model import FUNCTION_NAMES, number_problem
 from topo.suggestions import did_you_mean
 
 __all__ = ["ARITY", "LITERAL_NAMES", "Problem", "Scope", "check", "parse", "parsed"]
@@ -99,14 +101,16 @@ class Scope:
     metrics_context: str = ""
     extra: frozenset[str] = field(default=frozenset())
 
-    def names(self) -> set[str]:
-        """Every plain name the expression could use here (for suggestions)."""
-        names = {"now", *LITERAL_NAMES, *self.extra}
+    def names(self) -> Iterator[str]:
+        """Every plain name the expression could use here (for suggestions), read lazily: a
+        suggestion that is not made does not pay for the journey's metrics."""
+        yield "now"
+        yield from LITERAL_NAMES
+        yield from self.extra
         if self.position:
-            names |= {"node", "entered_at"}
+            yield from ("node", "entered_at")
         if not self.metrics_context:
-            names |= self.metrics
-        return names
+            yield from self.metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +151,9 @@ def _parse(text: str) -> ast.Expression | Problem:
     if not flat:
         return Problem("expression-syntax", "the expression is empty", 0, max(len(text), 1))
     try:
-        tree = ast.parse(flat, mode="eval")
+        with warnings.catch_warnings():  # Python's warnings (an escape like '\d') are not
+            warnings.simplefilter("ignore")  # the author's; under -W error they would refuse
+            tree = ast.parse(flat, mode="eval")
     except (RecursionError, MemoryError):
         return Problem("expression-syntax", _TOO_DEEP, lead, lead + len(flat))
     except SyntaxError as exc:
@@ -252,6 +258,10 @@ def _shift(tree: ast.AST, flat: str, lead: int) -> None:
             node.end_col_offset = shifted  # type: ignore[attr-defined]
 
 
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _span(node: ast.AST) -> tuple[int, int]:
     start: int = getattr(node, "col_offset", 0)
     end: int | None = getattr(node, "end_col_offset", None)
@@ -295,6 +305,10 @@ class _Checker:
             text = _OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)
             message = f"the operator {text!r} is not part of the language"
             yield Problem("forbidden-construct", message, start, start + 1)
+        value = node.operand.value if isinstance(node.operand, ast.Constant) else None
+        if isinstance(node.op, ast.USub) and _is_number(value):  # -9223372036854775808 is in
+            yield from self.number(node, -value)  # range, though its digits alone are not
+            return
         yield from self.visit(node.operand)
 
     def visit_BinOp(self, node: ast.BinOp) -> Iterator[Problem]:
@@ -332,6 +346,16 @@ class _Checker:
                 type(node.value), "this literal"
             )
             yield self.problem("forbidden-construct", f"{what} are not part of the language", node)
+        elif _is_number(node.value):
+            yield from self.number(node, node.value)
+
+    def number(self, node: ast.AST, value: int | float) -> Iterator[Problem]:
+        """A number literal outside the range of numbers (``1e400`` too, which Python reads as
+        infinity); ``node`` is the literal, with its sign."""
+        start, end = _span(node)
+        problem = number_problem(value, self.text[start:end])
+        if problem is not None:
+            yield Problem("forbidden-construct", problem, start, end)
 
     def visit_List(self, node: ast.List) -> Iterator[Problem]:
         yield from self.visit_all(node.elts)
@@ -426,8 +450,16 @@ class _Checker:
             yield self.problem("forbidden-construct", message, func)
             yield from self.visit_all(node.args)
             return
-        if not isinstance(func, ast.Name):
-            yield from self.visit(func)
+        if not isinstance(func, ast.Name):  # abs(x)(1), -1(), ''(): a value is not a function
+            start, end = _span(func)
+            callee = (
+                self.text[start:end] if end - start <= 30 else self.text[start : start + 29] + "…"
+            )
+            message = (
+                f"{callee} cannot be called; only the built-in functions can, by name "
+                f"({', '.join(FUNCTION_NAMES)})"
+            )
+            yield self.problem("forbidden-construct", message, func)
             yield from self.visit_all(node.args)
             return
         if func.id not in ARITY:

@@ -9,7 +9,9 @@ and turns the parser's errors into sentences.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 
@@ -45,17 +47,15 @@ def load_file(
 ) -> Loaded:
     """Load a journey file. ``name`` is how diagnostics call the file (default: ``path``).
 
-    Raises :class:`OSError` when the file cannot be read; the caller decides how to say so.
+    Only a regular file is read (after following links): a named pipe, a device or a folder is
+    refused (T100) without waiting on it, and at most ``max_bytes`` + 1 bytes are ever read,
+    whatever size the file system reports. Raises :class:`OSError` when the file cannot be
+    read; the caller decides how to say so.
     """
     shown = str(path) if name is None else name
-    size = FilePath(path).stat().st_size
-    if size > max_bytes:
-        message = (
-            f"the file has {size:,} bytes, more than the limit of {max_bytes:,}; "
-            "split the journey or check that this is the right file"
-        )
-        return Loaded(None, (make("file-too-large", message, shown, Span(1, 1, 1, 1)),))
-    raw = FilePath(path).read_bytes()
+    raw = _read_regular(path, max_bytes)
+    if isinstance(raw, tuple):
+        return Loaded(None, (make(*raw, shown, Span(1, 1, 1, 1)),))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -66,6 +66,62 @@ def load_file(
         span = Span(line, column, line, column + 1)
         return Loaded(None, (make("not-utf8", message, shown, span),))
     return load_text(text, shown, max_bytes=max_bytes)
+
+
+def _read_regular(path: str | FilePath, max_bytes: int) -> bytes | tuple[str, str]:
+    """The bytes of a regular file, or the refusal (diagnostic name, message).
+
+    The file is opened without blocking (a named pipe with no writer would wait forever) and
+    checked again once open, in case it was swapped after the first look; a file whose size
+    the file system does not know (``/proc``) or that grows is cut off at the limit.
+    """
+    kind = _not_regular(os.stat(path).st_mode)  # look first: a device is never even opened
+    if kind is not None:
+        return "unreadable", _NOT_REGULAR.format(kind)
+    descriptor = os.open(path, os.O_RDONLY | _NONBLOCK | _BINARY)
+    try:
+        status = os.fstat(descriptor)
+        kind = _not_regular(status.st_mode)
+        if kind is not None:
+            return "unreadable", _NOT_REGULAR.format(kind)
+        if status.st_size > max_bytes:
+            return "file-too-large", _too_large(
+                f"the file has {status.st_size:,} bytes, more than the limit of {max_bytes:,}"
+            )
+        chunks, size = [], 0
+        while size <= max_bytes and (chunk := os.read(descriptor, max_bytes + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(descriptor)
+    if size > max_bytes:
+        return "file-too-large", _too_large(
+            f"the file is larger than the limit of {max_bytes:,} bytes"
+        )
+    return b"".join(chunks)
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_NOT_REGULAR = "this is {}, not a regular file; a journey is read from a regular file only"
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of this mode is, in words, when it is not a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    kinds = [
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((words for test, words in kinds if test(mode)), "a special file")
+
+
+def _too_large(what: str) -> str:
+    return f"{what}; split the journey or check that this is the right file"
 
 
 def load_text(text: str, file: str = "<string>", *, max_bytes: int = MAX_BYTES) -> Loaded:

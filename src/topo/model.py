@@ -9,6 +9,7 @@ another (an owner that must exist, a start that must be unique) are checked by
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -25,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from topo.durations import parse_duration, parse_percentage
+from topo.number_range import RANGE_TEXT, in_range
 
 __all__ = [
     "BUILTIN_EVENT_TYPES",
@@ -45,6 +47,7 @@ __all__ = [
     "Pressure",
     "Reminder",
     "Settings",
+    "number_problem",
 ]
 
 SLUG_PATTERN = r"^[a-z][a-z0-9_-]*$"
@@ -168,6 +171,32 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def number_problem(value: int | float, written: str | None = None) -> str | None:
+    """Why a number of a journey is refused (outside :mod:`topo.number_range`), or None.
+
+    ``written`` is the number as the file writes it (``1e400``, which Python reads as inf).
+    """
+    if in_range(value):
+        return None
+    shown = written if written is not None else repr(value)
+    if len(shown) > 24:  # a 400-digit number is not repeated whole
+        digits = sum(c.isdigit() for c in shown)
+        shown = f"{shown[:20]}… ({digits} digits)"
+    if written is None and isinstance(value, float) and not math.isfinite(value):
+        return f"{shown} is not a finite number; {RANGE_TEXT}"  # .inf, .nan
+    return f"the number {shown} is out of range; {RANGE_TEXT}"
+
+
+def _check_range(value: Any) -> Any:
+    """Every number of a journey lies in the range topo accepts (booleans are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    problem = number_problem(value)
+    if problem is not None:
+        raise _error("invalid-value", problem)
+    return value
+
+
 def _check_format(value: int) -> int:
     if value != 1:
         raise _error("unsupported-format", f"format version {value} is not supported; use topo: 1")
@@ -202,7 +231,12 @@ Ids = Annotated[
     ),
 ]
 ValueType = Literal["int", "float", "str", "bool", "date", "datetime"]
-Number = float | int
+Number = Annotated[float | int, AfterValidator(_check_range)]
+"""A number of the journey: an int or a float in :mod:`topo.number_range`'s range."""
+Whole = Annotated[int, AfterValidator(_check_range)]
+"""A whole number of the journey, in :mod:`topo.number_range`'s range."""
+Positive = Annotated[int, Field(ge=1), AfterValidator(_check_range)]
+"""A whole number from 1 (a version, a count), in :mod:`topo.number_range`'s range."""
 
 
 class _Model(BaseModel):
@@ -235,9 +269,15 @@ class EventField(_Model):
 
     type: ValueType
     required: bool = True
-    min: Annotated[Number, Field(allow_inf_nan=False)] | None = None
-    max: Annotated[Number, Field(allow_inf_nan=False)] | None = None
-    one_of: Annotated[list[str | int | float | bool], Field(min_length=1)] | None = None
+    min: Number | None = None
+    max: Number | None = None
+    one_of: (
+        Annotated[
+            list[Annotated[str | int | float | bool, AfterValidator(_check_range)]],
+            Field(min_length=1),
+        ]
+        | None
+    ) = None
 
 
 class EventType(_Model):
@@ -321,7 +361,7 @@ class Incentive(_Model):
     kind: Literal["coupon", "points", "gift", "upgrade", "content", "other"]
     offering: Id | None = None
     channel: Literal["sms", "email", "push", "app", "in_store", "mail", "other"]
-    cost: Annotated[Number, Field(ge=0, allow_inf_nan=False)] = 0
+    cost: Annotated[Number, Field(ge=0)] = 0
     message: str | None = None
     once: bool = False
     cooldown: Duration | None = None
@@ -343,7 +383,7 @@ class Reminder(_Model):
 class Pressure(_Model):
     """At most ``max`` grants to one member in any ``per``."""
 
-    max: Annotated[int, Field(ge=1)]
+    max: Positive
     per: Duration
 
 
@@ -352,7 +392,7 @@ class Settings(_Model):
 
     late_events: Literal["reject", "ignore"] = "reject"
     extra_fields: Literal["reject", "ignore"] = "reject"
-    max_cascade: Annotated[int, Field(ge=1)] | None = None
+    max_cascade: Positive | None = None
     dedup_window: Duration = timedelta(days=30)
     pressure: Pressure | None = None
 
@@ -360,16 +400,16 @@ class Settings(_Model):
 class Migration(_Model):
     """Where members of an older version of the journey go."""
 
-    from_version: Annotated[int, Field(ge=1)]
+    from_version: Positive
     nodes: dict[Id, Id]
 
 
 class Journey(_Model):
     """A whole journey file: the TOPO path of one brand's membership programme."""
 
-    topo: Annotated[int, AfterValidator(_check_format)]
+    topo: Annotated[Whole, AfterValidator(_check_format)]
     journey: Id
-    version: Annotated[int, Field(ge=1)]
+    version: Positive
     title: str | None = None
     description: str | None = None
     owners: dict[Id, Owner]

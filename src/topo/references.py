@@ -34,7 +34,7 @@ def _references(
     site: Site, section: str, name: str, what: str, places: Sequence[tuple[str, Path]]
 ) -> Iterator[Diagnostic]:
     """An ``unknown-*`` diagnostic for each place that names an id ``section`` lacks."""
-    known = set(getattr(site.journey, section))
+    known = getattr(site.journey, section)  # read only for a suggestion, and only if any
     for value, path in places:
         if not site.declares(section, value):
             yield site.at(name, f"unknown {what} {value!r}{did_you_mean(value, known)}", path)

@@ -79,75 +79,94 @@ def build_journey(document: Document) -> Shaped:
         return Shaped(Journey.model_validate(document.data), [])
     except ValidationError as exc:
         errors = exc.errors()
+    keys = _Keys()
     seen: set[tuple[Path, str]] = set()
     diagnostics = []
     for error in errors:
-        diagnostic = _diagnostic(error, document)
+        diagnostic = _diagnostic(error, document, keys)
         key = (diagnostic.path, diagnostic.code)
         if key not in seen:  # a union reports one problem once per member type
             seen.add(key)
             diagnostics.append(diagnostic)
-    return _partial(document.data, errors, diagnostics)
+    return _partial(document.data, errors, diagnostics, keys)
 
 
 def _partial(
-    data: dict[str, Any], errors: list[ErrorDetails], diagnostics: list[Diagnostic]
+    data: dict[str, Any], errors: list[ErrorDetails], diagnostics: list[Diagnostic], keys: _Keys
 ) -> Shaped:
-    """A model of what is left once every entry with a shape error is taken out."""
-    data = dict(data)
-    ghosts: dict[str, set[str]] = {}
-    broken: set[str] = set()
-    dropped: dict[str, set[int]] = {}
+    """A model of what is left once every entry with a shape error is taken out.
+
+    Every error is placed in the file as written before anything is taken out: placed in what
+    is left, the second error of an entry would find its entry gone and take out the whole
+    section. Each section is then rebuilt once, not once per error.
+    """
+    left_out = _LeftOut()
     for error in errors:
-        path, _ = _data_path(error["loc"], data)
+        path, _ = _data_path(error["loc"], data, keys)
         if error["type"] == "missing" and len(path) < len(error["loc"]):
             path = (*path, error["loc"][len(path)])
-        _leave_out(data, path, ghosts, broken, dropped)
-    indices: dict[str, tuple[int, ...]] = {}
-    for section, gone in dropped.items():
-        kept = [i for i in range(len(data[section])) if i not in gone]
-        indices[section] = tuple(kept)
-        data[section] = [data[section][i] for i in kept]
+        left_out.add(data, path)
+    partial, indices = left_out.apply(data)
     try:
-        journey = Journey.model_validate(data)
+        journey = Journey.model_validate(partial)
     except ValidationError:  # pragma: no cover - what is left is valid by construction
         journey = None
-    frozen = {section: frozenset(ids) for section, ids in ghosts.items()}
-    return Shaped(journey, diagnostics, frozen, frozenset(broken), indices)
+    frozen = {section: frozenset(ids) for section, ids in left_out.ghosts.items()}
+    return Shaped(journey, diagnostics, frozen, frozenset(left_out.broken), indices)
 
 
-def _leave_out(
-    data: dict[Any, Any],
-    path: Path,
-    ghosts: dict[str, set[str]],
-    broken: set[str],
-    dropped: dict[str, set[int]],
-) -> None:
-    """Take the smallest whole entry around ``path`` out of ``data`` (a shallow copy)."""
-    if not path:
-        return
-    head = str(path[0])
-    value = data.get(path[0])
-    if head in _DICT_SECTIONS or head in _LIST_SECTIONS:
-        is_list = head in _LIST_SECTIONS
-        if len(path) == 1 or (is_list and not isinstance(path[1], int)):
-            data[head] = [] if is_list else {}
-            broken.add(head)
-        elif isinstance(value, list) and isinstance(path[1], int):
-            dropped.setdefault(head, set()).add(path[1])
-        elif isinstance(value, dict):
-            data[head] = {k: v for k, v in value.items() if k != path[1]}
-            ghosts.setdefault(head, set()).add(str(path[1]))
-    elif head == "settings" and len(path) >= 2 and isinstance(value, dict):
-        data[head] = {k: v for k, v in value.items() if k != path[1]}
-    elif head in _PLACEHOLDERS:
-        data[head] = _PLACEHOLDERS[head]
-    else:
-        data.pop(path[0], None)
+@dataclass
+class _LeftOut:
+    """The smallest whole entries around the errors' paths, to be taken out of the data."""
+
+    ghosts: dict[str, set[str]] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+    dropped: dict[str, set[int]] = field(default_factory=dict)
+    entries: dict[str, set[Any]] = field(default_factory=dict)  # keys, per mapping section
+    placeholders: set[str] = field(default_factory=set)
+    removed: set[Any] = field(default_factory=set)  # top-level keys
+
+    def add(self, data: dict[Any, Any], path: Path) -> None:
+        """Take out the smallest whole entry around ``path`` (in the data as written)."""
+        if not path:
+            return
+        head = str(path[0])
+        value = data.get(path[0])
+        if head in _DICT_SECTIONS or head in _LIST_SECTIONS:
+            is_list = head in _LIST_SECTIONS
+            if len(path) == 1 or (is_list and not isinstance(path[1], int)):
+                self.broken.add(head)
+            elif isinstance(value, list) and isinstance(path[1], int):
+                self.dropped.setdefault(head, set()).add(path[1])
+            elif isinstance(value, dict):
+                self.entries.setdefault(head, set()).add(path[1])
+                self.ghosts.setdefault(head, set()).add(str(path[1]))
+        elif head == "settings" and len(path) >= 2 and isinstance(value, dict):
+            self.entries.setdefault(head, set()).add(path[1])
+        elif head in _PLACEHOLDERS:
+            self.placeholders.add(head)
+        else:
+            self.removed.add(path[0])
+
+    def apply(self, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[int, ...]]]:
+        """A shallow copy of ``data`` without the entries, and the file index of each kept
+        entry of the list sections that lost some."""
+        data = {key: value for key, value in data.items() if key not in self.removed}
+        data.update({head: _PLACEHOLDERS[head] for head in self.placeholders})
+        for head, gone in self.entries.items():
+            data[head] = {k: v for k, v in data[head].items() if k not in gone}
+        for head in self.broken:
+            data[head] = [] if head in _LIST_SECTIONS else {}
+        indices: dict[str, tuple[int, ...]] = {}
+        for section, gone in self.dropped.items():
+            kept = [i for i in range(len(data[section])) if i not in gone]
+            indices[section] = tuple(kept)
+            data[section] = [data[section][i] for i in kept]
+        return data, indices
 
 
-def _diagnostic(error: ErrorDetails, document: Document) -> Diagnostic:
-    path, at_key = _data_path(error["loc"], document.data)
+def _diagnostic(error: ErrorDetails, document: Document, keys: _Keys) -> Diagnostic:
+    path, at_key = _data_path(error["loc"], document.data, keys)
     kind = error["type"]
     source = document.source
     where = _describe_path(path, document.data)
@@ -179,7 +198,7 @@ def _diagnostic(error: ErrorDetails, document: Document) -> Diagnostic:
     return make("invalid-value", f"{where}: {_value_message(error)}", document.file, span, path)
 
 
-def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[Path, bool]:
+def _data_path(loc: tuple[int | str, ...], data: Any, keys: _Keys) -> tuple[Path, bool]:
     """The part of a pydantic location that exists in the data, and whether it ends at a key.
 
     Locations also hold union member tags (``str``, ``list[str]``) and, for missing keys, the
@@ -189,10 +208,10 @@ def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[Path, bool]:
     for i, part in enumerate(loc):
         if part == "[key]":
             return tuple(path), True
-        key = _key_in(data, part) if isinstance(data, dict) else _NO_KEY
+        key = keys.find(data, part) if isinstance(data, dict) else _NO_KEY
         in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
         if key is not _NO_KEY:
-            part = key  # type: ignore[assignment]  # as written: true or 1.5, not 1 or '1.5'
+            part = key  # type: ignore[assignment]  # as written: true or 1.5, not 1 or "1.5"
             data = data[part]
         elif in_list:
             data = data[part]
@@ -207,15 +226,33 @@ def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[Path, bool]:
 _NO_KEY = object()
 
 
-def _key_in(data: dict[Any, Any], part: object) -> Any:
-    """The key of ``data`` that a location part stands for, or ``_NO_KEY``.
+class _Keys:
+    """Finds the key of a mapping that a location part stands for, in constant time.
 
     pydantic writes keys that are not text as it likes: ``true`` as 1, null as 'None', 1.5 as
-    '1.5'; the key as the file wrote it is found by value, then by its text.
+    '1.5'; the key as the file wrote it is found by value, then by its text. The mappings are
+    indexed once each (by identity: they live as long as the document), not scanned per error.
     """
-    if part in data:
-        return next(key for key in data if key == part)
-    return next((key for key in data if str(key) == str(part)), _NO_KEY)
+
+    def __init__(self) -> None:
+        self._by_value: dict[int, dict[Any, Any]] = {}
+        self._by_text: dict[int, dict[str, Any]] = {}
+
+    def find(self, data: dict[Any, Any], part: object) -> Any:
+        """The key of ``data`` that ``part`` stands for, or ``_NO_KEY``."""
+        if type(part) is str and part in data:  # text equals only text: the key itself
+            return part
+        by_value = self._by_value.get(id(data))
+        if by_value is None:
+            by_value = self._by_value[id(data)] = {key: key for key in data}
+        if part in by_value:
+            return by_value[part]
+        by_text = self._by_text.get(id(data))
+        if by_text is None:
+            by_text = self._by_text[id(data)] = {}
+            for key in data:
+                by_text.setdefault(str(key), key)  # the first key of that text, as before
+        return by_text.get(str(part), _NO_KEY)
 
 
 def _value_message(error: ErrorDetails) -> str:

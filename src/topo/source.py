@@ -71,6 +71,9 @@ class SourceMap:
     scalars: dict[Path, ScalarSource] = field(default_factory=dict)
     strings: dict[Path, str] = field(default_factory=dict)
     _line_starts: list[int] = field(default_factory=list, init=False, repr=False)
+    _aligned: dict[Path, tuple[ScalarSource, str, list[int]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # The line breaks YAML knows: \n, \r (alone or before \n), NEL, LS and PS.
@@ -107,10 +110,21 @@ class SourceMap:
         scalar = self.scalars.get(path)
         if scalar is None:
             return self.value(path)
-        offsets = _align(self.strings.get(path, ""), self.text, scalar)
+        offsets = self._offsets(path, scalar)
         first = offsets[min(start, len(offsets) - 1)]
         last = offsets[min(max(end, start + 1), len(offsets)) - 1] + 1
         return Span(*self.position(first), *self.position(last))
+
+    def _offsets(self, path: Path, scalar: ScalarSource) -> list[int]:
+        """Where each character of the string at ``path`` is written, aligned once per string:
+        a long guard with thousands of problems is walked once, not once per problem."""
+        value = self.strings.get(path, "")
+        cached = self._aligned.get(path)
+        if cached is not None and cached[0] is scalar and cached[1] is value:
+            return cached[2]
+        offsets = _align(value, self.text, scalar)
+        self._aligned[path] = (scalar, value, offsets)
+        return offsets
 
 
 def _prefixes(path: Path) -> Sequence[Path]:

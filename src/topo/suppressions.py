@@ -9,6 +9,7 @@ suppressed.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -116,15 +117,23 @@ def _trailing(document: Document) -> Iterator[Span]:
     """Suppression comments written after other text on their line (outside string values)."""
     source = document.source
     inside = sorted((s.start, s.end) for s in source.scalars.values())
+    starts = [start for start, _ in inside]
     offset = 0
     for row, line in enumerate(source.text.splitlines(keepends=True), start=1):
         match = _TRAILING.match(line)
         if match is not None and not _COMMENT.match(line):
             index = offset + match.start(1)
-            if not any(start <= index < end for start, end in inside):
+            if not _in_a_string(index, inside, starts):
                 column = match.start(1) + 1
                 yield Span(row, column, row, column + len(match.group(1)))
         offset += len(line)
+
+
+def _in_a_string(index: int, inside: list[tuple[int, int]], starts: list[int]) -> bool:
+    """Whether ``index`` falls inside one of the (sorted, disjoint) string spans ``inside``;
+    a binary search, so that a file of many commented lines is not read once per line."""
+    at = bisect.bisect_right(starts, index) - 1
+    return at >= 0 and inside[at][0] <= index < inside[at][1]
 
 
 def _string_lines(document: Document) -> frozenset[int]:

@@ -29,6 +29,7 @@ from topo.model import Journey
 from topo.references import check_references
 from topo.shape import build_journey
 from topo.source import Document, Span
+from topo.suggestions import suggestion_budget
 from topo.suppressions import apply_suppressions
 
 __all__ = [
@@ -57,6 +58,13 @@ def check_document(
     too make parts of it unsound to analyse. The analysis runs as far as it is sound on what
     loaded, and says which of its checks did not run (T519); ``analysis=False`` skips it.
     """
+    with suggestion_budget():  # thousands of misspellings must not cost hours of hints
+        return _check(document, analysis, earlier)
+
+
+def _check(
+    document: Document, analysis: bool, earlier: Sequence[Diagnostic]
+) -> tuple[Journey | None, list[Diagnostic]]:
     shaped = build_journey(document)
     diagnostics = list(shaped.diagnostics)
     site = shaped.site(document)
@@ -182,7 +190,7 @@ def load_journey(path: StrPath, *, strict: bool = False, analysis: bool = True) 
             "skips the analysis; choose one"
         )
     file = FilePath(path)
-    if not file.is_file():
+    if file.is_dir() or not file.exists():  # other kinds of file are refused by load_file
         what = "is a folder; give one journey file" if file.is_dir() else "no such file"
         raise InvalidJourney([make("unreadable", what, str(path), Span(1, 1, 1, 1))])
     try:
