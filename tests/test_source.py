@@ -96,8 +96,7 @@ class TestAlignedOnce:
         """A guard with 2,000 unknown names is walked once, not once per name (which made a
         50 KB file take a minute)."""
         import topo.source as source
-        from conftest import MINIMAL
-        from topo.validation import validate_text
+        from conftest import MINIMAL, validate_rules
 
         calls: list[int] = []
         original = source._align
@@ -109,7 +108,7 @@ class TestAlignedOnce:
         monkeypatch.setattr(source, "_align", counted)
         names = ", ".join(f"u{i}" for i in range(2000))
         text = MINIMAL.replace('"spend >= 100"', f'"min(spend, {names}) > 1"')
-        found = validate_text(text, "j.yaml")
+        found = validate_rules(text, "j.yaml")
         assert len(found) == 2000 and len(calls) == 1
         line = text.splitlines()[found[-1].line - 1]
         assert line[found[-1].column - 1 : found[-1].end_column - 1] == "u1999"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from conftest import MINIMAL
+from conftest import MINIMAL, validate_rules
 from topo.suggestions import did_you_mean, suggestion_budget
-from topo.validation import validate_text
 
 
 class TestDidYouMean:
@@ -46,7 +45,7 @@ class TestBudgetPerDocument:
         text = MINIMAL.replace("metrics:\n", "metrics:\n" + metrics)
         guard = " and ".join(f"metrik_{i} > 0" for i in range(3000))
         text = text.replace('"spend >= 100"', f'"{guard}"')
-        found = validate_text(text, "j.yaml")
+        found = validate_rules(text, "j.yaml")
         assert [d.code for d in found] == ["T303"] * 3000
         hinted = [d for d in found if "did you mean" in d.message]
         assert 0 < len(hinted) < 1000
@@ -56,6 +55,6 @@ class TestBudgetPerDocument:
         """The budget is per document: a second journey gets its hints again."""
         guard = " and ".join(f"metrik_{i} > 0" for i in range(3000))
         many = MINIMAL.replace('"spend >= 100"', f'"{guard}"')
-        validate_text(many, "a.yaml")
-        [d] = validate_text(MINIMAL.replace('"spend >= 100"', '"spnd >= 100"'), "b.yaml")
+        validate_rules(many, "a.yaml")
+        [d] = validate_rules(MINIMAL.replace('"spend >= 100"', '"spnd >= 100"'), "b.yaml")
         assert "did you mean 'spend'" in d.message
