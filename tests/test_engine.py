@@ -825,3 +825,50 @@ class TestTickProgress:
         engine.tick(T0 + timedelta(days=61), progress=lambda *counts: told.append(counts))
         assert told == [(1000, 2500), (2000, 2500)]
         assert all(engine.state(f"m{n:04}")["node"] == "lapsed" for n in range(2500))  # type: ignore[index]
+
+
+class TestAllOrNothingDurably:
+    """The same promise with the SQLite store: a failed call undoes itself, and only itself."""
+
+    def test_an_earlier_call_of_the_batch_stays(self, engine: Engine, tmp_path: Any) -> None:
+        """A Ctrl-C in member b's change used to discard the whole uncommitted batch: member a
+        was gone and its trigger, already handed to the caller, never reached the outbox."""
+        store = topo.SqliteStore(tmp_path / "s.db")
+        durable = Engine(engine.compiled, store)
+        handed = durable.process(purchase(1, 0, member="a"))
+        fail_at(durable, "_keep", 1, _Interrupted)
+        with pytest.raises(_Interrupted):
+            durable.process(purchase(1, 0, member="b"))
+        del durable._keep
+        assert durable.state("a") is not None and durable.state("b") is None
+        assert [t.id for t in durable.outbox.pending()] == [t.id for t in handed]
+        store.close()
+
+    def test_process_many_and_tick(self, engine: Engine, tmp_path: Any) -> None:
+        """Each call is undone as a whole, before and after a commit in the store."""
+        store = topo.SqliteStore(tmp_path / "s.db", batch_size=1000)
+        durable = Engine(engine.compiled, store)
+        durable.process_many(purchase(1, 0, member=f"m{n}") for n in range(3))
+        before = kept_states(durable)
+        fail_at(durable, "_fire", 2, _Interrupted)
+        with pytest.raises(_Interrupted):
+            durable.tick(T0 + timedelta(days=90))
+        assert kept_states(durable) == before
+        del durable._fire
+        with pytest.raises(topo.InvalidEvent):
+            durable.process_many([purchase(2, 1, member="m0"), purchase(2, 1, amount=-1)])
+        assert kept_states(durable) == before
+        store.close()
+
+    def test_a_commit_during_the_call_stays(self, engine: Engine, tmp_path: Any) -> None:
+        """A call that failed after the store committed part of it: what was committed stays,
+        with its triggers in the outbox; the changes after the commit are undone."""
+        store = topo.SqliteStore(tmp_path / "s.db", batch_size=2)
+        durable = Engine(engine.compiled, store)
+        fail_at(durable, "_keep", 3, _Interrupted)
+        with pytest.raises(_Interrupted):
+            durable.process_many(purchase(1, 0, member=f"m{n}") for n in range(4))
+        del durable._keep
+        assert [durable.state(f"m{n}") is not None for n in range(4)] == [1, 1, 0, 0]
+        assert {t.member for t in durable.outbox.pending()} == {"m0", "m1"}
+        store.close()

@@ -264,3 +264,35 @@ def test_import_of_a_missing_file_makes_no_store(
         code, err = run(["import", str(tmp_path / "n.db"), str(given)], capsys)
         assert code == 2 and said in err
     assert not (tmp_path / "n.db").exists()
+
+
+class TestResumeAfterAnUndoneEvent:
+    """A replay whose event failed halfway, in a program that goes on and commits."""
+
+    def test_the_failed_event_is_applied_on_resume(self, tmp_path: Path) -> None:
+        """The engine undid the event; the store's note of how far the input came goes back
+        with it, so a later run applies it (before, the note said it was applied, and a
+        resumed run skipped it: lost)."""
+        import topo
+        from conftest import fail_at
+        from topo.readers import read_events
+        from topo.replay import replay as run
+
+        events = write_jsonl(tmp_path / "e.jsonl", EVENTS)
+        journey = topo.load_journey(CDNOW)
+        store = topo.SqliteStore(tmp_path / "s.db")
+        engine = topo.Engine(journey, store)
+        fail_at(engine, "_keep", 2)
+        with pytest.raises(KeyboardInterrupt):
+            run(engine, read_events(events, journey))
+        store.close()  # a program that goes on, and commits what it has
+        store = topo.SqliteStore(tmp_path / "s.db")
+        engine = topo.Engine(journey, store)
+        report = run(engine, read_events(events, journey))
+        assert (report.applied, report.processed) == (1, len(EVENTS) - 1)
+        whole = topo.Engine(journey)
+        whole.process_many(EVENTS)
+        assert [engine.state(m) for m in sorted(whole.store.members())] == [
+            whole.state(m) for m in sorted(whole.store.members())
+        ]
+        store.close()

@@ -129,10 +129,11 @@ class Engine:
         self.keep_explanations = explain
         self._index: list[tuple[int, str, int]] = []  # (due, member, order) of indexed timers
         self._layout: Layout | None = None
-        # A store that can forget its uncommitted changes (SqliteStore.discard) undoes a failed
-        # change itself; for any other, the engine notes each member before it changes it.
-        self._discard: Callable[[], object] | None = getattr(self.store, "discard", None)
-        self._journal: Journal | None = None  # the members noted in the current call
+        # A failed call is undone by the engine: it notes each member before it changes it;
+        # a store that holds changes of its own (SqliteStore's pending triggers) goes back to a
+        # savepoint taken when the call began.
+        self._savepoint: Callable[[], object] | None = getattr(self.store, "savepoint", None)
+        self._journal: Journal | None = None  # the members noted in process_many's call
         self._ticked: int | None = None  # the latest time ticked to, in microseconds
         self.store.bind(self.compiled, self._migrate)
         # Members kept by an earlier engine or run: their timers, as the store indexed them.
@@ -147,16 +148,25 @@ class Engine:
 
         All or nothing: an exception while the event is applied (a bug, Ctrl-C, memory) leaves
         no member changed, whatever the store, so the event can be sent again."""
+        journal = self._journal  # within process_many, its journal: it undoes the whole call
+        if journal is not None:
+            return self._process(event, journal)
+        journal, point = {}, self._begin()
+        try:
+            return self._process(event, journal)
+        except BaseException:
+            self._undo(journal, point)
+            raise
+
+    def _process(self, event: Mapping[str, Any] | Event, journal: Journal) -> list[Trigger]:
         c = self.compiled
         valid = c.events.read(event)
         stamp = microseconds(valid.at)
         out: list[Trigger] = []
         state = self.store.get(valid.member)
         joined: _Occasion | None = None  # the grants of joining and of the event are numbered on
-        journal = self._journal  # within process_many, its journal; it undoes the whole call
         if state is None:
-            if journal is not None:  # a member it creates is forgotten if it fails
-                journal.setdefault(valid.member, None)
+            journal.setdefault(valid.member, None)  # a member the call creates is forgotten
             state, joined = self._create(valid, stamp, out)
         else:  # steps 1 and 2: duplicates and late events change nothing
             seen = state.seen.get(valid.id)
@@ -172,17 +182,10 @@ class Engine:
                     "member must come in time order",
                     event_id=valid.id,
                 )
-            if journal is None and self._discard is None:
-                journal = {}
-            if journal is not None and valid.member not in journal:
+            if valid.member not in journal:
                 journal[valid.member] = state.snapshot()
-        try:
-            self._apply(state, valid, stamp, out, joined)
-            self._keep(state, out)
-        except BaseException:
-            if self._journal is None:
-                self._undo(journal)
-            raise
+        self._apply(state, valid, stamp, out, joined)
+        self._keep(state, out)
         return out
 
     def process_many(
@@ -193,21 +196,17 @@ class Engine:
         """Evaluate events in order: the same as :meth:`process` one by one. Rejected events
         go to ``on_reject`` (event, error) when given, and raise otherwise.
 
-        With the memory store (or any store that cannot discard its changes) the call is all or
-        nothing: when it raises, an invalid event without ``on_reject`` included, no member is
-        changed, since the triggers it would have returned are the only record of its grants.
-        With a durable store, a change that fails halfway is discarded with every change since
-        the last commit, as a crash would (see :meth:`topo.SqliteStore.discard`); an invalid
-        event stops the call, and the events before it stay applied, their triggers kept for
-        the outbox.
+        The call is all or nothing: when it raises, an invalid event without ``on_reject``
+        included, no member is changed, since the triggers it would have returned are the only
+        record of its grants. (A durable store that committed during the call keeps what it
+        committed, whose triggers wait in its outbox, and goes back to that commit.)
 
         Python's cyclic garbage collector is paused while it runs (see :mod:`topo.collector`).
         """
         out: list[Trigger] = []
         process = self.process
-        # With a store that cannot discard, the call is all or nothing: the triggers it returns
-        # are the only record of its grants. (A durable store keeps them in its outbox.)
-        journal: Journal | None = {} if self._discard is None else None
+        journal: Journal = {}
+        point = self._begin()
         self._journal = journal
         try:
             with paused():
@@ -219,8 +218,7 @@ class Engine:
                             raise
                         on_reject(event, error)
         except BaseException:
-            if journal is not None:  # (a durable store's failed change was discarded already)
-                self._undo(journal)
+            self._undo(journal, point)
             raise
         finally:
             self._journal = None
@@ -246,11 +244,12 @@ class Engine:
                 "that time or later (timers due since fire then)"
             )
         out: list[Trigger] = []
-        journal: Journal | None = None if self._discard is not None else {}
+        journal: Journal = {}
+        point = self._begin()
         try:
             self._tick(limit, out, journal, progress)
         except BaseException:
-            self._undo(journal)
+            self._undo(journal, point)
             raise
         self._ticked = limit
         return out
@@ -259,7 +258,7 @@ class Engine:
         self,
         limit: int,
         out: list[Trigger],
-        journal: Journal | None,
+        journal: Journal,
         progress: Callable[[int, int], object] | None,
     ) -> None:
         # How many entries are due (a scan of the index, cheap beside firing them); the
@@ -274,7 +273,7 @@ class Engine:
             state = self.store.get(member)
             if state is None or state.due != due:
                 continue  # an older entry: the member's timers changed since
-            if journal is not None and member not in journal:
+            if member not in journal:
                 journal[member] = state.snapshot()
             timer = self._next_timer(state)
             made = len(out)
@@ -283,29 +282,34 @@ class Engine:
             # The entry is spent: index the next timer anew.
             self._keep(state, out[made:] if len(out) > made else (), fresh=True)
 
-    def _undo(self, journal: Journal | None) -> None:
-        """A change failed halfway (a bug, Ctrl-C): put every member back as it was before the
-        call, and read the timers again from the store.
+    def _begin(self) -> object:
+        """The store's savepoint at the start of a call (None for a store without one)."""
+        return None if self._savepoint is None else self._savepoint()
 
-        A store that can forgets every change since its last commit, as a crash would; for
-        any other, the members noted in ``journal`` are restored and put back (and those the
-        call created are forgotten, where the store can forget)."""
-        if self._discard is not None:
-            self._discard()
-        elif journal:
-            forget = getattr(self.store, "forget", None)
-            for member, snapshot in journal.items():
-                state = self.store.get(member)
-                if state is None:
-                    continue
-                if snapshot is None:
-                    if forget is not None:
-                        forget(member)
-                    continue
-                state.restore(snapshot)
+    def _undo(self, journal: Journal, point: object) -> None:
+        """A call failed halfway (a bug, Ctrl-C): put every member back as it was before it,
+        and read the timers again from the store.
+
+        A store with savepoints goes back to ``point`` first: it drops the triggers and the
+        members' changes it holds from the call (and where it committed during the call, it
+        keeps what it committed and goes back to that commit instead: see
+        :meth:`topo.SqliteStore.rollback`). Then each member noted in ``journal`` is restored
+        as it was (and put back, for a store without savepoints, which may keep copies), and
+        one the call created is forgotten where the store can forget."""
+        if point is not None and not self.store.rollback(point):  # type: ignore[attr-defined]
+            journal = {}  # the store went back to its last commit: nothing to restore
+        forget = getattr(self.store, "forget", None)
+        for member, snapshot in journal.items():
+            state = self.store.get(member)
+            if state is None:
+                continue
+            if snapshot is None:
+                if forget is not None:
+                    forget(member)
+                continue
+            state.restore(snapshot)
+            if point is None:
                 self.store.put(state)
-        else:
-            return
         self._index = [(due, member, 0) for due, member in self.store.timers()]
         heapq.heapify(self._index)
 

@@ -108,6 +108,10 @@ def replay(
                 if on_reject is not None:
                     on_reject(engine.compiled.events.redact(event), str(error), position)
                 continue
+            except BaseException:
+                if resume is not None:  # the engine undid the event: so is its place
+                    resume.back()
+                raise
             report.processed += 1
             _emit(triggers, report, emit)
         if until is not None:
@@ -148,6 +152,7 @@ class _Resume:
     def __init__(self, store: SqliteStore, report: ReplayReport) -> None:
         self.store, self.report = store, report
         self.source: str | None = None
+        self._before: dict[str, Any] | _Mark = {}  # how far it came before the current item
 
     def items(self, items: Iterator[Item]) -> Iterator[Item]:
         """The items not applied before; each noted in the store before it is processed."""
@@ -157,6 +162,7 @@ class _Resume:
         name = self.store.source = self.source = "replay " + _fingerprint(first[1])
         done = self.store.marked(name) or {}
         applied: int = done.get("position", 0)
+        self._before = {"position": applied, "last": done.get("last")}
         count = 0
         for item in chain((first,), items):
             count += 1
@@ -165,13 +171,21 @@ class _Resume:
                 if count == applied and _fingerprint(item[1]) != done.get("last"):
                     raise UsageError(_different(applied))
                 continue
-            self.store.mark(name, _Mark(count, item[1]))
+            marked = _Mark(count, item[1])
+            self.store.mark(name, marked)
             yield item
+            self._before = marked
         if count < applied:
             raise UsageError(
                 f"the store has applied {applied:,} events of an input that began like this "
                 f"one, which has only {count:,}: {_USE_SAME}"
             )
+
+    def back(self) -> None:
+        """The item last handed out was not applied after all (its change was undone): the
+        store's note of how far the input came goes back to the item before it."""
+        if self.source is not None:
+            self.store.mark(self.source, self._before)
 
 
 class _Mark:

@@ -35,6 +35,7 @@ import sqlite3
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,7 +48,7 @@ from topo.migrations import Layout, layout
 from topo.stores import Migrate, check_binding
 from topo.triggers import Trigger, trigger_from_dict
 
-__all__ = ["FORMAT", "SqliteOutbox", "SqliteStore"]
+__all__ = ["FORMAT", "Savepoint", "SqliteOutbox", "SqliteStore"]
 
 FORMAT = "topo-sqlite/1"
 """The layout of the file; a store of another format is refused with what to do."""
@@ -74,6 +75,18 @@ CREATE INDEX outbox_id ON outbox (id);
 CREATE INDEX outbox_pending ON outbox (seq) WHERE sent IS NULL;
 CREATE TABLE marks (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Savepoint:
+    """Where a store's uncommitted changes stood: its commits so far, and how many triggers,
+    changed members and changes it held, with its marks."""
+
+    commits: int
+    triggers: int
+    dirtied: int
+    changes: int
+    marks: dict[str, Any]
 
 
 class SqliteStore:
@@ -109,6 +122,8 @@ class SqliteStore:
         self._triggers: list[Trigger] = []
         self._marks: dict[str, Any] = {}
         self._changes = 0
+        self._dirtied: list[str] = []  # members in _dirty, in the order they first came
+        self._commits = 0
         self._lock: int | None = None
         self._version: int | None = None
         self._create = create and not existed  # a new store only where no file is
@@ -156,6 +171,8 @@ class SqliteStore:
     def put(self, state: MemberState, triggers: Sequence[Trigger] = ()) -> None:
         member = state.member
         self._cache[member] = state
+        if member not in self._dirty:
+            self._dirtied.append(member)
         self._dirty[member] = state
         if triggers:
             self._triggers += triggers
@@ -228,9 +245,11 @@ class SqliteStore:
             )
             db.executemany("INSERT OR REPLACE INTO marks VALUES (?, ?)", marks)
         self._dirty.clear()
+        self._dirtied.clear()
         self._triggers.clear()
         self._marks.clear()
         self._changes = 0
+        self._commits += 1
         cache = self._cache
         while len(cache) > self.cache_size:  # all written now: the longest kept go
             del cache[next(iter(cache))]
@@ -263,9 +282,34 @@ class SqliteStore:
         (an exception, Ctrl-C), and then reads its timers again from the store."""
         self._cache.clear()
         self._dirty.clear()
+        self._dirtied.clear()
         self._triggers.clear()
         self._marks.clear()
         self._changes = 0
+
+    def savepoint(self) -> Savepoint:
+        """Where the uncommitted changes stand now, for :meth:`rollback`. An engine takes one
+        at the start of each call (``process``, ``process_many``, ``tick``)."""
+        return Savepoint(
+            self._commits, len(self._triggers), len(self._dirtied), self._changes, {**self._marks}
+        )
+
+    def rollback(self, point: Savepoint) -> bool:
+        """Go back to ``point``: forget the triggers, marks and member changes put since (the
+        members changed since are read again from the file, or from the changes before
+        ``point``, which stay). True when that was done; False when a commit came in between:
+        what it committed stays (its triggers wait in the outbox), and the changes since it
+        are discarded, as a crash would."""
+        if point.commits != self._commits:
+            self.discard()
+            return False
+        for member in self._dirtied[point.dirtied :]:
+            del self._dirty[member]
+            self._cache.pop(member, None)
+        del self._dirtied[point.dirtied :]
+        del self._triggers[point.triggers :]
+        self._changes, self._marks = point.changes, point.marks
+        return True
 
     def __enter__(self) -> SqliteStore:
         return self

@@ -27,7 +27,15 @@ version's layout) -> the state under the engine's version. Raises
 
 
 class Store(Protocol):
-    """What the engine needs of a store."""
+    """What the engine needs of a store.
+
+    Two methods are optional. ``forget(member)`` removes a member (the engine's undo of a
+    failed call that created one). ``savepoint()`` and ``rollback(point) -> bool`` are for a
+    store that holds changes of its own between commits (:class:`topo.SqliteStore`): the
+    engine takes a savepoint when a call begins and, if the call fails, rolls back to it and
+    restores the members it changed in place; a store without them gets each restored member
+    put back instead, so a store that keeps copies works too.
+    """
 
     def get(self, member: str) -> MemberState | None:
         """The member's state, or None for a member the store has never seen."""
