@@ -23,6 +23,7 @@ from topo.compiled import CompiledJourney, compile_journey
 from topo.errors import StoreError
 from topo.json_values import json_ready
 from topo.loader import load_text
+from topo.member_checks import check_member
 from topo.member_codec import decode, encode
 from topo.member_state import MemberState, clock_time
 from topo.sqlite_store import SqliteStore
@@ -105,6 +106,7 @@ def import_lines(store: SqliteStore, lines: Iterable[str], name: str) -> int:
                 )
             try:
                 state = decode(data.get("state"))  # type: ignore[arg-type]  # it checks
+                check_member(state, compiled)
             except ValueError as exc:
                 raise StoreError(f"{name}:{number}: the member's state: {exc}") from None
             for key, kept in (("member", state.member), ("node", state.node)):
