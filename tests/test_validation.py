@@ -118,3 +118,26 @@ class TestDiagnostic:
             "end_column": 11,
             "path": ["version"],
         }
+
+
+class TestPathsThatCannotBeLookedAt:
+    """validate never raises, and load_journey raises InvalidJourney, whatever the path."""
+
+    @pytest.mark.parametrize("path", ["a" * 10_000, "x/" * 3_000 + "a.yaml", ""])
+    def test_a_path_too_long_or_empty(self, path: str) -> None:
+        """An OSError (File name too long) came through both; an empty path read the
+        current folder."""
+        import topo
+
+        [found] = topo.validate(path)
+        assert found.code == "T100"
+        with pytest.raises(topo.InvalidJourney) as caught:
+            topo.load_journey(path)
+        assert [d.code for d in caught.value.diagnostics] == ["T100"]
+
+    def test_on_the_command_line(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """One line, exit 2."""
+        from topo.cli import main
+
+        assert main(["validate", "a" * 10_000]) == 2
+        assert capsys.readouterr().err.endswith("...: File name too long\n")

@@ -14,6 +14,7 @@ and :func:`findings_of` gives its findings; ``load_journey(path, strict=True)`` 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path as FilePath
@@ -105,18 +106,35 @@ def find_journeys(paths: Iterable[StrPath]) -> list[FilePath]:
     found: list[FilePath] = []
     for raw in paths:
         path = FilePath(raw)
-        if path.is_dir():
+        kind = _kind_of(raw)
+        if kind == "folder":
             inside = sorted(_journey_files(path))
             if not inside:
                 raise UsageError(f"{path}: no journey files (*.yaml, *.yml) in this folder")
             found += inside
-        elif path.exists():
+        elif kind == "file":
             found.append(path)
         else:
             raise UsageError(f"{path}: no such file or folder")
     if not found:
         raise UsageError("no journey files given")
     return found
+
+
+def _kind_of(raw: StrPath) -> str:
+    """What ``raw`` names: ``folder``, ``file`` (anything else that is there: the load stage
+    refuses what is not a regular file) or ``missing``; a :class:`UsageError` saying why when
+    it cannot even be looked at (a name too long, a loop of links, no permission)."""
+    if not os.fspath(raw):
+        raise UsageError("an empty path names no file or folder")
+    try:
+        found = os.stat(raw)
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as exc:
+        shown = str(raw) if len(str(raw)) <= 80 else str(raw)[:80] + "..."
+        raise UsageError(f"{shown}: {exc.strerror or exc}") from None
+    return "folder" if stat.S_ISDIR(found.st_mode) else "file"
 
 
 def _journey_files(folder: FilePath) -> Iterator[FilePath]:
@@ -190,8 +208,13 @@ def load_journey(path: StrPath, *, strict: bool = False, analysis: bool = True) 
             "skips the analysis; choose one"
         )
     file = FilePath(path)
-    if file.is_dir() or not file.exists():  # other kinds of file are refused by load_file
-        what = "is a folder; give one journey file" if file.is_dir() else "no such file"
+    try:
+        kind = _kind_of(path)
+    except UsageError as exc:
+        what = str(exc).split(": ", 1)[-1]
+        raise InvalidJourney([make("unreadable", what, str(path), Span(1, 1, 1, 1))]) from None
+    if kind != "file":  # other kinds of file than regular ones are refused by load_file
+        what = "is a folder; give one journey file" if kind == "folder" else "no such file"
         raise InvalidJourney([make("unreadable", what, str(path), Span(1, 1, 1, 1))])
     try:
         loaded = load_file(file, name=str(path))
