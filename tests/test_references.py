@@ -304,3 +304,12 @@ class TestPiiMetrics:
         """count and distinct of a pii attribute, and any metric of a non-pii one, are fine."""
         text = BASE.replace(PURCHASES, f"{PURCHASES}\n  copy: {{{metric}}}")
         assert "T423" not in codes(text)
+
+    def test_a_field_named_like_a_pii_attribute(self) -> None:
+        """An event field named like a pii attribute holds its value (rejects mask it in every
+        event type): a metric that carries it is T423 too (a review found it in messages)."""
+        text = BASE.replace(
+            "  unsubscribe: {}", "  unsubscribe: {}\n  call: {fields: {phone: {type: str}}}"
+        ).replace(PURCHASES, f"{PURCHASES}\n  last_call: {{last: call.phone}}")
+        [d] = [d for d in validate_rules(text, "j.yaml") if d.severity == "error"]
+        assert d.code == "T423" and "a field named like the pii attribute 'phone'" in d.message

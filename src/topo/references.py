@@ -151,9 +151,12 @@ def _metric_source(site: Site, metric_id: str, metric: Metric) -> Iterator[Diagn
     elif kind in _NUMBER_KINDS and fields[field] not in NUMBER_TYPES:
         message = f"{kind} needs a number, but {event_type}.{field} is of type {fields[field]}"
         yield site.at("metric-field-type", message, path)
-    elif kind in _VALUE_KINDS and event_type == "profile" and _pii(site, field):
+    elif kind in _VALUE_KINDS and _pii(site, field):
+        # A field named like a pii attribute holds its value in any event (rejects mask it
+        # in every event type for that reason): one rule for both.
+        whose = "" if event_type == "profile" else "a field named like "
         message = (
-            f"{kind} carries the value of the pii attribute {field!r}, and a metric's value "
+            f"{kind} carries the value of {whose}the pii attribute {field!r}, and a metric's value "
             "is shown in states, explanations and messages; count or distinct (numbers that "
             f"do not show it) may read it, or compare it in a guard as member.{field}"
         )
