@@ -395,6 +395,7 @@ class TestNumbers:
             ("int", -(2**63) - 1, "the number -9223372036854775809"),
             ("int", 10**4299, "a very large integer"),
             ("float", 2**64, "the number 18446744073709551616"),
+            ("float", 2**63 + 1000, "the number 9223372036854776808"),  # float() made it 2**63
             ("float", 9.3e18, "the number 9.3e+18"),
             ("float", -1e300, "the number -1e+300"),
             ("float", 1.7976931348623157e308, "the number 1.7976931348623157e+308"),

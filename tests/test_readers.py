@@ -223,3 +223,74 @@ class TestParquetValues:
         assert main(argv) == 0
         assert main(argv) == 0
         assert "2 applied before, 0 processed" in capsys.readouterr().err
+
+
+class TestCsvNumbers:
+    """A CSV cell is a number only where JSON would write one, so a CSV and a JSON lines file
+    of the same events are the same events."""
+
+    @pytest.mark.parametrize(
+        "cell,reason",
+        [
+            ("1_000", "expected an integer, got the text '1_000'"),
+            (" 7 ", "expected an integer, got the text ' 7 '"),
+            ("\u0663", "expected an integer, got the text"),  # an Arabic-Indic 3
+            ("007", "expected an integer, got the text '007'"),
+            ("9" * 5000, "a very large integer is out of range"),
+            ("9223372036854775808", "the number 9223372036854775808 is out of range"),
+        ],
+    )
+    def test_refused(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: str, reason: str
+    ) -> None:
+        """Python's int() read each of these as a number (or, past 4,300 digits, left it as
+        text with a reason about text): each is now refused for what it is."""
+        path = tmp_path / "e.csv"
+        path.write_text(
+            f"id,member,type,at,amount,cds\ne-1,a,purchase,1997-01-01T00:00:00+00:00,1.5,{cell}\n",
+            encoding="utf-8",
+        )
+        code, _ = replay(path, tmp_path, capsys)
+        [line] = rejects(tmp_path)
+        assert code == 0 and reason in line["reason"]
+
+    @pytest.mark.parametrize("cell,value", [("12", 12.0), ("-0.5", -0.5), ("1e3", 1000.0)])
+    def test_json_numbers_read(self, tmp_path: Path, cell: str, value: float) -> None:
+        """What JSON writes is read as the number it is."""
+        path = tmp_path / "e.csv"
+        path.write_text(
+            f"id,member,type,at,amount,cds\ne-1,a,purchase,1997-01-01T00:00:00+00:00,{cell},1\n",
+            encoding="utf-8",
+        )
+        [item] = items(path)
+        assert item["amount"] == value and item["cds"] == 1  # type: ignore[index]
+
+
+class TestNanoseconds:
+    """Times kept in nanoseconds (pandas' default) are read to the microsecond, as in JSON."""
+
+    def test_a_timestamp_with_nanoseconds(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """One value with nanoseconds stopped the whole file (exit 2, 'Install pandas ...');
+        now each row is an event, its time cut to the microsecond."""
+        at = pa.array([1_000_000_000_000_000_123, 1_000_000_000_000_001_000],
+                      pa.timestamp("ns", tz="UTC"))  # fmt: skip
+        path = parquet(
+            tmp_path / "e.parquet",
+            {
+                "id": pa.array(["e-1", "e-2"]),
+                "member": pa.array(["a", "a"]),
+                "type": pa.array(["purchase", "purchase"]),
+                "at": at,
+                "amount": pa.array([1.0, 2.0]),
+                "cds": pa.array([1, 1]),
+                "noted": pa.array([5, 6], pa.time64("ns")),
+            },
+        )
+        got = items(path)
+        assert [e["at"].isoformat() for e in got] == [
+            "2001-09-09T01:46:40+00:00", "2001-09-09T01:46:40.000001+00:00"
+        ]  # fmt: skip
+        code, err = replay(path, tmp_path, capsys)
+        assert code == 0 and "2 events read" in err

@@ -131,10 +131,9 @@ def _float_check(
 def _as_float(value: object, secret: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Refusal(_wrong(value, "a number", secret))
-    try:
-        return float(value)
-    except OverflowError:
-        raise Refusal(_out_of_range(value, secret)) from None
+    if isinstance(value, int) and not SMALLEST <= value <= LARGEST:  # before float() rounds
+        raise Refusal(_out_of_range(value, secret))  # 2**63 + 1000 into 2**63
+    return float(value)
 
 
 def _out_of_range(value: object, secret: bool) -> str:

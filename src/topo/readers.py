@@ -16,6 +16,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ from typing import IO, Any, cast
 from topo.errors import UsageError
 from topo.field_values import clip
 from topo.model import Journey
+from topo.number_range import RANGE_TEXT
 
 __all__ = ["Reading", "Unreadable", "read_events"]
 
@@ -163,7 +165,11 @@ def _json_lines(text: IO[str]) -> Iterator[Item]:
             yield number, Unreadable(line, reason)
             continue
         except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting
-            what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            what = (
+                "nested too deeply"
+                if isinstance(exc, RecursionError)
+                else _TOO_LONG if "digits" in str(exc) else str(exc)
+            )
             yield number, Unreadable(line, f"not an event: {what}")
             continue
         if not isinstance(value, dict):
@@ -252,16 +258,30 @@ def _unique_columns(names: Sequence[str], path: Path) -> None:
 
 
 def _typed(cell: str, kind: str | None) -> Any:
-    try:
-        if kind == "int":
-            return int(cell)
-        if kind == "float":
-            return float(cell)
-    except ValueError:
-        return cell  # the event check says what is wrong with it
+    """A cell as the value its field's type reads: a number only where it is written as JSON
+    writes numbers (not ``1_000``, `` 7 ``, ``٣`` or ``NaN``, which Python would read), so that
+    a CSV and a JSON lines file of the same events are the same events."""
+    if kind == "int" and _INTEGER(cell):
+        return _integer(cell)
+    if kind == "float" and _NUMBER(cell):
+        return _integer(cell) if _INTEGER(cell) else float(cell)
     if kind == "bool" and cell.lower() in ("true", "false"):
         return cell.lower() == "true"
-    return cell
+    return cell  # the event check says what is wrong with it
+
+
+def _integer(digits: str) -> int:
+    """An integer cell; one too long for Python to read stands as a very large integer, which
+    the event check refuses as out of range (its digits are never shown)."""
+    try:
+        return int(digits)
+    except ValueError:
+        return -(10**30) if digits.startswith("-") else 10**30
+
+
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)").fullmatch
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?").fullmatch
+_TOO_LONG = f"it holds an integer of more than 4,300 digits; {RANGE_TEXT}"
 
 
 def _parquet_rows(path: Path, reading: Reading) -> Iterator[Item]:
@@ -279,7 +299,10 @@ def _parquet_rows(path: Path, reading: Reading) -> Iterator[Item]:
         schema = table.schema_arrow
         _unique_columns(schema.names, path)
         decimals = [f.name for f in schema if pyarrow.types.is_decimal(f.type)]
+        micro = _in_microseconds(pyarrow, schema)
         for batch in table.iter_batches():
+            if micro is not None:  # Python's times hold microseconds: the rest is cut off
+                batch = batch.cast(micro, safe=False)
             for row in batch.to_pylist():
                 number += 1
                 for name in decimals:
@@ -287,6 +310,25 @@ def _parquet_rows(path: Path, reading: Reading) -> Iterator[Item]:
                 yield number, {key: value for key, value in row.items() if value is not None}
     except (OSError, ValueError) as exc:  # pyarrow's errors are both (ArrowInvalid, ArrowIOError)
         raise UsageError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def _in_microseconds(pyarrow: Any, schema: Any) -> Any:
+    """``schema`` with every time kept in nanoseconds (pandas' default) kept in microseconds,
+    as JSON lines times beyond microseconds are read; None when there is none. (A nanosecond
+    value cannot become a Python time, and stopped the whole file.)"""
+    types = pyarrow.types
+    fields = []
+    for field in schema:
+        kind = field.type
+        if types.is_timestamp(kind) and kind.unit == "ns":
+            field = field.with_type(pyarrow.timestamp("us", tz=kind.tz))
+        elif types.is_duration(kind) and kind.unit == "ns":
+            field = field.with_type(pyarrow.duration("us"))
+        elif types.is_time64(kind) and kind.unit == "ns":
+            field = field.with_type(pyarrow.time64("us"))
+        fields.append(field)
+    changed = pyarrow.schema(fields, metadata=schema.metadata)
+    return None if changed.equals(schema) else changed
 
 
 def _decimal_number(value: Decimal | None) -> int | float | None:
