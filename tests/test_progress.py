@@ -39,6 +39,18 @@ class TestProgressBar:
             "[##########··········]  50%   1,000 events   100/s   0:10 left"
         )
 
+    def test_no_rate_in_the_first_second(self) -> None:
+        """A rate over a blink of time said 128,832,764/s: it shows from the first second."""
+        bar = ProgressBar(io.StringIO(), lambda: None)
+        assert bar.line(1_000, 0.001) == "1,000 events"
+        assert bar.line(1_000, 1.0) == "1,000 events   1,000/s"
+
+    def test_a_stage_watched_late(self) -> None:
+        """A stage first seen with 1,000 items done counts its rate from there."""
+        bar = ProgressBar(io.StringIO(), lambda: None)
+        bar.restart(lambda: None, "timers", counted=1_000)
+        assert bar.line(3_000, 2.0) == "3,000 timers   1,000/s"
+
     def test_without_a_size(self) -> None:
         """Reading a pipe: the count and the rate only."""
         assert ProgressBar(io.StringIO()).line(12_345, 2.0) == "12,345 events   6,172/s"

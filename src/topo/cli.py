@@ -282,7 +282,7 @@ def _stages_progress(bar: Any) -> Callable[[str, int, int | None], None]:
 
     def stage(name: str, done: int, total: int | None) -> None:
         if bar.noun != name:
-            bar.restart(lambda: fraction[0], name)
+            bar.restart(lambda: fraction[0], name, counted=done)
         fraction[0] = None if total is None else done / total
         bar(done)
 

@@ -342,10 +342,10 @@ class _Checker:
 
     def visit_Constant(self, node: ast.Constant) -> Iterator[Problem]:
         if node.value is not None and not isinstance(node.value, bool | int | float | str):
-            what = {bytes: "byte strings", complex: "complex numbers"}.get(
-                type(node.value), "this literal"
+            what = {bytes: "byte strings are", complex: "complex numbers are"}.get(
+                type(node.value), f"the literal {'...' if node.value is ... else node.value!r} is"
             )
-            yield self.problem("forbidden-construct", f"{what} are not part of the language", node)
+            yield self.problem("forbidden-construct", f"{what} not part of the language", node)
         elif _is_number(node.value):
             yield from self.number(node, node.value)
 

@@ -25,6 +25,8 @@ from typing import TextIO
 __all__ = ["ProgressBar"]
 
 _WIDTH = 20
+_STEADY = 1.0
+"""Seconds of a stage before its rate is shown."""
 
 
 class ProgressBar:
@@ -49,6 +51,7 @@ class ProgressBar:
         self.stream, self.done, self.noun, self.every, self.clock = stream, done, noun, every, clock
         self.limit = limit
         self.started = clock()
+        self.counted = 0  # items done before the stage was watched (see restart)
         self.shown = float("-inf")
         self.width = 0  # of the line last drawn, to clear it
 
@@ -63,13 +66,12 @@ class ProgressBar:
 
     def line(self, count: int, elapsed: float, status: str = "") -> str:
         """The progress line for ``count`` items done in ``elapsed`` seconds."""
-        rate = count / elapsed if elapsed > 0 else 0.0
         parts = [f"{count:,} {self.noun}"]
         fraction = self.done()
         if self.limit is not None:
             fraction = count / self.limit if self.limit > 0 else 1.0
-        else:
-            parts.append(f"{rate:,.0f}/s")
+        elif elapsed >= _STEADY:  # a rate over a blink of time says nothing
+            parts.append(f"{(count - self.counted) / elapsed:,.0f}/s")
         if fraction is not None:
             fraction = min(max(fraction, 0.0), 1.0)
             filled = round(fraction * _WIDTH)
@@ -78,10 +80,10 @@ class ProgressBar:
                 parts.append(f"{_clock_time(elapsed * (1 - fraction) / fraction)} left")
         return "   ".join([*parts, status] if status else parts)
 
-    def restart(self, done: Callable[[], float | None], noun: str) -> None:
+    def restart(self, done: Callable[[], float | None], noun: str, *, counted: int = 0) -> None:
         """Go on with the next stage of the work on the same line: its own fraction, count,
-        rate and time left."""
-        self.done, self.noun = done, noun
+        rate and time left; ``counted`` items of it were done before it is watched."""
+        self.done, self.noun, self.counted = done, noun, counted
         self.started, self.shown = self.clock(), float("-inf")
 
     def clear(self) -> None:
