@@ -844,6 +844,22 @@ class TestAllOrNothingDurably:
         assert [t.id for t in durable.outbox.pending()] == [t.id for t in handed]
         store.close()
 
+    def test_an_undo_commits_nothing(self, engine: Engine, tmp_path: Any) -> None:
+        """Undoing a failed call writes nothing to the file: it used to read the timers back
+        through the store, which committed the batch, and with it topo replay's note that the
+        failed event was applied (a Ctrl-C then lost that event on resume)."""
+        import sqlite3
+
+        store = topo.SqliteStore(tmp_path / "s.db")
+        durable = Engine(engine.compiled, store)
+        durable.process(purchase(1, 0, member="a"))
+        fail_at(durable, "_keep", 1, _Interrupted)
+        with pytest.raises(_Interrupted):
+            durable.process(purchase(1, 0, member="b"))
+        with sqlite3.connect(tmp_path / "s.db") as db:
+            assert db.execute("SELECT COUNT(*) FROM members").fetchone() == (0,)
+        store.close(commit=False)
+
     def test_process_many_and_tick(self, engine: Engine, tmp_path: Any) -> None:
         """Each call is undone as a whole, before and after a commit in the store."""
         store = topo.SqliteStore(tmp_path / "s.db", batch_size=1000)

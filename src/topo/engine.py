@@ -69,7 +69,9 @@ def rejection(error: InvalidEvent) -> str:
 
 _MICRO = timedelta(microseconds=1)
 Journal = dict[str, Snapshot | None]
-"""The members a call changes, each as it was before (None: the call created it)."""
+"""The members a call changes, each as it was before (None: the call created it; ``_UNREAD``:
+a tick took its timer off the index, before reading it)."""
+_UNREAD: Snapshot = ("not read",)
 Timer = tuple[int, int, int, datetime, datetime, CompiledMove | CompiledReminder]
 """(due, 0 for a move or 1 for a reminder, file index, due time, clock start, what fires)."""
 
@@ -267,13 +269,14 @@ class Engine:
         looked = 0
         while self._index and self._index[0][0] <= limit:
             due, member, _ = heapq.heappop(self._index)
+            journal.setdefault(member, _UNREAD)  # indexed again if the tick fails from here
             looked += 1
             if progress is not None and looked % 1_000 == 0:
                 progress(looked, max(total, looked))
             state = self.store.get(member)
             if state is None or state.due != due:
                 continue  # an older entry: the member's timers changed since
-            if member not in journal:
+            if journal[member] is _UNREAD:
                 journal[member] = state.snapshot()
             timer = self._next_timer(state)
             made = len(out)
@@ -296,22 +299,22 @@ class Engine:
         :meth:`topo.SqliteStore.rollback`). Then each member noted in ``journal`` is restored
         as it was (and put back, for a store without savepoints, which may keep copies), and
         one the call created is forgotten where the store can forget."""
-        if point is not None and not self.store.rollback(point):  # type: ignore[attr-defined]
-            journal = {}  # the store went back to its last commit: nothing to restore
+        # (A store that went back to its last commit holds the members as committed.)
+        restore = point is None or self.store.rollback(point)  # type: ignore[attr-defined]
         forget = getattr(self.store, "forget", None)
         for member, snapshot in journal.items():
             state = self.store.get(member)
-            if state is None:
-                continue
-            if snapshot is None:
-                if forget is not None:
-                    forget(member)
-                continue
-            state.restore(snapshot)
-            if point is None:
-                self.store.put(state)
-        self._index = [(due, member, 0) for due, member in self.store.timers()]
-        heapq.heapify(self._index)
+            if state is not None and restore:
+                if snapshot is None:
+                    if forget is not None:
+                        forget(member)
+                    continue
+                if snapshot is not _UNREAD:
+                    state.restore(snapshot)
+                    if point is None:
+                        self.store.put(state)
+            if state is not None and state.due is not None:  # index its timer again (an
+                heapq.heappush(self._index, (state.due, member, 0))  # entry left is skipped)
 
     def state(self, member: str, as_of: datetime | str | None = None) -> dict[str, Any] | None:
         """What topo remembers of a member (pii attributes left out), or None, as plain JSON
