@@ -24,13 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import topo
-from topo.analysis import analyse
-from topo.conditions import _terms
-from topo.expressions import parsed
-from topo.guards import check_guards
-from topo.loader import load_file
-from topo.references import check_references
-from topo.shape import build_journey
+from topo.analysis.checks import analyse
+from topo.analysis.conditions import _terms
+from topo.journey.expressions import parsed
+from topo.journey.guards import check_guards
+from topo.journey.loader import load_file
+from topo.journey.references import check_references
+from topo.journey.shape import build_journey
 
 
 def generate(nodes: int, moves: int, seed: int = 7) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from topo.paths import find_paths  # noqa: E402
+from topo.rehearsal.paths import find_paths  # noqa: E402
 from topo.validation import load_journey  # noqa: E402
 
 

@@ -35,12 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "src"))
 
-from engine import JOURNEY, stream  # noqa: E402
-
 import topo  # noqa: E402
-from topo.cli import main as topo_main  # noqa: E402
-from topo.readers import read_events  # noqa: E402
-from topo.sqlite_store import SqliteStore  # noqa: E402
+from engine import JOURNEY, stream  # noqa: E402
+from topo.cli.main import main as topo_main  # noqa: E402
+from topo.replay.readers import read_events  # noqa: E402
+from topo.store.sqlite import SqliteStore  # noqa: E402
 
 DEFAULT_BATCH = 5000
 

@@ -26,9 +26,9 @@ from pathlib import Path
 import yaml
 
 import topo
-from topo.conditions import _terms
-from topo.expressions import parsed
-from topo.loader import MAX_BYTES, MAX_DEPTH
+from topo.analysis.conditions import _terms
+from topo.journey.expressions import parsed
+from topo.journey.loader import MAX_BYTES, MAX_DEPTH
 
 HEAD = """\
 topo: 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from pathlib import Path
@@ -10,10 +11,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from topo.cli.main import main
 from topo.diagnostics import Diagnostic
 from topo.validation import validate_text
 
 ROOT = Path(__file__).resolve().parent.parent
+"""The repository's root folder."""
+TESTS = ROOT / "tests"
+"""The tests' folder: fixtures, snapshots and data shared by the stages' tests."""
 
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(
@@ -86,7 +91,7 @@ def fail_at(
 def kept_states(engine: Any) -> dict[str, str]:
     """Every member of the engine's store as the durable store would write it (text: nothing
     shared with the live states), by member id."""
-    from topo.member_codec import dumps
+    from topo.engine.member_codec import dumps
 
     return {m: dumps(engine.store.get(m)) for m in sorted(engine.store.members())}
 
@@ -96,10 +101,48 @@ def replay_to_files(
 ) -> tuple[int, dict[str, Path]]:
     """``topo replay`` with --triggers, --states and --rejects written into ``folder``: the
     exit code and the three files by option name."""
-    from topo.cli import main
+    from topo.cli.main import main
 
     outputs = {name: folder / f"{name}.jsonl" for name in ("triggers", "states", "rejects")}
     argv = ["replay", str(journey), str(events), *extra]
     for name, path in outputs.items():
         argv += [f"--{name}", str(path)]
     return main(argv), outputs
+
+
+CDNOW = str(ROOT / "journeys" / "cdnow.yaml")
+"""The shipped CDNOW journey: purchases with an amount and a number of CDs."""
+
+
+def event(n: int, member: str, day: int, amount: float = 20.0, **extra: Any) -> dict[str, Any]:
+    """A CDNOW purchase ``e-N`` of ``member`` on day ``day`` of January 1997."""
+    at = f"1997-01-{day:02d}T00:00:00+00:00"
+    return {
+        "id": f"e-{n}",
+        "member": member,
+        "type": "purchase",
+        "at": at,
+        "amount": amount,
+        "cds": 1,
+        **extra,
+    }
+
+
+def write_jsonl(path: Path, events: list[Any]) -> Path:
+    """Events (dicts, or lines as they are) as a JSON lines file."""
+    path.write_text(
+        "".join((e if isinstance(e, str) else json.dumps(e)) + "\n" for e in events),
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``topo ARGV`` in this process: its exit code and what it wrote to stderr."""
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    """A JSON lines output file, read back."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

@@ -12,36 +12,15 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 
 import topo
-from topo.loader import load_text
+from conftest import ROOT
+from doc_examples import FENCE, PYTHON, YAML
+from topo.journey.loader import load_text
 from topo.validation import validate_text
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGES = sorted([*ROOT.glob("docs/**/*.md"), ROOT / "README.md"])
-FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 NO_YAML_EXAMPLE = {"T100", "T103", "T106"}
-
-
-def _blocks(kind: str) -> list[tuple[str, str, str]]:
-    """(page:line, info string, body) of every fenced block whose info starts with ``kind``."""
-    found = []
-    for page in PAGES:
-        text = page.read_text(encoding="utf-8")
-        for match in FENCE.finditer(text):
-            info = match.group(1).strip()
-            if info.split(" ", 1)[0] == kind:
-                line = text.count("\n", 0, match.start()) + 1
-                found.append((f"{page.relative_to(ROOT)}:{line}", info, match.group(2)))
-    return found
-
-
-YAML = _blocks("yaml")
-PYTHON = _blocks("python")
 
 
 class TestYamlExamples:

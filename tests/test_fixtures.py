@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 import topo
+from conftest import TESTS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "invalid"
+FIXTURES = TESTS / "fixtures" / "invalid"
 CASES = sorted(FIXTURES.glob("*.yaml"))
 UNTESTABLE_AS_FIXTURE = {
     "T100": "a path that names nothing cannot be a fixture file (see test_validation)",

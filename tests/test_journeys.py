@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import topo
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "journeys").glob("*.yaml"))
 
 

@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import MINIMAL
+from conftest import MINIMAL, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 HOOKS = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 import topo
+from conftest import TESTS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "valid"
+FIXTURES = TESTS / "fixtures" / "valid"
 CASES = sorted(FIXTURES.glob("*.yaml"))
 COVERED = {c.code for c in topo.CODES if c.code.startswith("T5")} | {"T109"}
 

@@ -10,11 +10,13 @@ Load a journey, validate it, and move members along it from their events::
 
 from __future__ import annotations
 
-__version__ = "0.1.0.dev0"
-
-from topo.codes import CODES, Code
+from topo._old_paths import install as _install_old_paths
+from topo._version import __version__
 from topo.diagnostics import Diagnostic, Severity
-from topo.engine import DuplicateEvent, Engine, LateEvent
+from topo.engine.engine import DuplicateEvent, Engine, LateEvent
+from topo.engine.events import Event
+from topo.engine.stores import MemoryStore, Outbox, Store
+from topo.engine.triggers import Trigger
 from topo.errors import (
     InvalidEvent,
     InvalidJourney,
@@ -23,12 +25,12 @@ from topo.errors import (
     TopoError,
     UsageError,
 )
-from topo.events import Event
-from topo.model import Journey
-from topo.sqlite_store import SqliteOutbox, SqliteStore
-from topo.stores import MemoryStore, Outbox, Store
-from topo.triggers import Trigger
+from topo.journey.codes import CODES, Code
+from topo.journey.model import Journey
+from topo.store.sqlite import SqliteOutbox, SqliteStore
 from topo.validation import findings_of, load_journey, validate, validate_text
+
+_install_old_paths()
 
 __all__ = [
     "CODES",

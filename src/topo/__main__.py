@@ -2,6 +2,6 @@
 
 import sys
 
-from topo.cli import main
+from topo.cli.main import main
 
 sys.exit(main())

@@ -13,11 +13,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from topo.source import Span
-
-__all__ = ["Diagnostic", "PathPart", "Severity", "sort_key"]
+__all__ = ["Diagnostic", "PathPart", "Severity", "Span", "sort_key"]
 
 PathPart = str | int
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A stretch of a file: 1-based line and column of its start, and of just past its end."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
 
 
 class Severity(StrEnum):
@@ -50,7 +58,7 @@ class Diagnostic:
 
     @property
     def span(self) -> Span:
-        """Where the diagnostic points, as a :class:`topo.source.Span`."""
+        """Where the diagnostic points, as a :class:`Span`."""
         return Span(self.line, self.column, self.end_line, self.end_column)
 
     def render(self) -> str:

@@ -19,19 +19,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path as FilePath
 
-from topo.analysis import CHECKS, FORMAT_RULES, analyse, codes_not_run
-from topo.codes import make
+from topo.analysis.checks import CHECKS, FORMAT_RULES, analyse, codes_not_run
 from topo.diagnostics import Diagnostic, Severity, sort_key
 from topo.errors import InvalidJourney, UsageError
-from topo.guards import check_guards
-from topo.journey_texts import Beside, remember
-from topo.loader import load_file, load_text
-from topo.model import Journey
-from topo.references import check_references
-from topo.shape import build_journey
-from topo.source import Document, Span
-from topo.suggestions import suggestion_budget
-from topo.suppressions import apply_suppressions
+from topo.journey.codes import make
+from topo.journey.guards import check_guards
+from topo.journey.journey_texts import Beside, remember
+from topo.journey.loader import load_file, load_text
+from topo.journey.model import Journey
+from topo.journey.references import check_references
+from topo.journey.shape import build_journey
+from topo.journey.source import Document, Span
+from topo.journey.suggestions import suggestion_budget
+from topo.journey.suppressions import apply_suppressions
 
 __all__ = [
     "cannot_run",

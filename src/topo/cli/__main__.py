@@ -1,0 +1,7 @@
+"""``python -m topo.cli``: the same as the ``topo`` command."""
+
+import sys
+
+from topo.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,608 @@
+"""The ``topo`` command line: parse arguments, call the library, render, return an exit code.
+
+Exit codes (the spec's): 0 when it ran and found no error, 1 when it found errors (or, with
+``--strict``, warnings), 2 when it could not run (no such file, bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import IO, Any
+
+from topo._version import __version__
+from topo.cli.rendering import FORMATS, summary
+from topo.diagnostics import Diagnostic, Severity
+from topo.engine.json_values import json_ready
+from topo.engine.stores import MemoryStore
+from topo.engine.triggers import Trigger
+from topo.errors import InvalidJourney, StoreError, UsageError
+from topo.journey.model import Journey
+from topo.store.sqlite import SqliteStore
+from topo.validation import (
+    cannot_run,
+    draft_report,
+    find_journeys,
+    findings_of,
+    load_journey,
+    validate,
+)
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as shells report a process stopped by Ctrl-C
+
+Command = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"topo: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="topo", description="Rule engine for TOPO customer journeys.")
+    parser.add_argument("--version", action="version", version=f"topo {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser(
+        "validate",
+        help="check journey files and print every problem with its file position",
+        description="Check journey files (folders are searched for *.yaml and *.yml).",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="journey files or folders")
+    check.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        default=None,
+        help="output format (default: github under GitHub Actions, else text)",
+    )
+    check.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
+    check.set_defaults(run=_validate)
+
+    play = commands.add_parser(
+        "replay",
+        help="replay events through a journey: triggers, states, rejects and the funnel",
+        description="Process events in the order given (each member's in time order), then "
+        "advance the clock to --until. A summary and the funnel go to stderr.",
+    )
+    play.add_argument("journey", metavar="JOURNEY", help="a journey file")
+    play.add_argument(
+        "events",
+        metavar="EVENTS",
+        help=".jsonl or .csv (gzipped or not), .parquet, or - for JSON lines on stdin",
+    )
+    play.add_argument(
+        "--triggers", metavar="OUT", help="write the triggers here, one a line (- for stdout)"
+    )
+    play.add_argument("--states", metavar="OUT", help="write each member's state here (-: stdout)")
+    play.add_argument("--rejects", metavar="OUT", help="write rejected events and why (-: stdout)")
+    play.add_argument(
+        "--store",
+        metavar="URL",
+        default="memory",
+        help="where states live: memory (the default) or sqlite:PATH, which keeps them and "
+        "resumes an interrupted replay",
+    )
+    play.add_argument("--until", metavar="TIMESTAMP", help="then fire timers due by this time")
+    play.add_argument("--backfill", action="store_true", help="record grants, write no triggers")
+    play.add_argument("--strict", action="store_true", help=_STRICT_HELP)
+    play.set_defaults(run=_replay)
+
+    outbox = commands.add_parser(
+        "outbox",
+        help="print a durable store's pending triggers as JSON lines; --ack marks them sent",
+    )
+    outbox.add_argument("store", metavar="STORE", help="a store: sqlite:PATH or PATH")
+    outbox.add_argument("--ack", action="store_true", help="mark the printed triggers sent")
+    outbox.set_defaults(run=_outbox)
+
+    export = commands.add_parser(
+        "export", help="print every member's whole state as JSON lines (a backup)"
+    )
+    export.add_argument("store", metavar="STORE", help="a store: sqlite:PATH or PATH")
+    export.set_defaults(run=_export)
+
+    load = commands.add_parser("import", help="load states written by topo export into a new store")
+    load.add_argument("store", metavar="STORE", help="a new store: sqlite:PATH or PATH")
+    load.add_argument("file", metavar="FILE", help="an export (- for stdin)")
+    load.set_defaults(run=_import)
+
+    rehearse = commands.add_parser(
+        "test",
+        help="run scenario files (*.scenarios.yaml) through their journeys",
+        description="Run scenario files: each scenario's events through the real engine, "
+        "checking its expectations. Folders are searched for *.scenarios.yaml.",
+    )
+    rehearse.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default .)")
+    rehearse.add_argument(
+        "--coverage",
+        action="store_true",
+        help="report the nodes, moves, incentives and reminders the scenarios exercised",
+    )
+    rehearse.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="N",
+        help="fail (exit 1) when a journey's move coverage is below N percent",
+    )
+    rehearse.add_argument("--strict", action="store_true", help=_STRICT_HELP)
+    rehearse.set_defaults(run=_test)
+
+    paths = commands.add_parser(
+        "paths",
+        help="find a short event sequence to every node and move of a journey",
+        description="Search, through the real engine, for a shortest way to reach every node "
+        "and take every move; print them as a scenario file (stdout) and report what was not "
+        "found within the limits (stderr).",
+    )
+    paths.add_argument("journey", metavar="JOURNEY", help="a journey file")
+    paths.add_argument("--max-steps", type=int, metavar="N", help="steps per path at most")
+    paths.add_argument(
+        "--budget", type=int, default=20_000, metavar="N", help="situations explored at most"
+    )
+    paths.add_argument(
+        "--out", metavar="FILE", help="write the scenario file here instead of stdout"
+    )
+    paths.add_argument("--strict", action="store_true", help=_STRICT_HELP)
+    paths.set_defaults(run=_paths)
+
+    graph = commands.add_parser("graph", help="draw a journey as a Mermaid or Graphviz diagram")
+    graph.add_argument("journey", metavar="JOURNEY", help="a journey file")
+    graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    graph.set_defaults(run=_graph)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the journey format")
+    schema.set_defaults(run=_schema)
+
+    diff = commands.add_parser(
+        "diff", help="compare two versions of a journey; fail on unmigrated removed nodes"
+    )
+    diff.add_argument("old", metavar="OLD", help="the journey as it was")
+    diff.add_argument("new", metavar="NEW", help="the journey as it is now")
+    diff.add_argument("--format", choices=["text", "json"], default="text")
+    diff.set_defaults(run=_diff)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    run: Command = args.run
+    try:
+        return run(args)
+    except (UsageError, StoreError) as exc:
+        print(f"topo: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # the reader of stdout stopped early (| head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FINDINGS
+    except KeyboardInterrupt:  # a durable store has committed what was applied: run again
+        print("\ntopo: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:  # the machine's, not the input's: a full disk, a file size limit
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"topo: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        try:
+            sys.stdout.flush()
+        except OSError:  # stdout is what failed: drop what it holds, or exiting fails again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_USAGE
+    except InvalidJourney as exc:
+        unreadable = [d for d in exc.diagnostics if d.code == "T100"]
+        for d in unreadable:  # no such file, a folder: a usage error, not a finding
+            print(f"topo: error: {d.file}: {d.message}", file=sys.stderr)
+        if unreadable:
+            return EXIT_USAGE
+        _print_diagnostics(exc.diagnostics)
+        return EXIT_FINDINGS
+
+
+def _validate(args: argparse.Namespace) -> int:
+    files = find_journeys(args.paths)
+    diagnostics = validate(files)
+    output_format = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") else "text")
+    sys.stdout.write(FORMATS[output_format](diagnostics, len(files)))
+    print(summary(diagnostics, len(files)), file=sys.stderr)
+    failing = {Severity.ERROR, Severity.WARNING} if args.strict else {Severity.ERROR}
+    return EXIT_FINDINGS if any(d.severity in failing for d in diagnostics) else EXIT_OK
+
+
+_STRICT_HELP = (
+    "refuse (exit 1) a journey with findings or warnings, as topo validate --strict does; "
+    "without it, a draft runs and its findings are printed as warnings"
+)
+
+
+def _load(path: str, *, analysis: bool = True, strict: bool = False) -> Journey:
+    """A journey for a command that needs one; a bad file (with ``strict``, a draft too)
+    raises InvalidJourney. A draft's findings go to stderr as warnings."""
+    try:
+        journey = load_journey(path, analysis=analysis, strict=strict)
+    except InvalidJourney as exc:
+        if not any(cannot_run(d) for d in exc.diagnostics):  # a draft, refused by --strict
+            print(f"topo: {path} has findings, which --strict refuses:", file=sys.stderr)
+        raise
+    _print_lines(draft_report(path, findings_of(journey) or ()))
+    return journey
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from topo.cli.progress import ProgressBar
+    from topo.engine.engine import Engine
+    from topo.replay.readers import Reading, read_events
+    from topo.replay.runner import replay, state_line
+
+    until = _timestamp(args.until) if args.until else None
+    journey = _load(args.journey, strict=args.strict)
+    store = _store(args.store)
+    try:
+        engine = Engine(journey, store, backfill=args.backfill, explain=False)
+        reading = Reading()
+        bar = ProgressBar(sys.stderr, reading.done) if sys.stderr.isatty() else None
+        stages = _stages_progress(bar) if bar is not None else None
+        with _Outputs(args) as out:
+            report = replay(
+                engine,
+                read_events(args.events, engine.compiled.journey, reading),
+                until=until,
+                on_trigger=None if args.backfill else out.trigger,
+                on_reject=out.reject,
+                progress=bar,
+                stages=stages,
+            )
+            out.states(engine, until, state_line)
+        if bar is not None:
+            bar.clear()
+    except BaseException:
+        if isinstance(store, SqliteStore):  # a change may be cut off halfway: keep none of it
+            store.close(commit=False)
+        raise
+    if isinstance(store, SqliteStore):
+        store.close()
+    print(report.summary(), file=sys.stderr)
+    return EXIT_OK
+
+
+def _stages_progress(bar: Any) -> Callable[[str, int, int | None], None]:
+    """The stages after the reading (the advance to ``--until``, a durable store's triggers
+    written out), each on the reading's progress line once the one before is done."""
+    fraction: list[float | None] = [None]
+
+    def stage(name: str, done: int, total: int | None) -> None:
+        if bar.noun != name:
+            bar.restart(lambda: fraction[0], name, counted=done)
+        fraction[0] = None if total is None else done / total
+        bar(done)
+
+    return stage
+
+
+def _store(url: str) -> MemoryStore | SqliteStore:
+    """The store ``--store`` names: ``memory``, or ``sqlite:PATH`` with an optional
+    ``?batch=N`` (member changes per transaction)."""
+    if url == "memory":
+        return MemoryStore()
+    path, _, query = url.removeprefix("sqlite:").partition("?")
+    if not url.startswith("sqlite:") or not path:
+        raise UsageError(f"--store {url}: a store is memory (the default) or sqlite:PATH")
+    path = _store_path(path, url)
+    if not query:
+        return SqliteStore(path)
+    name, _, value = query.partition("=")
+    if name != "batch" or not value.isdigit() or int(value) < 1:
+        raise UsageError(
+            f"--store {url}: after ? comes batch=N, how many member changes to commit at "
+            "once (a whole number, at least 1)"
+        )
+    return SqliteStore(path, batch_size=int(value))
+
+
+def _durable(url: str, *, create: bool = False) -> SqliteStore:
+    """The durable store a STORE argument names: ``sqlite:PATH``, or just PATH."""
+    path = url[len("sqlite:") :] if url.startswith("sqlite:") else url
+    if not path:
+        raise UsageError(f"{url!r}: a store is sqlite:PATH or PATH")
+    return SqliteStore(_store_path(path, url), create=create)
+
+
+def _store_path(path: str, url: str) -> str:
+    """The file a store URL names (``~`` expanded); ``sqlite://...`` is refused, since
+    readers of other tools' URLs would guess its meaning differently."""
+    if path.startswith("//"):
+        raise UsageError(
+            f"{url}: write sqlite:PATH with one colon and no slashes before the path, as "
+            "sqlite:members.db or sqlite:/var/lib/topo/members.db"
+        )
+    return os.path.expanduser(path)
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    store = _durable(args.store)
+    try:
+        pending = store.outbox.pending()
+        for trigger in pending:
+            sys.stdout.write(_json_line(trigger.to_dict()))
+        sys.stdout.flush()
+        if args.ack:
+            sent = store.outbox.ack(t.id for t in pending)
+            print(f"{_count(sent, 'trigger')} marked sent", file=sys.stderr)
+        else:
+            print(f"{_count(len(pending), 'trigger')} pending", file=sys.stderr)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from topo.store.exports import export_lines
+
+    store = _durable(args.store)
+    count = -1  # the header line
+    try:
+        for line in export_lines(store):
+            sys.stdout.write(line + "\n")
+            count += 1
+    finally:
+        store.close()
+    print(f"{_count(count, 'member')} exported", file=sys.stderr)
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    from topo.store.exports import import_lines
+
+    if args.file != "-" and not os.path.isfile(args.file):
+        what = "is a folder" if os.path.isdir(args.file) else "no such file"
+        raise UsageError(f"{args.file}: {what}; FILE is an export (or - for stdin)")
+    store = _durable(args.store, create=True)
+    try:
+        if args.file == "-":
+            count = import_lines(store, sys.stdin, "stdin")
+        else:
+            with open(args.file, encoding="utf-8") as source:
+                count = import_lines(store, source, args.file)
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{args.file}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise UsageError(f"{args.file}: {exc.strerror}") from None
+    finally:
+        store.close()
+    print(f"{_count(count, 'member')} imported into {args.store}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _test(args: argparse.Namespace) -> int:
+    from topo.rehearsal.runner import Coverage, rehearse
+    from topo.rehearsal.scenarios import InvalidScenarios, find_scenarios, load_scenarios
+
+    files = find_scenarios(args.paths or ["."])
+    coverages: dict[str, Coverage] = {}
+    broken = passed = failed = 0
+    for path in files:
+        try:
+            scenario_file = load_scenarios(path)
+            results, coverage = rehearse(scenario_file, strict=args.strict)
+        except InvalidScenarios as exc:
+            _print_lines([p.render() for p in exc.problems])
+            broken += 1
+            continue
+        except InvalidJourney as exc:
+            line, column = scenario_file.journey_at
+            why = ("cannot be loaded" if any(cannot_run(d) for d in exc.diagnostics)
+                   else "has findings, which --strict refuses")  # fmt: skip
+            print(f"{path}:{line}:{column}: error its journey {scenario_file.journey} {why}:",
+                  file=sys.stderr)  # fmt: skip
+            _print_diagnostics(exc.diagnostics)
+            broken += 1
+            continue
+        journey = str(scenario_file.journey)
+        if journey not in coverages:  # a draft's findings, once per journey
+            _print_lines(draft_report(journey, findings_of(coverage.compiled.journey) or ()))
+        coverages.setdefault(journey, coverage).merge(coverage)
+        for scenario, failure in results:
+            if failure is None:
+                passed += 1
+                print(f"PASS {path}: {scenario.name}")
+            else:
+                failed += 1
+                print(f"FAIL {failure.render()}")
+    if args.coverage or args.fail_under is not None:
+        for journey, coverage in coverages.items():
+            print(f"coverage of {journey}:")
+            for kind, (done, total, missing) in coverage.parts().items():
+                share = 100.0 if total == 0 else 100.0 * done / total
+                left = f"  (not exercised: {', '.join(missing)})" if missing else ""
+                print(f"  {kind:<11}{done:>4}/{total:<4}{share:>6.1f}%{left}")
+    print(
+        f"{_count(passed + failed, 'scenario')}: {passed:,} passed, {failed:,} failed"
+        + (f"; {_count(broken, 'file')} could not run" if broken else ""),
+        file=sys.stderr,
+    )
+    if broken:
+        return EXIT_USAGE
+    under = args.fail_under is not None and any(
+        c.percent("moves") < args.fail_under for c in coverages.values()
+    )
+    if under:
+        print(f"topo: move coverage below {args.fail_under:g}%", file=sys.stderr)
+    return EXIT_FINDINGS if failed or under else EXIT_OK
+
+
+def _paths(args: argparse.Namespace) -> int:
+    from topo.cli.progress import ProgressBar
+    from topo.rehearsal.paths import find_paths, paths_text
+
+    journey = _load(args.journey, strict=args.strict)
+    if args.out and not os.path.isdir(os.path.dirname(args.out) or "."):
+        raise UsageError(f"--out {args.out}: its folder does not exist")
+    terminal = sys.stderr.isatty()
+    bar = ProgressBar(sys.stderr, noun="situations", limit=args.budget) if terminal else None
+    try:
+        found = find_paths(journey, max_steps=args.max_steps, budget=args.budget, progress=bar)
+    finally:
+        if bar is not None:
+            bar.clear()
+    if args.out:  # the journey as the scenario file will find it
+        text = paths_text(found, os.path.relpath(args.journey, os.path.dirname(args.out) or "."))
+        try:
+            with open(args.out, "w", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as exc:
+            raise UsageError(f"--out {args.out}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(paths_text(found, args.journey))
+    nodes, moves = found.missing()
+    labels = {m.id or f"moves[{i}]": m for i, m in enumerate(journey.moves)}
+    explored = _count(found.explored, "situation")
+    print(f"paths to {found.reached()} ({explored} explored)", file=sys.stderr)
+    for node in nodes:
+        print(f"  no path found to node {node!r}", file=sys.stderr)
+    for label in moves:
+        move = labels[label]
+        print(
+            f"  no path found to take {label} ({', '.join(move.from_)} -> {move.to}): it may "
+            "need more steps (--max-steps) or situations (--budget), or be too hard a step",
+            file=sys.stderr,
+        )
+    return EXIT_FINDINGS if nodes or moves else EXIT_OK
+
+
+def _print_lines(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def _json_line(value: object) -> str:
+    """One line of JSON; a lone surrogate (as a JSON escape can bring) stays escaped."""
+    ready = json_ready(value)
+    text = json.dumps(ready, ensure_ascii=False, allow_nan=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(ready, allow_nan=False)  # escaped: still the same JSON
+    return text + "\n"
+
+
+def _timestamp(text: str) -> datetime:
+    from topo.engine.field_values import Refusal, timestamp
+
+    try:
+        return timestamp(text, "--until", False)
+    except Refusal as refusal:
+        raise UsageError(refusal.reason) from None
+
+
+class _Outputs:
+    """The --triggers, --states and --rejects files, opened together and closed together."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.paths = {"triggers": args.triggers, "states": args.states, "rejects": args.rejects}
+        self.files: dict[str, IO[str]] = {}
+
+    def __enter__(self) -> _Outputs:
+        dashes = [f"--{name}" for name, path in self.paths.items() if path == "-"]
+        if len(dashes) > 1:
+            raise UsageError(f"{' and '.join(dashes)}: only one output can go to stdout (-)")
+        for name, path in self.paths.items():
+            if path == "-":
+                self.files[name] = sys.stdout
+            elif path:
+                try:
+                    self.files[name] = open(path, "w", encoding="utf-8")
+                except OSError as exc:
+                    self.__exit__()
+                    raise UsageError(f"--{name} {path}: {exc.strerror}") from None
+        return self
+
+    def __exit__(self, kind: object = None, *rest: object) -> None:
+        failed: UsageError | None = None
+        for name, file in self.files.items():
+            try:
+                if file is sys.stdout:
+                    file.flush()
+                else:
+                    file.close()
+            except OSError as exc:  # what was buffered could not be written: say which file
+                failed = failed or self._failed(name, exc)
+        if failed is not None and kind is None:  # (an error already on its way says more)
+            raise failed
+
+    def _write(self, name: str, value: object) -> None:
+        if name in self.files:
+            try:
+                self.files[name].write(_json_line(value))
+            except OSError as exc:
+                raise self._failed(name, exc) from None
+
+    def _failed(self, name: str, exc: OSError) -> UsageError:
+        """A write that failed (a full disk, a file size limit), as a sentence naming it."""
+        path = self.paths[name]
+        shown = "stdout" if path == "-" else path
+        return UsageError(
+            f"--{name} {shown}: {exc.strerror or exc}; the file is incomplete (a durable "
+            "store keeps what it committed: free some space and run again)"
+        )
+
+    def trigger(self, trigger: Trigger) -> None:
+        self._write("triggers", trigger.to_dict())
+
+    def reject(self, event: object, reason: str, line: int) -> None:
+        self._write("rejects", {"event": event, "reason": reason, "line": line})
+
+    def states(
+        self, engine: Any, until: datetime | None, line: Callable[..., dict[str, Any]]
+    ) -> None:
+        if "states" in self.files:
+            for member in sorted(engine.store.members()):
+                self._write("states", line(engine, member, until))
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from topo.analysis.diagrams import render
+
+    sys.stdout.write(render(_load(args.journey), args.format))
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from topo.journey.schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from topo.analysis.diffing import diff_journeys
+
+    # An older version may break a rule the analysis has learnt since; it is still comparable.
+    difference = diff_journeys(_load(args.old, analysis=False), _load(args.new, analysis=False))
+    sys.stdout.write(difference.render(args.format))
+    for problem in difference.problems:
+        print(f"topo: {problem}", file=sys.stderr)
+    return EXIT_FINDINGS if difference.problems else EXIT_OK
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        print(diagnostic.render(), file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
