@@ -1,8 +1,8 @@
 """The command line: ``topo validate``, ``test``, ``paths``, ``replay``, ``diff``, ``graph``, ...
 
-Takes arguments; calls the stages below; renders diagnostics (text, JSON, SARIF) and shows
-progress on long work. Entry point: :func:`main` (``main``), the ``topo`` console script.
-Nothing imports it but ``python -m topo``.
+Takes arguments and files; calls the stages below; hands on what a person or a CI job reads:
+diagnostics as text, JSON or SARIF (``rendering``), progress on long work (``progress``) and an
+exit code. Entry point: :func:`main` (``main``), the ``topo`` console script.
 """
 
 from topo.cli.main import main
