@@ -744,6 +744,46 @@ class TestMessages:
         assert [t.message for t in engine.process(tap(5, 6))] == ["Hi from !"]  # cleared
 
 
+SPEND_MESSAGE = """
+    topo: 1
+    journey: spend
+    version: 1
+    owners: {crm: {}}
+    attributes: {goal: {type: int}}
+    events:
+      purchase: {fields: {amount: {type: float, min: 0}}}
+    metrics:
+      spend: {sum: purchase.amount}
+    nodes:
+      a: {kind: start, owner: crm}
+      b: {kind: peak, owner: crm}
+    moves:
+      - {from: a, to: b, on: purchase, when: "spend > 0.25", incentives: [progress]}
+    incentives:
+      progress: {kind: content, channel: app, message: "{spend:.2f} of {goal:.0f}"}
+    """
+
+
+class TestNumberFormats:
+    """``{name:.Nf}`` writes a float sum as a customer reads it."""
+
+    def test_a_float_sum_with_two_decimals(self, tmp_path: Any) -> None:
+        """0.1 + 0.2 is 0.30000000000000004 as str() writes it, 0.30 with .2f; the goal, an
+        int attribute, is 500 with .0f."""
+        engine = engine_for(SPEND_MESSAGE, tmp_path)
+        at = T0.isoformat()
+        engine.process({"id": "p", "member": "m", "type": "profile", "at": at, "goal": 500})
+        assert engine.process(purchase(1, 0, amount=0.1, member="m")) == []
+        [trigger] = engine.process(purchase(2, 1, amount=0.2, member="m"))
+        assert str(0.1 + 0.2) == "0.30000000000000004"
+        assert trigger.message == "0.30 of 500"
+
+    def test_null_is_empty_text(self, tmp_path: Any) -> None:
+        engine = engine_for(SPEND_MESSAGE, tmp_path)
+        [trigger] = engine.process(purchase(1, 0, amount=0.5, member="m"))
+        assert trigger.message == "0.50 of "
+
+
 class _Interrupted(BaseException):
     """What a failure injected halfway through a change raises (as Ctrl-C would)."""
 

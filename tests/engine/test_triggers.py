@@ -74,7 +74,8 @@ class TestTriggerIds:
 
 
 class TestMessages:
-    """Messages: str() values, RFC 3339 times, null as empty text, braces doubled."""
+    """Messages: str() values, RFC 3339 times, null as empty text, braces doubled, and
+    ``.Nf`` as Python's ``format(value, ".Nf")``."""
 
     @pytest.mark.parametrize(
         "template,values,expected",
@@ -89,11 +90,31 @@ class TestMessages:
             ("{{literal}} {node}", {"node": "n"}, "{literal} n"),
             ("{ node }", {"node": "n"}, "n"),
             ("{flag}", {"flag": True}, "True"),
+            ("{spend:.2f}", {"spend": 0.1 + 0.2}, "0.30"),
+            ("{spend}", {"spend": 0.1 + 0.2}, "0.30000000000000004"),
+            ("{spend:.2f}", {"spend": 2.675}, "2.67"),  # the binary value is 2.67499999...
+            ("{spend:.1f}", {"spend": 0.25}, "0.2"),  # ties go to even, as format() does
+            ("{goal:.0f}", {"goal": 500}, "500"),
+            ("{goal:.2f}", {"goal": 7}, "7.00"),
+            ("{goal:.0f}", {"goal": -3}, "-3"),
+            ("{spend:.3f}", {"spend": 1e-9}, "0.000"),
+            ("{spend:.0f}", {"spend": 2.5}, "2"),
+            ("{spend:.9f}", {"spend": 1 / 3}, "0.333333333"),
+            ("[{spend:.2f}]", {"spend": None}, "[]"),
+            ("[{spend:.2f}]", {}, "[]"),
+            ("{{x:.2f}} {spend:.1f}", {"spend": 1}, "{x:.2f} 1.0"),
+            ("{ spend :.1f}", {"spend": 1.25}, "1.2"),
         ],
     )
     def test_rendering(self, template: str, values: dict[str, object], expected: str) -> None:
         """Each kind of value is written as the contract says."""
         assert compile_template(template)(values) == expected
+
+    def test_an_integer_past_the_floats_keeps_its_digits(self) -> None:
+        """``format()`` of an int with ``.Nf`` goes through a float; one too large for a float
+        (a sum may grow past any bound) is written exactly instead of failing the event."""
+        big = 10**400
+        assert compile_template("{n:.1f}")({"n": big}) == str(big) + ".0"
 
     def test_invalid_template_is_refused(self) -> None:
         """A template with an unclosed brace cannot be compiled."""

@@ -258,15 +258,84 @@ class TestDetails:
         assert codes(text) == ["T305"]
 
     def test_message_placeholder_problems(self) -> None:
-        """A pii attribute, an unknown name and a format spec in messages are each reported."""
+        """A pii attribute, an unknown name, a conversion, a format other than ``.Nf`` and
+        ``.Nf`` on what is never a number are each reported; ``.Nf`` on a number is fine."""
         for placeholder, code in [
             ("{phone}", "T311"),
             ("{nobody}", "T310"),
-            ("{spend:.2f}", "T309"),
+            ("{spend!r}", "T309"),
             ("{region}", None),
+            ("{spend:.2f} {purchases:.0f}", None),
+            ("{spend:.2e}", "T312"),
+            ("{region:.2f}", "T313"),
+            ("{node:.2f}", "T313"),
+            ("{offering:.1f}", "T313"),
+            ("{incentive:.0f}", "T313"),
+            ("{last_seen:.2f}", "T313"),
+            ("{phone:.2f}", "T311"),
         ]:
             text = BASE.replace('message: "Hi, {node} {spend}"', f'message: "Hi {placeholder}"')
             assert codes(text) == ([code] if code else [])
+
+    @pytest.mark.parametrize(
+        "message,code,at",
+        [
+            ('"{node:.2f}"', "T313", "{node:.2f}"),
+            ('"spent {spend:.2e} so far"', "T312", ".2e"),
+            ("'Hi {spend:.2}'", "T312", ".2"),
+            ('"a\\n{spend:}"', "T312", ":"),
+        ],
+    )
+    def test_a_refused_format_is_pointed_at(self, message: str, code: str, at: str) -> None:
+        """T312 points at the format after the colon, T313 at the whole placeholder: line and
+        column in the file, inside the message."""
+        text = BASE.replace('message: "Hi, {node} {spend}"', f"message: {message}")
+        [d] = validate_rules(text, "j.yaml")
+        assert d.code == code
+        line = text.splitlines()[d.line - 1]
+        assert line[d.column - 1 : d.end_column - 1] == at
+        assert d.end_line == d.line
+
+    @pytest.mark.parametrize(
+        "declared,placeholder,code",
+        [
+            ("score: {type: int}", "{score:.1f}", None),
+            ("score: {type: float}", "{score:.1f}", None),
+            ("score: {type: bool}", "{score:.1f}", "T313"),
+            ("score: {type: date}", "{score:.1f}", "T313"),
+            ("score: {type: datetime}", "{score:.1f}", "T313"),
+        ],
+    )
+    def test_a_number_format_on_an_attribute(
+        self, declared: str, placeholder: str, code: str | None
+    ) -> None:
+        """``.Nf`` reads int and float attributes; bool, date and datetime are never numbers."""
+        text = BASE.replace("  region: {type: str}", f"  region: {{type: str}}\n  {declared}")
+        text = text.replace('message: "Hi, {node} {spend}"', f'message: "Hi {placeholder}"')
+        assert codes(text) == ([code] if code else [])
+
+    @pytest.mark.parametrize(
+        "metric,code",
+        [
+            ("max: purchase.amount", None),
+            ("min: purchase.amount", None),
+            ("last: purchase.amount", None),
+            ("last: purchase.offering", "T313"),
+            ("last: profile.region", "T313"),
+            ("first_at: purchase", "T313"),
+            ("distinct: purchase.offering", None),
+        ],
+    )
+    def test_a_number_format_on_a_metric(self, metric: str, code: str | None) -> None:
+        """``.Nf`` reads counts, sums and the min, max or last of a number field; a time or the
+        last of a text field is never a number."""
+        text = BASE.replace(PURCHASES, f"{PURCHASES}\n  value: {{{metric}}}")
+        text = text.replace(
+            "{from: visitor, to: buyer, on: purchase}",
+            "{from: visitor, to: buyer, on: [purchase, profile]}",
+        )
+        text = text.replace('message: "Hi, {node} {spend}"', 'message: "Hi {value:.2f}"')
+        assert codes(text) == ([code] if code else [])
 
 
 PURCHASES = "  purchases: {count: purchase}"

@@ -26,11 +26,13 @@ from topo.journey.durations import parse_duration, parse_percentage
 from topo.journey.loader import load_file, load_text
 from topo.journey.schema import (
     DURATION_PATTERN,
+    MESSAGE_PATTERN,
     PERCENTAGE_PATTERN,
     SCHEMA_ID,
     journey_schema,
     schema_text,
 )
+from topo.journey.templates import check_template
 from topo.validation import validate_text
 
 SHIPPED = ROOT / "schema" / "journey-1.schema.json"
@@ -40,7 +42,7 @@ FIXTURES = sorted((ROOT / "tests" / "fixtures" / "invalid").glob("T[234]*.yaml")
 
 EXPRESSIBLE = {
     *(f"T2{n:02}" for n in range(1, 12)),
-    *("T413", "T414", "T416", "T417", "T419", "T421", "T422"),
+    *("T309", "T312", "T413", "T414", "T416", "T417", "T419", "T421", "T422"),
 }
 """Codes whose defects lie inside one entry, where JSON Schema can see them."""
 
@@ -51,7 +53,18 @@ BEYOND_SCHEMA = {
 }
 """Fixtures of those codes whose defect JSON Schema still cannot express, and why."""
 
+
+def _with_message(message: str) -> str:
+    """MINIMAL with an incentive whose message is ``message`` (a YAML scalar)."""
+    vip = "vip: {kind: peak, owner: crm}\n"
+    gift = f"incentives:\n  gift: {{kind: gift, channel: email, message: {message}}}\n"
+    return MINIMAL.replace(vip, "vip: {kind: peak, owner: crm, on_enter: [gift]}\n" + gift)
+
+
 INVALID = {
+    "message with a format other than .Nf": _with_message('"{spend:.2e}"'),
+    "message with a conversion": _with_message('"{spend!r}"'),
+    "message with a lone brace": _with_message('"100% } sure"'),
     "unknown top-level key": MINIMAL + "colour: blue\n",
     "unknown key in a node": MINIMAL.replace("owner: crm}", "owner: crm, on_entry: []}", 1),
     "duration in months": MINIMAL.replace(
@@ -297,6 +310,29 @@ class TestPatterns:
         """A percentage matches exactly when it is 100% or less."""
         text = f"{whole}{decimals}%"
         assert bool(re.fullmatch(PERCENTAGE_PATTERN, text)) is _is_percentage(text)
+
+
+class _Everything(set[str]):
+    """Every name is known: only the template's shape is judged."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+class TestMessagePattern:
+    """The schema's pattern for messages accepts exactly the templates whose shape the
+    validator accepts (which names they may show is the validator's alone)."""
+
+    def test_a_number_format_is_valid(self, validator: Draft202012Validator) -> None:
+        text = _with_message('"{spend:.2f} of {node}, {{literal}} { spend :.0f}"')
+        assert _errors(validator, _data(text)) == []
+        assert validate_rules(text, "<test>") == []
+
+    @given(st.text(alphabet="{}:.09fFe_ a!x\t", max_size=14))
+    def test_same_verdict_on_the_shape(self, template: str) -> None:
+        shape = {"invalid-template", "invalid-format"}
+        problems = [p for p in check_template(template, _Everything(), set()) if p.name in shape]
+        assert bool(re.search(MESSAGE_PATTERN, template)) is (problems == [])
 
 
 class TestSchemaText:

@@ -1,4 +1,5 @@
-"""Message templates: only known, non-pii placeholders, nothing else substituted."""
+"""Message templates: only known, non-pii placeholders, nothing else substituted; one format,
+``.Nf``, for numbers."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from topo.journey.templates import Placeholder, check_template, placeholders
 
 KNOWN = {"node", "offering", "incentive", "spend", "region"}
 PII = {"phone"}
+NOT_NUMBERS = {"node": "text", "offering": "text", "incentive": "text", "region": "a str attribute"}
 
 
 def found(template: str) -> list[tuple[str, str]]:
-    return [(p.name, template[p.start : p.end]) for p in check_template(template, KNOWN, PII)]
+    return [
+        (p.name, template[p.start : p.end])
+        for p in check_template(template, KNOWN, PII, NOT_NUMBERS)
+    ]
 
 
 class TestTemplates:
@@ -28,6 +33,9 @@ class TestTemplates:
             "{spend} at {offering} via {incentive}",
             "{{literal}} {region}",
             "{ node }",
+            "{spend:.2f}",
+            "{spend:.0f} and {spend:.9f}",
+            "{ spend :.1f}",
         ],
     )
     def test_allowed(self, template: str) -> None:
@@ -39,8 +47,23 @@ class TestTemplates:
         [
             ("Call {phone}", "pii-placeholder", "{phone}"),
             ("Hi {nobody}", "unknown-placeholder", "{nobody}"),
-            ("{spend:.2f}", "invalid-template", "{spend:.2f}"),
             ("{spend!r}", "invalid-template", "{spend!r}"),
+            ("{spend!r:.2f}", "invalid-template", "{spend!r:.2f}"),
+            ("{member.region:.2f}", "invalid-template", "{member.region:.2f}"),
+            ("{spend:.2e}", "invalid-format", ".2e"),
+            ("{spend:.2}", "invalid-format", ".2"),
+            ("{spend:2f}", "invalid-format", "2f"),
+            ("{spend:.2F}", "invalid-format", ".2F"),
+            ("{spend:.10f}", "invalid-format", ".10f"),
+            ("{spend:,.2f}", "invalid-format", ",.2f"),
+            ("{spend: .2f}", "invalid-format", " .2f"),
+            ("{spend:.2%}", "invalid-format", ".2%"),
+            ("{spend:}", "invalid-format", ":"),
+            ("{spend:.2f:x}", "invalid-format", ".2f:x"),
+            ("{node:.2f}", "format-not-a-number", "{node:.2f}"),
+            ("{region:.0f}", "format-not-a-number", "{region:.0f}"),
+            ("{phone:.2f}", "pii-placeholder", "{phone:.2f}"),
+            ("{nobody:.2f}", "unknown-placeholder", "{nobody:.2f}"),
             ("{member.region}", "invalid-template", "{member.region}"),
             ("{region[0]}", "invalid-template", "{region[0]}"),
             ("{}", "invalid-template", "{}"),
@@ -58,6 +81,25 @@ class TestTemplates:
         """A misspelt placeholder suggests the nearest known one."""
         [problem] = check_template("{nod}", KNOWN, PII)
         assert "did you mean 'node'?" in problem.message
+
+    @pytest.mark.parametrize("spec", [".2", "2f", ".2F", "2", ".2e", ",.2f", " .2f"])
+    def test_a_near_miss_suggests_the_format(self, spec: str) -> None:
+        """A format with one count of decimals up to 9 suggests ``.Nf`` with it."""
+        [problem] = check_template(f"{{spend:{spec}}}", KNOWN, PII)
+        assert problem.message.endswith("; did you mean {spend:.2f}?")
+
+    @pytest.mark.parametrize("spec", [".10f", "", "f", ">10"])
+    def test_no_suggestion_without_a_count_of_decimals_to_keep(self, spec: str) -> None:
+        [problem] = check_template(f"{{spend:{spec}}}", KNOWN, PII)
+        assert "did you mean" not in problem.message
+        assert problem.message.endswith("(N from 0 to 9); as in {spend:.2f}")
+
+    def test_format_on_text_says_what_the_value_is(self) -> None:
+        [problem] = check_template("{region:.2f}", KNOWN, PII, NOT_NUMBERS)
+        assert problem.message == (
+            "{region:.2f}: region is a str attribute, never a number, and .2f writes numbers "
+            "only; write {region}"
+        )
 
     def test_pii_value_is_not_in_the_message(self) -> None:
         """The message names the attribute, never a value."""

@@ -88,6 +88,13 @@ CODES: tuple[Code, ...] = (
     Code("T309", "invalid-template", _E, "A message template is malformed."),
     Code("T310", "unknown-placeholder", _E, "A message placeholder names nothing known."),
     Code("T311", "pii-placeholder", _E, "A message placeholder names a pii attribute."),
+    Code("T312", "invalid-format", _E, "A message placeholder has a format other than `.Nf`."),
+    Code(
+        "T313",
+        "format-not-a-number",
+        _E,
+        "A message placeholder formats as a number a value that is never one.",
+    ),
     # T4xx: references between sections and the structure of the graph
     Code("T401", "unknown-owner", _E, "A node names an owner that is not declared."),
     Code("T402", "unknown-offering", _E, "An incentive names an offering that is not declared."),

@@ -22,6 +22,7 @@ _TIMER_CONTEXT = (
 )
 _REMINDER_CONTEXT = "a reminder looks at the member, not at an event; use metrics or attributes"
 _WHERE_POSITION = "is not available in a metric's `where`; metrics do not depend on the node"
+_NUMBER_TYPES = ("int", "float")
 _WHERE_CONTEXT = "a metric's `where` looks at one event; use event fields, member attributes or now"
 
 
@@ -87,12 +88,31 @@ def _messages(site: Site) -> Iterator[Diagnostic]:
     j = site.journey
     pii = {name for name, attribute in j.attributes.items() if attribute.pii}
     known = {*_names(site, "metrics"), *(_names(site, "attributes") - pii), *TEMPLATE_NAMES}
+    not_numbers = _not_numbers(site)
     for incentive_id, incentive in j.incentives.items():
         if incentive.message is not None:
             path: Path = ("incentives", incentive_id, "message")
-            for problem in check_template(incentive.message, known, pii):
+            for problem in check_template(incentive.message, known, pii, not_numbers):
                 if not _masked(site, problem):
                     yield _at(site, path, problem)
+
+
+def _not_numbers(site: Site) -> dict[str, str]:
+    """What each placeholder name whose value is never a number is, for ``{name:.Nf}``."""
+    j = site.journey
+    found = dict.fromkeys(TEMPLATE_NAMES, "text")
+    for name, attribute in j.attributes.items():
+        if attribute.type not in _NUMBER_TYPES:
+            found[name] = f"a {attribute.type} attribute"
+    for name, metric in j.metrics.items():
+        if metric.kind in ("first_at", "last_at"):
+            found[name] = f"a time (a {metric.kind} metric)"
+        elif metric.kind in ("last", "min", "max") and metric.field is not None:
+            fields = site.fields_of(metric.event_type) or {}
+            kind = fields.get(metric.field)
+            if kind is not None and kind not in _NUMBER_TYPES:
+                found[name] = f"the {metric.kind} of a {kind} field"
+    return found
 
 
 def _expression(site: Site, path: Path, text: str, scope: Scope) -> Iterator[Diagnostic]:

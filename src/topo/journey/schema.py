@@ -28,13 +28,24 @@ from pydantic_core import core_schema
 from topo.journey import model
 from topo.journey.durations import format_duration
 
-__all__ = ["DURATION_PATTERN", "PERCENTAGE_PATTERN", "SCHEMA_ID", "journey_schema", "schema_text"]
+__all__ = [
+    "DURATION_PATTERN",
+    "MESSAGE_PATTERN",
+    "PERCENTAGE_PATTERN",
+    "SCHEMA_ID",
+    "journey_schema",
+    "schema_text",
+]
 
 SCHEMA_ID = "urn:topo:schema:journey-1"
 """The schema's ``$id``: a name, not an address (no published URL exists yet)."""
 
 DURATION_PATTERN = r"^[1-9][0-9]*[smhdw]$"
 """A positive whole number and one unit: ``90d``, ``12h``."""
+
+MESSAGE_PATTERN = r"^([^{}]|\{\{|\}\}|\{\s*[a-z][a-z0-9_]*\s*(:\.[0-9]f)?\})*$"
+"""A message template's shape: text, doubled braces, and ``{name}`` or ``{name:.Nf}``
+placeholders (which names a message may show is ``topo validate``'s to say)."""
 
 PERCENTAGE_PATTERN = r"^(100(\.0+)?|[1-9]?[0-9](\.[0-9]+)?)\s*%$"
 """From ``0%`` to ``100%``, decimals allowed: ``10%``, ``2.5%``."""
@@ -258,7 +269,10 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "offering": "Id of the offering the incentive is about.",
         "channel": "How the member hears of it: sms, email, push, app, in_store, mail or other.",
         "cost": "What one grant costs the brand (for reports), 0 or more.",
-        "message": "Text sent; {x} names a metric, a non-pii attribute, node, offering, incentive.",
+        "message": (
+            "Text sent; {x} names a metric, a non-pii attribute, node, offering, incentive; "
+            "{x:.2f} writes a number with 2 decimals (.0f to .9f)."
+        ),
         "once": "At most once per member, ever (default false).",
         "cooldown": "Least time between two grants to one member, such as 30d.",
         "holdout": "Share of members held out as a control group, such as 10% (default 0%).",
@@ -385,6 +399,9 @@ def _refine(every: dict[str, JsonSchemaValue]) -> None:
         journey[section]["propertyNames"] = {k: v for k, v in names.items() if k != "type"}
     cost = model.Incentive.model_fields["cost"].default
     every["Incentive"]["properties"]["cost"] = {"type": "number", "minimum": 0, "default": cost}
+    message = every["Incentive"]["properties"]["message"]
+    message["anyOf"] = [{"type": "string", "pattern": MESSAGE_PATTERN}, {"type": "null"}]
+    del message["type"]
     metric = every["Metric"]["properties"]
     for kind in model.METRIC_KINDS:
         metric[kind]["pattern"] = (
