@@ -280,6 +280,15 @@ class TestReviewFindings:
             "`reason` is move, enter, reminder or timer",
         ]
 
+    def test_a_journey_given_as_a_scenario_file(self) -> None:
+        """A journey passed to ``topo test`` is named for what it is, in one problem, not as a
+        dozen unknown keys."""
+        with pytest.raises(InvalidScenarios) as caught:
+            load_scenarios(ROOT / "journeys" / "cdnow.yaml")
+        [problem] = caught.value.problems
+        assert problem.message.startswith("this is a journey, not a scenario file")
+        assert "scenarios/cdnow.scenarios.yaml" in problem.message
+
     def test_an_empty_file_is_said_of_scenarios(self, tmp_path: Path) -> None:
         path = self.scenario(tmp_path, "")
         with pytest.raises(InvalidScenarios, match="a scenario file is a mapping"):

@@ -182,6 +182,14 @@ class _Reader:
         if not isinstance(data, dict):
             self.problem((), "a scenario file is a mapping with `journey` and `scenarios`")
             return None
+        if "topo" in data and "scenarios" not in data:  # a journey file given to `topo test`
+            self.problem(
+                (),
+                "this is a journey, not a scenario file: give `topo test` the journey's "
+                f"scenario file (such as scenarios/{self.path.stem}.scenarios.yaml beside it) "
+                "or a folder that holds it (see docs/scenarios.md)",
+            )
+            return None
         self.unknown(data, (), ("journey", "start", "member", "scenarios"))
         journey = data.get("journey")
         if not isinstance(journey, str):
