@@ -339,6 +339,7 @@ class Engine:
             "member": member,
             "node": state.node,
             "entered_at": state.entered_at.isoformat(),
+            "joined_at": None if state.joined_at is None else state.joined_at.isoformat(),
             "metrics": json_ready(self.compiled.metrics.values(state.metrics, when)),
             "attributes": json_ready(attributes),
             "history": history,
@@ -375,6 +376,7 @@ class Engine:
         """A new member at the start node, entered at the event's time; start's on_enter."""
         c = self.compiled
         state = MemberState(event.member, c.start, event.at, stamp, c.metrics.new_state())
+        state.joined_at = event.at
         occasion = _Occasion(event.at, stamp, event.id)
         for incentive in c.on_enter.get(c.start, ()):
             self._grant(state, incentive, "enter", None, c.start, occasion, out)

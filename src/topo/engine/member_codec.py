@@ -33,6 +33,8 @@ FORMAT = "topo-member/1"
 """The name and version of this layout, written in every encoded state."""
 
 _FIELDS = tuple(f.name for f in fields(MemberState))
+_LATER = frozenset({"joined_at"})
+"""Fields added to the layout after states were written: a state without one reads as None."""
 
 
 def encode(state: MemberState) -> dict[str, Any]:
@@ -62,6 +64,7 @@ def encode(state: MemberState) -> dict[str, Any]:
         "history": [_entry(entry) for entry in state.history],
         "explanation": None if state.explanation is None else _value(state.explanation),
         "due": state.due,
+        "joined_at": _time(state.joined_at),
     }
 
 
@@ -124,11 +127,13 @@ def decode(data: Mapping[str, Any]) -> MemberState:
     if data.get("format") != FORMAT:
         raise ValueError(f"not a member state of this topo: format {data.get('format')!r}, "
                          f"expected {FORMAT!r}")  # fmt: skip
-    missing = [name for name in _FIELDS if name not in data]
+    missing = [name for name in _FIELDS if name not in data and name not in _LATER]
     if missing:
         raise ValueError(f"a member's state lacks {', '.join(missing)}")
     values: dict[str, Any] = {}
     for name in _FIELDS:
+        if name not in data:
+            continue  # a field added after the state was written: its default
         try:
             values[name] = _read(data[name])
         except (TypeError, ValueError, AttributeError) as exc:
@@ -136,7 +141,7 @@ def decode(data: Mapping[str, Any]) -> MemberState:
         except RecursionError:
             raise ValueError(f"{name}: nested too deeply") from None
     for name, wanted in _SHAPES.items():
-        if not wanted(values[name]):
+        if name in values and not wanted(values[name]):
             raise ValueError(f"{name}: {_SAID[name]}")
     return MemberState(**values)
 
@@ -169,6 +174,7 @@ _SHAPES: dict[str, Any] = {
     "history": lambda v: type(v) is list and all(type(e) is tuple and e for e in v),
     "explanation": _optional(list),
     "due": lambda v: v is None or type(v) is int,
+    "joined_at": _optional(datetime),
 }
 _SAID = {
     "member": "must be text",
@@ -183,6 +189,7 @@ _SAID = {
     "history": "must be a list of tuples",
     "due": "must be null or a whole number",
     "last_activity": "must be null or a time",
+    "joined_at": "must be null or a time",
 } | {name: "has the wrong type" for name in ("attributes", "last_of_type", "restarts",
                                             "considered", "explanation")}  # fmt: skip
 

@@ -55,6 +55,7 @@ class MemberState:
     history: list[Entry] = field(default_factory=list)
     explanation: list[Record] | None = None
     due: int | None = None  # microseconds: the next timer's due time, as the engine indexed it
+    joined_at: datetime | None = None  # the member's first event (None: a state kept before)
 
     def enter(self, node: str, at: datetime) -> None:
         """Move to ``node`` at ``at``: its timers start, its reminders are armed again."""
