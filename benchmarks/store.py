@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import topo  # noqa: E402
 from engine import JOURNEY, stream  # noqa: E402
-from topo.cli.main import main as topo_main  # noqa: E402
+from topo.cli.commands import main as topo_main  # noqa: E402
 from topo.replay.readers import read_events  # noqa: E402
 from topo.store.sqlite import SqliteStore  # noqa: E402
 

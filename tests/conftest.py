@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from topo.cli.main import main
+from topo.cli.commands import main
 from topo.diagnostics import Diagnostic
 from topo.validation import validate_text
 
@@ -101,7 +101,7 @@ def replay_to_files(
 ) -> tuple[int, dict[str, Path]]:
     """``topo replay`` with --triggers, --states and --rejects written into ``folder``: the
     exit code and the three files by option name."""
-    from topo.cli.main import main
+    from topo.cli.commands import main
 
     outputs = {name: folder / f"{name}.jsonl" for name in ("triggers", "states", "rejects")}
     argv = ["replay", str(journey), str(events), *extra]

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 
 import topo
 from conftest import MINIMAL, ROOT
-from topo.cli.main import main
+from topo.cli.commands import main
 from topo.testing import journey_machine
 from topo.validation import cannot_run, findings_of
 

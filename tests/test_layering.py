@@ -10,7 +10,9 @@ package must be placed in a layer here before the test passes, so the layering s
 the house grows. ``transitions`` stays behind one wall: only the reference machine imports it.
 
 The scan reads every ``import`` of every module with ``ast``, lazy imports inside functions and
-imports under ``TYPE_CHECKING`` included.
+imports under ``TYPE_CHECKING`` included, and ``importlib.import_module("topo...")`` or
+``__import__("topo...")`` with a literal name. A stage may not use an old module path (the flat
+layout's ``topo.events``): it would hide where the code really comes from.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 import pytest
 
 import topo
+from topo._old_paths import MOVED
 
 SRC = Path(topo.__file__).parent
 
@@ -70,7 +73,15 @@ def _imports(path: Path, module: str) -> list[tuple[int, str]]:
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if (
+            isinstance(node, ast.Call)
+            and _called(node.func) in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append((node.lineno, node.args[0].value))
+        elif isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
@@ -87,6 +98,13 @@ def _imports(path: Path, module: str) -> list[tuple[int, str]]:
             else:
                 found.append((node.lineno, target))
     return found
+
+
+def _called(func: ast.expr) -> str:
+    """The name a call is made through: ``import_module`` for ``importlib.import_module(...)``."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def _is_unit(name: str) -> bool:
@@ -112,6 +130,10 @@ def violations(src: Path) -> list[Violation]:
     for path in sorted(src.rglob("*.py")):
         module = _module_name(path, src)
         unit = _unit(module)
+        for line, imported in _imports(path, module):
+            top = imported.split(".")[0]
+            if top in WALLED and module not in WALLED[top]:
+                found.append(Violation(module, line, imported, f"only {sorted(WALLED[top])} may"))
         if unit in FACE:
             continue
         rank = _rank(unit)
@@ -121,10 +143,11 @@ def violations(src: Path) -> list[Violation]:
             )
             continue
         for line, imported in _imports(path, module):
-            top = imported.split(".")[0]
-            if top in WALLED and module not in WALLED[top]:
-                found.append(Violation(module, line, imported, f"only {sorted(WALLED[top])} may"))
-            if top != "topo":
+            if imported.split(".")[0] != "topo":
+                continue
+            old = next((name for name in MOVED if f"{imported}.".startswith(f"{name}.")), None)
+            if old is not None:
+                found.append(Violation(module, line, imported, f"an old path: use {MOVED[old]}"))
                 continue
             other = _unit(imported)
             if other == unit:
@@ -200,7 +223,7 @@ class TestTheScanCatchesABreach:
                 "from topo.store.sqlite import SqliteStore",
                 "store is above engine",
             ),
-            ("engine/stores.py", "import topo.cli.main", "cli is above engine"),
+            ("engine/stores.py", "import topo.cli.commands", "cli is above engine"),
             ("rehearsal/paths.py", "from topo.cli import main", "cli is above rehearsal"),
             (
                 "engine/metrics.py",
@@ -223,7 +246,7 @@ class TestTheScanCatchesABreach:
                 "journey is above diagnostics",
             ),
             ("store/sqlite.py", "import topo", "no stage imports the public face"),
-            ("cli/main.py", "from topo import Engine", "no stage imports the public face"),
+            ("cli/commands.py", "from topo import Engine", "no stage imports the public face"),
             (
                 "cli/rendering.py",
                 "from topo.testing import events",
@@ -235,6 +258,19 @@ class TestTheScanCatchesABreach:
                 "validation is above engine",
             ),
             ("engine/events.py", "import transitions", "only ['topo.rehearsal.reference'] may"),
+            ("testing.py", "import transitions", "only ['topo.rehearsal.reference'] may"),
+            (
+                "engine/caps.py",
+                "def f():\n    from topo.sqlite_store import SqliteStore",
+                "an old path: use topo.store.sqlite",
+            ),
+            ("journey/model.py", "import topo.events", "an old path: use topo.engine.events"),
+            (
+                "journey/model.py",
+                "import importlib\nimportlib.import_module('topo.store.sqlite')",
+                "store is above journey",
+            ),
+            ("journey/model.py", "__import__('topo.cli.commands')", "cli is above journey"),
         ],
     )
     def test_a_forbidden_import_is_caught(

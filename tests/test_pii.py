@@ -17,7 +17,7 @@ import pytest
 
 import topo
 from conftest import dedent, replay_to_files
-from topo.cli.main import main
+from topo.cli.commands import main
 
 MARKERS: dict[str, Any] = {
     "phone": "PII-PHONE-0912345678",

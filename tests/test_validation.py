@@ -137,7 +137,7 @@ class TestPathsThatCannotBeLookedAt:
 
     def test_on_the_command_line(self, capsys: pytest.CaptureFixture[str]) -> None:
         """One line, exit 2."""
-        from topo.cli.main import main
+        from topo.cli.commands import main
 
         assert main(["validate", "a" * 10_000]) == 2
         assert capsys.readouterr().err.endswith("...: File name too long\n")

@@ -11,6 +11,7 @@ Load a journey, validate it, and move members along it from their events::
 from __future__ import annotations
 
 from topo._old_paths import install as _install_old_paths
+from topo._old_paths import old_attribute as __getattr__  # noqa: F401 (topo.triggers, ...)
 from topo._version import __version__
 from topo.diagnostics import Diagnostic, Severity
 from topo.engine.engine import DuplicateEvent, Engine, LateEvent

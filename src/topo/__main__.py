@@ -2,6 +2,6 @@
 
 import sys
 
-from topo.cli.main import main
+from topo.cli.commands import main
 
 sys.exit(main())

@@ -1,11 +1,13 @@
 """The module paths topo had before its stages became sub-packages, kept working for a while.
 
-topo 0.1 kept its 63 modules side by side (``topo.events``, ``topo.sqlite_store``, ...); they now
-live in one sub-package per stage (``topo.engine.events``, ``topo.store.sqlite``). Importing an
-old path gives the new module itself (the same object, so patching and ``isinstance`` see one
-module) and a :class:`DeprecationWarning` naming the new path. The paths that became packages
-(``topo.engine``, ``topo.analysis``, ``topo.replay``, ``topo.rehearsal``, ``topo.cli``) re-export
-their old module's names, and ``topo.testing`` stays a public module. See docs/architecture.md.
+Until the stages became sub-packages, topo kept its 63 modules side by side (``topo.events``,
+``topo.sqlite_store``, ...); they now live in one sub-package per stage (``topo.engine.events``,
+``topo.store.sqlite``). Importing an old path gives the new module itself (the same object, so
+patching and ``isinstance`` see one module) and a :class:`DeprecationWarning` naming the new
+path; so does ``topo.NAME`` read as an attribute after ``import topo`` (the package's
+``__getattr__``). The paths that became packages (``topo.engine``, ``topo.analysis``,
+``topo.replay``, ``topo.rehearsal``, ``topo.cli``) re-export their old module's names, and
+``topo.testing`` stays a public module. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import types
 import warnings
 from collections.abc import Sequence
 
-__all__ = ["MOVED", "install"]
+__all__ = ["MOVED", "QUIET", "install", "old_attribute"]
 
 MOVED: dict[str, str] = {
     "topo.analysis_context": "topo.analysis.context",
@@ -77,6 +79,11 @@ MOVED: dict[str, str] = {
     "topo.triggers": "topo.engine.triggers",
 }
 
+QUIET = frozenset({"topo.pytest_plugin"})
+"""Old paths that stay without a warning: pytest imports ``topo.pytest_plugin`` while it reads a
+project's configuration (``-p``, ``pytest_plugins``, a ``filterwarnings`` entry naming
+``DraftJourneyWarning``), where a warning under an ``error`` filter would stop pytest."""
+
 
 class _Alias(importlib.abc.Loader):
     """Loads an old path as the module at its new path."""
@@ -86,12 +93,8 @@ class _Alias(importlib.abc.Loader):
         self.spec: importlib.machinery.ModuleSpec | None = None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        warnings.warn(
-            f"{spec.name} has moved to {self.new}; import it from there "
-            "(the old path will be removed in topo 1.0)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        if spec.name not in QUIET:
+            _warn(spec.name, self.new, 2)
         module = importlib.import_module(self.new)
         self.spec = module.__spec__
         return module
@@ -114,6 +117,27 @@ class _OldPaths(importlib.abc.MetaPathFinder):
         if new is None:
             return None
         return importlib.util.spec_from_loader(fullname, _Alias(new))
+
+
+def _warn(old: str, new: str, stacklevel: int) -> None:
+    warnings.warn(
+        f"{old} has moved to {new}; import it from there "
+        "(the old path will be removed in topo 1.0)",
+        DeprecationWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def old_attribute(name: str) -> types.ModuleType:
+    """``topo.NAME`` for a moved module's old name (``topo.triggers``), with the warning;
+    :class:`AttributeError` for anything else (the package's ``__getattr__``)."""
+    old = f"topo.{name}"
+    new = MOVED.get(old)
+    if new is None:
+        raise AttributeError(f"module 'topo' has no attribute {name!r}")
+    if old not in QUIET:
+        _warn(old, new, 3)
+    return importlib.import_module(new)
 
 
 def install() -> None:

@@ -36,7 +36,7 @@ from topo.analysis.diagrams import (
     reminder_lines,
     render,
 )
-from topo.cli.main import main
+from topo.cli.commands import main
 from topo.journey.model import SLUG_PATTERN, Reminder
 
 SNAPSHOTS = TESTS / "snapshots" / "graph"

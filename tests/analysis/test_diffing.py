@@ -11,7 +11,7 @@ import pytest
 import topo
 from conftest import ROOT, dedent
 from topo.analysis.diffing import Change, JourneyDiff, diff_journeys
-from topo.cli.main import main
+from topo.cli.commands import main
 from topo.journey.model import Journey, Migration
 
 BASE = dedent(
@@ -908,7 +908,7 @@ class TestWellFormedIsEnough:
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """An old version with an unreachable node (T501, an error) can still be compared."""
-        from topo.cli.main import main
+        from topo.cli.commands import main
 
         text = _journey_with_extra_node().replace(
             "  - {from: visitor, to: extra, on: purchase}\n", ""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MINIMAL
-from topo.cli.main import main
+from topo.cli.commands import main
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 import topo
 from conftest import ROOT
-from topo.cli.main import main
+from topo.cli.commands import main
 from topo.cli.progress import ProgressBar
 from topo.replay.readers import Reading, read_events
 

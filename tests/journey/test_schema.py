@@ -21,7 +21,7 @@ from jsonschema import Draft7Validator, Draft202012Validator
 
 from conftest import MINIMAL, ROOT, validate_rules
 from doc_examples import YAML
-from topo.cli.main import main
+from topo.cli.commands import main
 from topo.journey.durations import parse_duration, parse_percentage
 from topo.journey.loader import load_file, load_text
 from topo.journey.schema import (

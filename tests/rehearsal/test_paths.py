@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, dedent
-from topo.cli.main import main
+from topo.cli.commands import main
 from topo.rehearsal.paths import attribute_values, find_paths
 from topo.rehearsal.runner import rehearse
 from topo.rehearsal.scenarios import load_scenarios

@@ -19,7 +19,7 @@ import pytest
 
 import topo
 from conftest import dedent, replay_to_files
-from topo.cli.main import main
+from topo.cli.commands import main
 from topo.engine.member_codec import dumps
 from topo.journey.number_range import RANGE_TEXT
 

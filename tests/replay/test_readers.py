@@ -15,7 +15,7 @@ import pytest
 
 import topo
 from conftest import ROOT
-from topo.cli.main import main
+from topo.cli.commands import main
 from topo.replay.readers import Unreadable, read_events
 
 CDNOW = str(ROOT / "journeys" / "cdnow.yaml")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CDNOW, ROOT, event, lines, run, write_jsonl
-from topo.cli.main import main
+from topo.cli.commands import main
 
 CLUB = str(ROOT / "journeys" / "knowledge-club.yaml")
 
@@ -337,7 +337,7 @@ class TestOddInput:
 
         data = gzip.compress((json.dumps(event(1, "a", 1)) + "\n").encode())
         done = subprocess.run(
-            [sys.executable, "-m", "topo.cli.main", "replay", CDNOW, "-"],
+            [sys.executable, "-m", "topo.cli.commands", "replay", CDNOW, "-"],
             input=data,
             capture_output=True,
             check=False,

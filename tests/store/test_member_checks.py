@@ -12,7 +12,7 @@ import pytest
 
 import topo
 from conftest import CDNOW, event, write_jsonl
-from topo.cli.main import main
+from topo.cli.commands import main
 from topo.engine.compiled import compile_journey
 from topo.engine.member_codec import decode, encode
 from topo.store.member_checks import check_member

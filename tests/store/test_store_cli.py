@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CDNOW, event, lines, run, write_jsonl
-from topo.cli.main import main
+from topo.cli.commands import main
 
 EVENTS = [event(n, f"m{n % 5}", 1 + n // 2, amount=30.0 + n) for n in range(40)]
 

@@ -2,9 +2,9 @@
 
 Takes arguments and files; calls the stages below; hands on what a person or a CI job reads:
 diagnostics as text, JSON or SARIF (``rendering``), progress on long work (``progress``) and an
-exit code. Entry point: :func:`main` (``main``), the ``topo`` console script.
+exit code. Entry point: :func:`main` (``commands``), the ``topo`` console script.
 """
 
-from topo.cli.main import main
+from topo.cli.commands import main
 
 __all__ = ["main"]

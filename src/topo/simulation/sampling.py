@@ -1,0 +1,199 @@
+"""Random values for simulated members: one seeded generator per member, and the distributions
+of the personas file drawn from it.
+
+Every member draws from its own :class:`numpy.random.Generator`, seeded from the run's seed and
+the member's id (:func:`member_rng`), so a member's behaviour does not depend on how many other
+members there are or in which order they are simulated. Draws are as numpy makes them; the same
+topo and numpy versions give the same values on every machine. A member's :class:`Stream` takes
+them from the generator in small blocks, because one numpy call per value would cost more than
+the engine's own work on an event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from bisect import bisect_right
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from itertools import accumulate
+from typing import Any
+
+import numpy as np
+
+from topo.journey.durations import parse_duration
+from topo.journey.model import Attribute, EventField
+from topo.simulation.model import Distribution
+
+__all__ = [
+    "Draw",
+    "Stream",
+    "as_json",
+    "draw_duration",
+    "member_rng",
+    "synthetic",
+    "value_drawer",
+]
+
+Draw = Callable[["Stream", dict[int, Any]], Any]
+"""Draws one value with a member's generator; the dict keeps what a distribution draws once per
+member (a Gamma-Gamma member's spend rate)."""
+
+_SECONDS_PER_DAY = 86_400.0
+
+
+def member_rng(seed: int, member: str) -> np.random.Generator:
+    """The generator of one member in one run: PCG64 seeded from SHA-256 of the seed and id."""
+    digest = hashlib.sha256(f"topo-simulate:{seed}:{member}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "big"))
+
+
+class Stream:
+    """One member's random numbers, drawn from its generator in blocks."""
+
+    __slots__ = ("_gammas", "_i", "_u", "rng")
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self._u: list[float] = []
+        self._i = 0
+        self._gammas: dict[float, list[float]] | None = None
+
+    def uniform(self) -> float:
+        """A uniform number in [0, 1)."""
+        i = self._i
+        if i == len(self._u):
+            self._u = self.rng.random(_BLOCK).tolist()
+            i = 0
+        self._i = i + 1
+        return self._u[i]
+
+    def exponential(self, mean: float) -> float:
+        """An exponential wait with this mean (by inversion of one uniform)."""
+        return -mean * math.log1p(-self.uniform())
+
+    def normal(self) -> float:
+        return float(self.rng.standard_normal())
+
+    def gamma(self, shape: float) -> float:
+        """A standard Gamma(shape) draw (scale 1), from a block kept per shape."""
+        blocks = self._gammas
+        if blocks is None:
+            blocks = self._gammas = {}
+        block = blocks.get(shape)
+        if not block:
+            block = blocks[shape] = self.rng.standard_gamma(shape, _GAMMA_BLOCK).tolist()
+        return block.pop()
+
+    def beta(self, a: float, b: float) -> float:
+        return float(self.rng.beta(a, b))
+
+
+_BLOCK = 32
+_GAMMA_BLOCK = 8
+
+
+def draw_duration(distribution: Distribution | None, stream: Stream) -> float:
+    """A delay in seconds: ``{exponential: D}`` (mean D), ``{value: D}`` (exactly D), none: 0."""
+    if distribution is None:
+        return 0.0
+    if distribution.exponential is not None:
+        return stream.exponential(distribution.exponential.total_seconds())
+    value = distribution.value
+    if isinstance(value, str):
+        return parse_duration(value).total_seconds()
+    raise ValueError(f"a delay is {{exponential: D}} or {{value: D}}, not {distribution.kind}")
+
+
+def value_drawer(distribution: Distribution, declared: EventField | Attribute) -> Draw:
+    """A function that draws values of ``declared``'s type from ``distribution``: numbers clipped
+    to the declaration's ``min``/``max`` and rounded for an ``int``."""
+    kind = declared.type
+    raw = _raw_drawer(distribution)
+    if kind not in ("int", "float"):
+        return raw
+    low = getattr(declared, "min", None)
+    high = getattr(declared, "max", None)
+
+    def number(stream: Stream, memo: dict[int, Any]) -> Any:
+        value = raw(stream, memo)
+        if type(value) is bool or not isinstance(value, int | float):
+            return value
+        if low is not None and value < low:
+            value = low
+        if high is not None and value > high:
+            value = high
+        return round(value) if kind == "int" else float(value)
+
+    return number
+
+
+def _raw_drawer(distribution: Distribution) -> Draw:
+    d = distribution
+    if d.value is not None:
+        fixed = d.value
+        return lambda s, memo: fixed
+    if d.choice is not None:
+        values = list(d.choice)
+        total = sum(d.choice.values()) or 1.0
+        edges = [c / total for c in accumulate(d.choice.values())]
+        last = len(values) - 1
+        return lambda s, memo: values[min(bisect_right(edges, s.uniform()), last)]
+    if d.uniform is not None:
+        low, high = d.uniform
+        return lambda s, memo: low + (high - low) * s.uniform()
+    if d.normal is not None:
+        mean, sd = d.normal.mean, d.normal.sd
+        return lambda s, memo: mean + sd * s.normal()
+    if d.lognormal is not None:
+        mu, sigma = math.log(d.lognormal.median), d.lognormal.sigma
+        return lambda s, memo: math.exp(mu + sigma * s.normal())
+    if d.exponential is not None:
+        mean_days = d.exponential.total_seconds() / _SECONDS_PER_DAY
+        return lambda s, memo: s.exponential(mean_days)
+    gg = d.gamma_gamma
+    assert gg is not None
+    return _GammaGamma(gg.p, gg.q, gg.gamma)
+
+
+class _GammaGamma:
+    """Fader & Hardie's spend: the member's rate nu ~ Gamma(q, rate gamma), drawn at its first
+    amount and kept in the member's memo; each amount ~ Gamma(p, rate nu)."""
+
+    __slots__ = ("gamma", "p", "q")
+
+    def __init__(self, p: float, q: float, gamma: float) -> None:
+        self.p, self.q, self.gamma = p, q, gamma
+
+    def __call__(self, stream: Stream, memo: dict[int, Any]) -> float:
+        key = id(self)
+        nu = memo.get(key)
+        if nu is None:
+            nu = memo[key] = stream.gamma(self.q) / self.gamma
+        return stream.gamma(self.p) / nu
+
+
+def synthetic(declared: Attribute, stream: Stream, start: datetime) -> Any:
+    """A made-up value of a pii attribute's type: never a real-looking phone or e-mail."""
+    kind = declared.type
+    u = stream.uniform()
+    if kind == "str":
+        return f"synthetic-{int(u * 2**32):08x}"
+    if kind == "int":
+        return int(u * 1000)
+    if kind == "float":
+        return u
+    if kind == "bool":
+        return u < 0.5
+    if kind == "date":
+        return (start.date() - timedelta(days=int(u * 3650))).isoformat()
+    return (start - timedelta(days=u * 3650)).replace(microsecond=0).isoformat()
+
+
+def as_json(value: Any) -> Any:
+    """A drawn value as an event carries it."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
