@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import IO, Any
 
 from topo._version import __version__
@@ -84,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--states", metavar="OUT", help="write each member's state here (-: stdout)")
     play.add_argument("--rejects", metavar="OUT", help="write rejected events and why (-: stdout)")
     play.add_argument(
+        "--withheld", metavar="OUT", help="write each grant a cap withheld, and which (-: stdout)"
+    )
+    play.add_argument("--report", metavar="OUT.html", help="write the report here (topo[report])")
+    play.add_argument("--summary", metavar="OUT.json", help="write the report's figures here")
+    play.add_argument(
         "--store",
         metavar="URL",
         default="memory",
@@ -94,6 +100,44 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--backfill", action="store_true", help="record grants, write no triggers")
     play.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     play.set_defaults(run=_replay)
+
+    sim = commands.add_parser(
+        "simulate",
+        help="rehearse a whole population: personas' events through a journey, and a report",
+        description="Simulate members (personas) sending events over a span of days; each "
+        "event goes through the real engine, and the triggers change what members do next. "
+        "A summary goes to stderr.",
+    )
+    sim.add_argument("journey", metavar="JOURNEY", help="a journey file")
+    sim.add_argument(
+        "--personas", metavar="FILE", help="a personas file (default: derived from the journey)"
+    )
+    sim.add_argument("--members", type=int, default=10_000, metavar="N", help="default 10000")
+    sim.add_argument("--days", type=int, default=365, metavar="D", help="default 365")
+    sim.add_argument(
+        "--start",
+        metavar="TIMESTAMP",
+        default="2026-01-01T00:00:00+00:00",
+        help="default "
+        "2026-01-01T00:00:00+00:00 (fixed, so a run never depends on the day it is made)",
+    )
+    sim.add_argument("--seed", type=int, default=0, metavar="S", help="default 0")
+    sim.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        metavar="K",
+        help="K runs (seeds S, S+1, ...): the summary gives each figure's mean and 90%% interval",
+    )
+    sim.add_argument("--report", metavar="OUT.html", help="write the report here (topo[report])")
+    sim.add_argument("--summary", metavar="OUT.json", help="write the report's figures here")
+    sim.add_argument("--triggers", metavar="OUT", help="write the triggers here (- for stdout)")
+    sim.add_argument("--states", metavar="OUT", help="write each member's state here (-: stdout)")
+    sim.add_argument(
+        "--events", metavar="OUT", help="write the events here, as topo replay reads them"
+    )
+    sim.add_argument("--strict", action="store_true", help=_STRICT_HELP)
+    sim.set_defaults(run=_simulate)
 
     outbox = commands.add_parser(
         "outbox",
@@ -248,21 +292,30 @@ def _replay(args: argparse.Namespace) -> int:
     journey = _load(args.journey, strict=args.strict)
     store = _store(args.store)
     try:
-        engine = Engine(journey, store, backfill=args.backfill, explain=False)
+        engine = Engine(
+            journey, store, backfill=args.backfill, explain=False, withheld=bool(args.withheld)
+        )
         reading = Reading()
         bar = ProgressBar(sys.stderr, reading.done) if sys.stderr.isatty() else None
         stages = _stages_progress(bar) if bar is not None else None
-        with _Outputs(args) as out:
+        with _Outputs(args, ("triggers", "states", "rejects", "withheld")) as out:
             report = replay(
                 engine,
                 read_events(args.events, engine.compiled.journey, reading),
                 until=until,
                 on_trigger=None if args.backfill else out.trigger,
                 on_reject=out.reject,
+                on_withheld=out.withheld if args.withheld else None,
                 progress=bar,
                 stages=stages,
             )
             out.states(engine, until, state_line)
+        if args.summary or args.report:
+            summary = _replay_summary(engine, until)
+            if args.summary:
+                _write_summary(summary, args.summary)
+            if args.report:
+                _write_report(summary, args.report, args.journey)
         if bar is not None:
             bar.clear()
     except BaseException:
@@ -273,6 +326,107 @@ def _replay(args: argparse.Namespace) -> int:
         store.close()
     print(report.summary(), file=sys.stderr)
     return EXIT_OK
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from topo.cli.progress import ProgressBar
+    from topo.replay.runner import state_line
+    from topo.simulation.personas import InvalidPersonas, load_personas
+    from topo.simulation.simulation import simulate
+
+    journey = _load(args.journey, strict=args.strict)
+    if args.members < 0 or args.days < 0 or args.runs < 1:
+        raise UsageError("--members and --days are whole numbers from 0, --runs from 1")
+    start = _timestamp(args.start, "--start")
+    personas = None
+    if args.personas:
+        try:
+            personas = load_personas(args.personas, journey)
+        except InvalidPersonas as exc:
+            _print_diagnostics(exc.diagnostics)
+            return EXIT_FINDINGS
+    day = [0, max(args.days, 1)]
+    sent = [0]
+    bar = ProgressBar(sys.stderr, lambda: day[0] / day[1]) if sys.stderr.isatty() else None
+
+    def progress(today: int, days: int) -> None:
+        day[0] = today
+        if bar is not None:
+            bar(sent[0])
+
+    with _Outputs(args, ("triggers", "states", "events")) as out:
+
+        def on_event(event: dict[str, Any]) -> None:
+            sent[0] += 1
+            out.event(event)
+
+        simulation = simulate(
+            journey,
+            personas,
+            members=args.members,
+            days=args.days,
+            start=start,
+            seed=args.seed,
+            runs=args.runs,
+            keep_events=False,
+            on_event=on_event,
+            on_trigger=out.trigger,
+            progress=progress,
+        )
+        out.states(simulation.first.engine, simulation.first.end, state_line)
+    if bar is not None:
+        bar.clear()
+    if args.summary:
+        _write_summary(simulation.summary, args.summary)
+    if args.report:
+        _write_report(simulation.summary, args.report, args.journey)
+    first = simulation.first
+    runs = f" (the first of {args.runs} runs)" if args.runs > 1 else ""
+    print(
+        f"{_count(first.members, 'member')} over {_count(args.days, 'day')}: "
+        f"{_count(first.sent, 'event')}, {_count(len(first.triggers), 'trigger')}{runs}",
+        file=sys.stderr,
+    )
+    if first.rejected:
+        print(
+            f"topo: {sum(first.rejected.values()):,} simulated events were rejected:",
+            file=sys.stderr,
+        )
+        for reason, count in sorted(first.rejected.items(), key=lambda kv: -kv[1])[:5]:
+            print(f"  {count:,} x {reason}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _write_summary(summary: dict[str, Any], path: str) -> None:
+    from topo.report.html import write_summary
+
+    try:
+        write_summary(summary, path)
+    except OSError as exc:
+        raise UsageError(f"--summary {path}: {exc.strerror or exc}") from None
+
+
+def _write_report(summary: dict[str, Any], path: str, journey: str) -> None:
+    from topo.report.html import write_report
+
+    try:
+        write_report(summary, path, title=Path(journey).stem)
+    except OSError as exc:
+        raise UsageError(f"--report {path}: {exc.strerror or exc}") from None
+
+
+def _replay_summary(engine: Any, until: datetime | None) -> dict[str, Any]:
+    """The report's figures for a replay's members, as of ``until`` or the latest event."""
+    from topo.engine.member_state import clock_time
+    from topo.report.summary import summarise
+
+    store = engine.store
+    states = [s for s in (store.get(m) for m in sorted(store.members())) if s is not None]
+    latest = max((clock_time(s) for s in states), default=until)
+    end = until if until is not None and (latest is None or until >= latest) else latest
+    if end is None:  # no member: the report of nothing, as of now
+        end = datetime.now().astimezone()
+    return summarise(engine.compiled.journey, states, end=end, source="replay")
 
 
 def _stages_progress(bar: Any) -> Callable[[str, int, int | None], None]:
@@ -500,20 +654,27 @@ def _json_line(value: object) -> str:
     return text + "\n"
 
 
-def _timestamp(text: str) -> datetime:
+def _timestamp(text: str, option: str = "--until") -> datetime:
     from topo.engine.field_values import Refusal, timestamp
 
     try:
-        return timestamp(text, "--until", False)
+        return timestamp(text, option, False)
     except Refusal as refusal:
         raise UsageError(refusal.reason) from None
 
 
-class _Outputs:
-    """The --triggers, --states and --rejects files, opened together and closed together."""
+WITHHELD = {"reminder-cooldown": "reminder", "once-per-stay": "reminder"}
+"""``--withheld``'s ``withheld`` as the contract names the caps; ``cap`` keeps the precise one."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.paths = {"triggers": args.triggers, "states": args.states, "rejects": args.rejects}
+
+class _Outputs:
+    """The output files (--triggers, --states, --rejects, --events, ...), opened together and
+    closed together."""
+
+    def __init__(
+        self, args: argparse.Namespace, names: Sequence[str] = ("triggers", "states", "rejects")
+    ) -> None:
+        self.paths = {name: getattr(args, name, None) for name in names}
         self.files: dict[str, IO[str]] = {}
 
     def __enter__(self) -> _Outputs:
@@ -562,6 +723,14 @@ class _Outputs:
 
     def trigger(self, trigger: Trigger) -> None:
         self._write("triggers", trigger.to_dict())
+
+    def withheld(self, trigger: Trigger, cap: str) -> None:
+        self._write(
+            "withheld", {**trigger.to_dict(), "withheld": WITHHELD.get(cap, cap), "cap": cap}
+        )
+
+    def event(self, event: dict[str, Any]) -> None:
+        self._write("events", event)
 
     def reject(self, event: object, reason: str, line: int) -> None:
         self._write("rejects", {"event": event, "reason": reason, "line": line})

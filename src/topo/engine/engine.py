@@ -110,6 +110,7 @@ class Engine:
         *,
         backfill: bool = False,
         explain: bool = True,
+        withheld: bool = False,
     ) -> None:
         """An engine for ``journey`` (from :func:`topo.load_journey`).
 
@@ -117,6 +118,8 @@ class Engine:
         :class:`topo.SqliteStore`. ``backfill=True`` records grants without emitting triggers,
         to bring an existing customer base in without messaging anyone about the past.
         ``explain=False`` keeps no explanations (faster, and less memory per member).
+        ``withheld=True`` keeps each grant a cap withheld as the trigger it would have been,
+        with the cap, for :meth:`take_withheld` (what ``topo replay --withheld`` writes).
         """
         if not isinstance(journey, Journey | CompiledJourney):
             raise TypeError(
@@ -129,6 +132,9 @@ class Engine:
         self.store: Store = store if store is not None else MemoryStore()
         self.backfill = backfill
         self.keep_explanations = explain
+        self.keep_withheld = withheld
+        self._withheld: list[tuple[Trigger, str]] = []
+        self._withheld_mark = 0
         self._index: list[tuple[int, str, int]] = []  # (due, member, order) of indexed timers
         self._layout: Layout | None = None
         # A failed call is undone by the engine: it notes each member before it changes it;
@@ -286,8 +292,16 @@ class Engine:
             # The entry is spent: index the next timer anew.
             self._keep(state, out[made:] if len(out) > made else (), fresh=True)
 
+    def take_withheld(self) -> list[tuple[Trigger, str]]:
+        """The grants caps withheld since the last call, as (would-be trigger, cap), in order;
+        empty unless the engine was made with ``withheld=True``. A trigger's id tells it from
+        any granted one."""
+        taken, self._withheld = self._withheld, []
+        return taken
+
     def _begin(self) -> object:
         """The store's savepoint at the start of a call (None for a store without one)."""
+        self._withheld_mark = len(self._withheld)
         return None if self._savepoint is None else self._savepoint()
 
     def _undo(self, journal: Journal, point: object) -> None:
@@ -300,6 +314,7 @@ class Engine:
         :meth:`topo.SqliteStore.rollback`). Then each member noted in ``journal`` is restored
         as it was (and put back, for a store without savepoints, which may keep copies), and
         one the call created is forgotten where the store can forget."""
+        del self._withheld[self._withheld_mark :]  # the call's withheld grants never were
         # (A store that went back to its last commit holds the members as committed.)
         restore = point is None or self.store.rollback(point)  # type: ignore[attr-defined]
         forget = getattr(self.store, "forget", None)
@@ -649,6 +664,9 @@ class Engine:
         cap = withheld_by(state, incentive, stamp, reminder, c.pressure)
         if cap is not None:
             state.history.append(("withheld", incentive_id, cap, occasion.at, occasion.cause))
+            if self.keep_withheld and not self.backfill:
+                would = self._trigger(state, incentive_id, reason, source, target, occasion, None)
+                self._withheld.append((would, cap))
             return
         record(state, incentive, stamp, reminder, c.pressure)
         state.history.append(("granted", incentive_id, reason, occasion.at, occasion.cause))
@@ -656,31 +674,51 @@ class Engine:
         occasion.made += 1
         if self.backfill:
             return
+        out.append(self._trigger(state, incentive_id, reason, source, target, occasion, number))
+
+    def _trigger(
+        self,
+        state: MemberState,
+        incentive_id: str,
+        reason: Reason,
+        source: str | None,
+        target: str,
+        occasion: _Occasion,
+        number: int | None,
+    ) -> Trigger:
+        """The trigger of a grant: the ``number``-th of its cause, or (None) one withheld."""
+        c = self.compiled
+        incentive = c.incentives[incentive_id]
         at, written = occasion.at, occasion.written()
         message = (
             ""
             if incentive.message is None
-            else incentive.message(_Shown(c, state, stamp, incentive_id))
+            else incentive.message(_Shown(c, state, occasion.stamp, incentive_id))
         )
         ident = trigger_id(
-            c.id, c.version, state.member, occasion.cause, written, incentive_id, reason, number
+            c.id,
+            c.version,
+            state.member,
+            occasion.cause,
+            written,
+            incentive_id,
+            reason if number is not None else f"{reason}|withheld",
+            occasion.made if number is None else number,
         )
-        out.append(
-            Trigger(
-                id=ident,
-                member=state.member,
-                incentive=incentive_id,
-                channel=incentive.channel,
-                reason=reason,
-                from_node=source,
-                to_node=target,
-                node=state.node,
-                at=at,
-                at_text=written,
-                cause=occasion.cause,
-                message=message,
-                cost=incentive.cost,
-            )
+        return Trigger(
+            id=ident,
+            member=state.member,
+            incentive=incentive_id,
+            channel=incentive.channel,
+            reason=reason,
+            from_node=source,
+            to_node=target,
+            node=state.node,
+            at=at,
+            at_text=written,
+            cause=occasion.cause,
+            message=message,
+            cost=incentive.cost,
         )
 
     def _seen(self, label: str, target: str, guard: Any, context: Context, holds: bool) -> Record:

@@ -73,6 +73,7 @@ def replay(
     until: datetime | None = None,
     on_trigger: Callable[[Trigger], object] | None = None,
     on_reject: Reject | None = None,
+    on_withheld: Callable[[Trigger, str], object] | None = None,
     progress: Callable[[int], object] | None = None,
     stages: Stages | None = None,
 ) -> ReplayReport:
@@ -83,6 +84,9 @@ def replay(
     events applied before and goes on from there. ``on_trigger`` then gets, at the end, the
     triggers the store kept for these events (those of the interrupted runs included), in the
     order granted: none is lost, none is repeated. A replay of empty input writes none.
+    ``on_withheld`` gets each grant a cap withheld, as (would-be trigger, cap), as the engine
+    withholds it (the engine must keep them: ``Engine(..., withheld=True)``); a resumed replay
+    gives only those of this run.
 
     ``progress`` is told how many events were read, every 1,000, and ``stages`` how far the
     stages after the reading have come, for a progress bar: ``("timers", members looked at,
@@ -114,9 +118,13 @@ def replay(
                 raise
             report.processed += 1
             _emit(triggers, report, emit)
+            if on_withheld is not None:
+                _withheld(engine, on_withheld)
         if until is not None:
             timers = None if stages is None else partial(stages, "timers")
             _emit(engine.tick(until, progress=timers), report, emit)
+            if on_withheld is not None:
+                _withheld(engine, on_withheld)
         if store is not None and resume is not None:
             store.commit()
             report.triggers = 0
@@ -128,6 +136,11 @@ def replay(
     report.members = sum(1 for _ in engine.store.members())
     report.funnel = funnel(engine)
     return report
+
+
+def _withheld(engine: Engine, on_withheld: Callable[[Trigger, str], object]) -> None:
+    for trigger, cap in engine.take_withheld():
+        on_withheld(trigger, cap)
 
 
 def _reading(

@@ -1,0 +1,247 @@
+"""The simulator: personas' behaviours make events in time order, the real engine makes
+triggers, the triggers change behaviour; the same seed gives the same run, byte for byte."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import dedent
+from topo.engine.engine import Engine
+from topo.journey.model import Journey
+from topo.replay.runner import replay
+from topo.simulation.model import Personas
+from topo.simulation.runner import START, run_population
+from topo.simulation.sampling import Stream, member_rng
+from topo.validation import load_journey
+
+SHOP = """
+    topo: 1
+    journey: shop
+    version: 1
+    owners: {crm: {}}
+    attributes:
+      region: {type: str}
+      phone: {type: str, pii: true}
+    events:
+      purchase:
+        fields:
+          amount: {type: float, min: 0}
+          size: {type: int, min: 1, max: 5}
+      unsubscribe: {}
+    metrics:
+      orders: {count: purchase}
+      spend: {sum: purchase.amount}
+    nodes:
+      visitor: {kind: start, owner: crm}
+      buyer: {kind: checkpoint, owner: crm, on_enter: [thanks]}
+      regular: {kind: peak, owner: crm}
+      lapsed: {kind: checkpoint, owner: crm, on_enter: [winback]}
+      gone: {kind: exit, owner: crm}
+    moves:
+      - {from: visitor, to: buyer, on: purchase}
+      - {from: buyer, to: regular, on: purchase, when: "orders >= 3"}
+      - {from: [buyer, regular], to: lapsed, after: 60d, since: activity}
+      - {from: lapsed, to: buyer, on: purchase}
+      - {from: [visitor, buyer, regular, lapsed], to: gone, on: unsubscribe}
+    incentives:
+      thanks: {kind: coupon, channel: email, cost: 5, holdout: 50%,
+               message: "Thanks! {spend:.2f} so far."}
+      winback: {kind: coupon, channel: email, cost: 10}
+"""
+
+PERSONAS = """
+    personas: 1
+    population:
+      - id: casual
+        share: 80%
+        join: {spread: 30d}
+        attributes:
+          region: {choice: {north: 50%, south: 50%}}
+        events:
+          purchase:
+            repeat: {poisson: {every: 20d}, first: {probability: 90%, after: {exponential: 5d}}}
+            fields:
+              amount: {lognormal: {median: 30, sigma: 0.6}}
+              size: {uniform: [1, 5]}
+          unsubscribe: {once: {probability: 10%, after: {exponential: 200d}}}
+        respond:
+          thanks: {purchase: {rate: 3, for: 30d}}
+          winback: {purchase: {probability: 50%}}
+      - id: loyal
+        share: 20%
+        events:
+          purchase:
+            repeat: {bgnbd: {r: 2, alpha: 4, a: 1, b: 9, unit: 7d}}
+            fields:
+              amount: {gamma_gamma: {p: 6, q: 4, gamma: 15}}
+              size: {value: 2}
+"""
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Journey:
+    path = tmp_path_factory.mktemp("shop") / "shop.yaml"
+    path.write_text(dedent(SHOP), encoding="utf-8")
+    return load_journey(path)
+
+
+def personas(text: str = PERSONAS) -> Personas:
+    return Personas.model_validate(yaml.safe_load(dedent(text)))
+
+
+def run(journey: Journey, members: int = 300, days: int = 180, seed: int = 0, **kw: Any) -> Any:
+    return run_population(journey, personas(kw.pop("text", PERSONAS)), members=members,
+                          days=days, seed=seed, **kw)  # fmt: skip
+
+
+def trigger_lines(triggers: list[Any]) -> list[str]:
+    return sorted(json.dumps(t.to_dict(), sort_keys=True) for t in triggers)
+
+
+def state_lines(engine: Engine, end: datetime) -> list[str]:
+    return [
+        json.dumps(engine.state(m, as_of=end), sort_keys=True)
+        for m in sorted(engine.store.members())
+    ]
+
+
+class TestDeterminism:
+    def test_the_same_seed_gives_the_same_run(self, shop: Journey) -> None:
+        """Events, triggers and states are byte-identical."""
+        a, b = run(shop), run(shop)
+        assert json.dumps(a.events) == json.dumps(b.events)
+        assert [t.to_dict() for t in a.triggers] == [t.to_dict() for t in b.triggers]
+        assert state_lines(a.engine, a.end) == state_lines(b.engine, b.end)
+
+    def test_another_seed_gives_another_run(self, shop: Journey) -> None:
+        assert json.dumps(run(shop).events) != json.dumps(run(shop, seed=1).events)
+
+    def test_a_member_does_not_depend_on_the_others(self, shop: Journey) -> None:
+        """Adding members changes no one else's events (one generator per member)."""
+        small, large = run(shop, members=50), run(shop, members=120)
+        of = lambda r, m: [e for e in r.events if e["member"] == m]  # noqa: E731
+        for member in ("m0000000", "m0000017", "m0000049"):
+            assert of(small, member) == of(large, member) != []
+
+    def test_member_generators_are_seeded_by_seed_and_id(self) -> None:
+        """Two streams of one seed and member give the same numbers, across the blocks they
+        are drawn in; another member or seed gives others."""
+        one, two = Stream(member_rng(3, "m1")), Stream(member_rng(3, "m1"))
+        assert [one.uniform() for _ in range(100)] == [two.uniform() for _ in range(100)]
+        first = Stream(member_rng(3, "m1")).uniform()
+        assert first != Stream(member_rng(3, "m2")).uniform()
+        assert first != Stream(member_rng(4, "m1")).uniform()
+
+
+class TestEvents:
+    def test_events_are_valid_and_in_time_order_per_member(self, shop: Journey) -> None:
+        """Nothing is rejected, and each member's events go forward in time."""
+        done = run(shop)
+        assert done.rejected == {} and done.sent == len(done.events) > 300
+        last: dict[str, str] = {}
+        for event in done.events:
+            assert event["at"] >= last.get(event["member"], "")
+            last[event["member"]] = event["at"]
+
+    def test_fields_follow_their_declaration(self, shop: Journey) -> None:
+        """Numbers clipped to min/max and rounded for an int; attributes sent at joining as
+        one profile event, the pii one with a synthetic value."""
+        done = run(shop)
+        purchases = [e for e in done.events if e["type"] == "purchase"]
+        assert all(type(e["size"]) is int and 1 <= e["size"] <= 5 for e in purchases)
+        assert all(e["amount"] >= 0 for e in purchases)
+        profiles = [e for e in done.events if e["type"] == "profile"]
+        assert profiles and all(p["phone"].startswith("synthetic-") for p in profiles)
+        assert {p.get("region") for p in profiles} == {"north", "south", None}  # loyal: none
+        first: dict[str, str] = {}
+        for e in done.events:
+            first.setdefault(e["member"], e["type"])
+        assert set(first.values()) == {"profile"}  # everyone has a phone: it joins with it
+
+    def test_nothing_after_the_end(self, shop: Journey) -> None:
+        done = run(shop, days=40)
+        assert max(e["at"] for e in done.events) <= done.end.isoformat()
+        assert done.end == START + timedelta(days=40)
+
+    def test_replaying_the_events_gives_the_same_triggers_and_states(self, shop: Journey) -> None:
+        """The events written are the whole story: a replay of them to the end of the run
+        gives exactly the run's triggers and states."""
+        done = run(shop)
+        engine = Engine(shop, explain=False)
+        again: list[Any] = []
+        replay(engine, iter(enumerate(done.events, 1)), until=done.end, on_trigger=again.append)
+        assert trigger_lines(again) == trigger_lines(done.triggers)
+        assert state_lines(engine, done.end) == state_lines(done.engine, done.end)
+
+
+class TestBehaviours:
+    def test_bgnbd_members_drop_out(self, shop: Journey) -> None:
+        """With p ~ Beta(1000, 1) nearly every member drops out after its first repeat: at most
+        two purchases each, where Poisson members go on."""
+        text = PERSONAS.replace("{r: 2, alpha: 4, a: 1, b: 9, unit: 7d}",
+                                "{r: 20, alpha: 1, a: 1000, b: 1, unit: 7d}")  # fmt: skip
+        text = text.replace("share: 80%", "share: 0%").replace("share: 20%", "share: 100%")
+        done = run(shop, text=text, members=100)
+        counts = Counter(e["member"] for e in done.events if e["type"] == "purchase")
+        assert max(counts.values()) <= 3 and sum(counts.values()) >= 150
+
+    def test_once_sends_at_most_once_with_its_probability(self, shop: Journey) -> None:
+        done = run(shop, members=1000, days=365 * 3)
+        counts = Counter(e["member"] for e in done.events if e["type"] == "unsubscribe")
+        assert set(counts.values()) == {1}
+        assert 50 <= len(counts) <= 110  # 80% casual x 10%, nearly all within 3 years
+
+
+class TestTheLoopIsClosed:
+    def test_a_granted_incentive_raises_the_rate_a_withheld_one_does_not(
+        self, shop: Journey
+    ) -> None:
+        """``thanks`` (50% holdout) triples the purchase rate for 30 days: members who got it
+        buy more in the 30 days after than members held out of it."""
+        done = run(shop, members=2000, days=120)
+        granted, held = {}, {}
+        for member in done.engine.store.members():
+            state = done.engine.store.get(member)
+            for entry in state.history:
+                if entry[0] in ("granted", "withheld") and entry[1] == "thanks":
+                    (granted if entry[0] == "granted" else held)[member] = entry[3]
+        assert len(granted) > 400 and len(held) > 400
+        after: Counter[str] = Counter()
+        for e in done.events:
+            when = granted.get(e["member"]) or held.get(e["member"])
+            at = datetime.fromisoformat(e["at"])
+            if e["type"] == "purchase" and when and when < at <= when + timedelta(days=30):
+                after[e["member"]] += 1
+        rate = lambda group: sum(after[m] for m in group) / len(group)  # noqa: E731
+        assert rate(granted) > 2 * rate(held)
+
+    def test_a_timer_trigger_is_answered_the_day_it_fires(self, shop: Journey) -> None:
+        """``winback`` (granted when a member lapses, by a timer) makes half of them buy at
+        once: a purchase at the midnight the engine ticked to."""
+        done = run(shop, members=500, days=365)
+        lapses = [t for t in done.triggers if t.incentive == "winback"]
+        assert lapses
+        midnights = {
+            e["member"]: e["at"]
+            for e in done.events
+            if e["type"] == "purchase" and e["at"].endswith("T00:00:00+00:00")
+        }
+        answered = [t for t in lapses if t.member in midnights]
+        assert 0.25 * len(lapses) <= len(answered) <= len(lapses)
+
+
+def test_start_must_have_an_offset(shop: Journey) -> None:
+    from topo.errors import UsageError
+
+    with pytest.raises(UsageError, match="offset"):
+        run(shop, start=datetime(2026, 1, 1))
+
+
+def test_the_default_start_is_fixed() -> None:
+    assert datetime(2026, 1, 1, tzinfo=UTC) == START
