@@ -25,8 +25,9 @@ from topo._old_paths import MOVED, QUIET
 PUBLIC = [
     "CODES", "Code", "Diagnostic", "DuplicateEvent", "Engine", "Event", "InvalidEvent",
     "InvalidJourney", "Journey", "LateEvent", "MemoryStore", "MigrationError", "Outbox",
-    "Severity", "SqliteOutbox", "SqliteStore", "Store", "StoreError", "TopoError", "Trigger",
-    "UsageError", "__version__", "findings_of", "load_journey", "validate", "validate_text",
+    "Severity", "Simulation", "SqliteOutbox", "SqliteStore", "Store", "StoreError", "TopoError",
+    "Trigger", "UsageError", "__version__", "findings_of", "load_journey", "simulate", "validate",
+    "validate_text",
 ]  # fmt: skip
 TESTING = ["START", "JourneyMachine", "events", "from_journey", "journey_machine", "scenario_text"]
 
@@ -58,6 +59,15 @@ class TestNames:
         assert topo.__all__ == PUBLIC
         for name in PUBLIC:
             assert getattr(topo, name) is not None
+
+    def test_simulation_is_loaded_on_first_use(self) -> None:
+        """``import topo`` does not import numpy; ``topo.simulate`` does, when first used."""
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys, topo; print('numpy' in sys.modules); "
+             "topo.simulate; print('numpy' in sys.modules, topo.Simulation.__name__)"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert done.stdout.split() == ["False", "True", "Simulation"]
 
     def test_topo_testing_keeps_its_names(self) -> None:
         assert topo.testing.__all__ == TESTING

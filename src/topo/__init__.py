@@ -10,6 +10,8 @@ Load a journey, validate it, and move members along it from their events::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from topo._old_paths import install as _install_old_paths
 from topo._old_paths import old_attribute as __getattr__  # noqa: F401 (topo.triggers, ...)
 from topo._version import __version__
@@ -33,6 +35,9 @@ from topo.validation import findings_of, load_journey, validate, validate_text
 
 _install_old_paths()
 
+if TYPE_CHECKING:  # loaded on first use (numpy): see topo._old_paths.LAZY
+    from topo.simulation.simulation import Simulation, simulate
+
 __all__ = [
     "CODES",
     "Code",
@@ -48,6 +53,7 @@ __all__ = [
     "MigrationError",
     "Outbox",
     "Severity",
+    "Simulation",
     "SqliteOutbox",
     "SqliteStore",
     "Store",
@@ -58,6 +64,7 @@ __all__ = [
     "__version__",
     "findings_of",
     "load_journey",
+    "simulate",
     "validate",
     "validate_text",
 ]

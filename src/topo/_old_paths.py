@@ -20,8 +20,9 @@ import sys
 import types
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["MOVED", "QUIET", "install", "old_attribute"]
+__all__ = ["LAZY", "MOVED", "QUIET", "install", "old_attribute"]
 
 MOVED: dict[str, str] = {
     "topo.analysis_context": "topo.analysis.context",
@@ -128,9 +129,16 @@ def _warn(old: str, new: str, stacklevel: int) -> None:
     )
 
 
-def old_attribute(name: str) -> types.ModuleType:
-    """``topo.NAME`` for a moved module's old name (``topo.triggers``), with the warning;
-    :class:`AttributeError` for anything else (the package's ``__getattr__``)."""
+LAZY = {"simulate": "topo.simulation.simulation", "Simulation": "topo.simulation.simulation"}
+"""Public names ``import topo`` does not load until they are used (they need numpy)."""
+
+
+def old_attribute(name: str) -> Any:
+    """``topo.NAME`` for a public name loaded on first use (:data:`LAZY`), or for a moved
+    module's old name (``topo.triggers``, with the warning); :class:`AttributeError` for
+    anything else (the package's ``__getattr__``)."""
+    if name in LAZY:
+        return getattr(importlib.import_module(LAZY[name]), name)
     old = f"topo.{name}"
     new = MOVED.get(old)
     if new is None:
