@@ -324,7 +324,11 @@ def _weeks(
     week = first
     while week <= last:
         rows.append(
-            {"week": week.isoformat(), "grants": grants[week], "cost": round(cost.get(week, 0), 6)}
+            {
+                "week": week.isoformat(),
+                "grants": grants[week],
+                "cost": round(cost.get(week, 0.0), 6),
+            }
         )
         week += timedelta(days=7)
     return rows
