@@ -123,15 +123,15 @@ def simulate(
     and the events, triggers and states are the first run's. ``on_event``, ``on_trigger`` and
     ``progress`` see the first run as it goes.
     """
-    from topo.simulation.personas import default_personas, load_personas
-
     model = journey if isinstance(journey, Journey) else load_journey(journey)
-    if personas is None:
-        population = default_personas(model)
-    elif isinstance(personas, Personas):
+    if isinstance(personas, Personas):
         population = personas
     else:
-        population = load_personas(Path(personas), model)
+        from topo.simulation.personas import default_personas, load_personas
+
+        population = (
+            default_personas(model) if personas is None else load_personas(Path(personas), model)
+        )
     if runs < 1:
         raise UsageError(f"runs: at least 1, got {runs}")
     begin = _start(start)
