@@ -15,14 +15,16 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from topo.diagnostics import Diagnostic, Severity, sort_key
 from topo.errors import InvalidPersonas
 from topo.journey.codes import make
-from topo.journey.durations import parse_percentage
+from topo.journey.durations import format_duration, parse_percentage
 from topo.journey.loader import Loaded, load_file, load_text
 from topo.journey.model import EventType, Journey
 from topo.journey.shape import shape_problems
@@ -43,6 +45,7 @@ __all__ = [
     "load_personas",
     "personas_schema",
     "personas_schema_text",
+    "personas_text",
 ]
 
 SCHEMA_ID = "urn:topo:schema:personas-1"
@@ -326,3 +329,26 @@ def personas_schema() -> dict[str, Any]:
 def personas_schema_text() -> str:
     """:func:`personas_schema` as the text of ``schema/personas-1.schema.json``."""
     return json.dumps(personas_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def personas_text(personas: Personas) -> str:
+    """``personas`` as the text of a personas file, which :func:`check_personas_text` reads
+    back into the same model (durations as ``90d``, shares as ``70%``)."""
+    data = personas.model_dump(by_alias=True, exclude_none=True)
+    return yaml.safe_dump(_written(data), sort_keys=False, allow_unicode=True)
+
+
+_SHARE_KEYS = frozenset({"share", "probability"})
+
+
+def _written(value: Any, key: object = None, in_choice: bool = False) -> Any:
+    """A dumped value as the file writes it."""
+    if isinstance(value, dict):
+        return {k: _written(v, k, key == "choice") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_written(item) for item in value]
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, float) and (key in _SHARE_KEYS or in_choice):
+        return f"{value * 100:.12f}".rstrip("0").rstrip(".") + "%"
+    return value
