@@ -18,8 +18,8 @@ Fields and attributes: ``one_of`` is a choice with equal shares; a number with b
 sigma 1, clipped to ``min``/``max`` by the simulator; when ``min`` is more than half that
 median, the median is ``min`` plus it); text is one of three synthetic values ``NAME-1`` (50%),
 ``NAME-2`` (30%), ``NAME-3`` (20%); a boolean is true or false, 50% each; a date is the first
-day of one of the four quarters of 2025 and a datetime is noon UTC of those days. A pii attribute is left to the simulator's
-synthetic values. There are no responses to incentives.
+day of one of the four quarters of 2025 and a datetime is noon UTC of those days. A pii
+attribute is left to the simulator's synthetic values. There are no responses to incentives.
 """
 
 from __future__ import annotations
