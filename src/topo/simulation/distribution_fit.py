@@ -183,6 +183,8 @@ def check_after(places: Places, raw: Any, path: Path) -> Iterator[Diagnostic]:
             "`after` is a delay: {value: DURATION} takes a duration such as 2d, "
             f"not {_shown(value)}"
         )
+        yield places.at_value("distribution-type", message, (*path, "value"))
+        return
     yield places.at_key("distribution-type", message, (*path, distribution.kind))
 
 
