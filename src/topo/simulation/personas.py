@@ -158,7 +158,7 @@ class _Check:
             shares.append(_share(persona.get("share")))
             yield from self._persona(persona, path)
         known = [share for share in shares if share is not None]
-        if len(known) == len(shares) and abs(sum(known) - 1) > SHARE_TOLERANCE:
+        if shares and len(known) == len(shares) and abs(sum(known) - 1) > SHARE_TOLERANCE:
             message = (
                 f"the personas' shares add up to {_percent(sum(known))}; they must add up to 100%"
             )
