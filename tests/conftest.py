@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 """The repository's root folder."""
 TESTS = ROOT / "tests"
 """The tests' folder: fixtures, snapshots and data shared by the stages' tests."""
+JOURNEY_FILES = sorted(
+    p for p in (ROOT / "journeys").glob("*.y*ml") if not p.name.endswith(".personas.yaml")
+)
+"""The shipped journeys (beside them, their personas files, which are not journeys)."""
 
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(

@@ -5,19 +5,27 @@
 - every ```yaml fails TCODE block yields TCODE (and nothing else but, when the error leaves
   some analysis uncertain, the T519 notice that it did not run; a T519 block yields one error
   and the notice);
+- every ```yaml personas JOURNEY block is a personas file with no diagnostics against the shipped
+  ``journeys/JOURNEY.yaml``, and every ```yaml personas JOURNEY fails TCODE block yields TCODE
+  only; the ```text block after it holds its diagnostics exactly (as ``personas.yaml``);
 - every ```python block runs, from the repository root;
 - every diagnostic code has a page ``docs/diagnostics/TCODE.md`` titled ``# TCODE name``,
-  with a failing and a passing example unless the code cannot be shown in YAML.
+  with a failing and a passing example unless the code cannot be shown in YAML (a personas
+  file's for the T6xx codes).
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 import topo
 from conftest import ROOT
 from doc_examples import FENCE, PYTHON, YAML
+from topo.diagnostics import Diagnostic
 from topo.journey.loader import load_text
+from topo.simulation.personas import check_personas_text
 from topo.validation import validate_text
 
 NO_YAML_EXAMPLE = {"T100", "T103", "T106"}
@@ -30,7 +38,10 @@ class TestYamlExamples:
     def test_example(self, where: str, info: str, body: str) -> None:
         """A block parses; a journey block has no diagnostics; a failing block shows its code."""
         words = info.split()
-        if len(words) >= 2 and words[1] == "journey":
+        if len(words) >= 3 and words[1] == "personas":
+            codes = [d.code for d in _personas_problems(body, words[2], where)]
+            assert codes == ([words[4]] if words[3:4] == ["fails"] else [])
+        elif len(words) >= 2 and words[1] == "journey":
             assert [d.render() for d in validate_text(body, where)] == []
         elif len(words) >= 3 and words[1] == "fails":
             codes = [d.code for d in validate_text(body, where)]
@@ -43,6 +54,14 @@ class TestYamlExamples:
             loaded = load_text(body, where)
             problems = [d for d in loaded.diagnostics if d.code != "T105"]  # fragments may be lists
             assert not problems, [d.render() for d in problems]
+
+
+def _personas_problems(body: str, journey: str, file: str) -> list[Diagnostic]:
+    """The diagnostics of a personas example against the shipped ``journeys/JOURNEY.yaml``."""
+    _, diagnostics = check_personas_text(
+        body, file, topo.load_journey(ROOT / "journeys" / f"{journey}.yaml")
+    )
+    return diagnostics
 
 
 class TestPythonExamples:
@@ -67,6 +86,17 @@ def _failing_examples(text: str) -> list[tuple[str, str]]:
     ]
 
 
+def _failing_personas(text: str) -> list[tuple[str, str, str]]:
+    """(journey, personas, text block) for each ``yaml personas J fails`` block followed by a
+    text block."""
+    blocks = [(m.group(1).strip(), m.group(2)) for m in FENCE.finditer(text)]
+    return [
+        (info.split()[2], body, blocks[i + 1][1])
+        for i, (info, body) in enumerate(blocks[:-1])
+        if re.match(r"yaml personas \S+ fails", info) and blocks[i + 1][0] == "text"
+    ]
+
+
 class TestDiagnosticPages:
     """Every diagnostic code has its page, with examples that show it."""
 
@@ -77,7 +107,10 @@ class TestDiagnosticPages:
         assert page.exists(), f"{page.relative_to(ROOT)} is missing"
         text = page.read_text(encoding="utf-8")
         assert text.startswith(f"# {code.code} {code.name}\n")
-        if code.code not in NO_YAML_EXAMPLE:
+        if code.code.startswith("T6"):
+            assert re.search(rf"^```yaml personas [a-z-]+ fails {code.code}$", text, re.M)
+            assert re.search(r"^```yaml personas [a-z-]+$", text, re.M)
+        elif code.code not in NO_YAML_EXAMPLE:
             assert f"```yaml fails {code.code}\n" in text
             assert "```yaml journey\n" in text
 
@@ -85,7 +118,11 @@ class TestDiagnosticPages:
     def test_quoted_output_is_real(self, code: topo.Code) -> None:
         """The ``topo validate`` output a page quotes under its failing example is exact."""
         page = ROOT / "docs" / "diagnostics" / f"{code.code}.md"
-        for body, console in _failing_examples(page.read_text(encoding="utf-8")):
+        text = page.read_text(encoding="utf-8")
+        for journey, body, output in _failing_personas(text):
+            shown = [d.render() for d in _personas_problems(body, journey, "personas.yaml")]
+            assert output.strip("\n").splitlines() == shown
+        for body, console in _failing_examples(text):
             command, *output = console.strip("\n").splitlines()
             file = command.split()[-1]
             diagnostics = validate_text(body, file)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 import topo
-from conftest import ROOT
+from conftest import JOURNEY_FILES
 from topo.journey.templates import Placeholder, placeholders
 
-SHIPPED = sorted((ROOT / "journeys").glob("*.yaml"))
+SHIPPED = JOURNEY_FILES
 
 
 def test_the_four_examples_are_shipped() -> None:

@@ -64,11 +64,15 @@ class TestHookDefinition:
             ("journeys/README.md", False),
             ("config/app.yaml", False),
             ("myjourneys/club.yaml", False),
+            ("journeys/club.personas.yaml", False),
+            ("journeys/scenarios/club.scenarios.yaml", False),
         ],
     )
     def test_files_pattern(self, hook: dict[str, object], path: str, selected: bool) -> None:
-        """The default pattern takes YAML files below a journeys/ folder, and nothing else."""
-        assert bool(re.search(str(hook["files"]), path)) is selected
+        """The default pattern takes YAML files below a journeys/ folder, but not the scenario
+        and personas files beside them, and nothing else."""
+        excluded = re.search(str(hook["exclude"]), path) is not None
+        assert (bool(re.search(str(hook["files"]), path)) and not excluded) is selected
 
     def test_console_script_is_declared(self) -> None:
         """The entry's program is the console script the package installs."""

@@ -169,7 +169,7 @@ class TestEntryPoints:
         }
         if not found:
             pytest.skip("topo is not installed (only on sys.path): no entry points to resolve")
-        assert found[("console_scripts", "topo")].load() is topo.cli.main
+        assert found[("console_scripts", "topo")].load() is topo.cli.commands
         plugin = found[("pytest11", "topo")].load()
         assert plugin.__name__ == "topo.rehearsal.pytest_plugin"
 

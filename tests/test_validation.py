@@ -55,6 +55,14 @@ class TestValidate:
         lines = [d.line for d in topo.validate(tmp_path / "j.yaml")]
         assert lines == sorted(lines) and len(lines) == 3  # T204, T401, the notice T519
 
+    def test_files_beside_journeys_are_skipped(self, folder: Path) -> None:
+        """A folder's scenario and personas files are not journeys: `topo validate journeys/`
+        checks only the journeys beside them (each still checks when named as a file)."""
+        for name in ("good.scenarios.yaml", "good.personas.yaml", "other.personas.yml"):
+            (folder / name).write_text("personas: 1\n", encoding="utf-8")
+        assert sorted(p.name for p in find_journeys([folder])) == ["bad.yml", "good.yaml"]
+        assert find_journeys([folder / "good.personas.yaml"]) == [folder / "good.personas.yaml"]
+
     def test_find_journeys_raises_usage_error(self, tmp_path: Path) -> None:
         """The path search behind the command line raises UsageError for nothing found."""
         with pytest.raises(topo.UsageError, match="no such file"):

@@ -4,6 +4,7 @@ Every error topo raises on purpose derives from :class:`TopoError`::
 
     TopoError
     ├── InvalidJourney   a journey file that cannot be used; ``.diagnostics`` says why and where
+    ├── InvalidPersonas  a personas file that does not fit its journey; ``.diagnostics`` too
     ├── InvalidEvent     an event that breaks its declaration (``.event_id``, ``.field``,
     │                    ``.reason``)
     ├── UsageError       a request that cannot run: no such file, a folder without journeys
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "InvalidEvent",
     "InvalidJourney",
+    "InvalidPersonas",
     "MigrationError",
     "StoreError",
     "TopoError",
@@ -41,12 +43,26 @@ class InvalidJourney(TopoError):
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
-        errors = [d for d in self.diagnostics if d.severity == "error"]
-        shown = errors or list(self.diagnostics)
-        first = shown[0].render() if shown else "no diagnostics"
-        more = len(shown) - 1
-        tail = f" (and {more} more error{'s' if more != 1 else ''})" if more > 0 else ""
-        super().__init__(f"{first}{tail}")
+        super().__init__(_first_of(self.diagnostics))
+
+
+class InvalidPersonas(TopoError):
+    """A personas file has errors, or does not fit its journey; :attr:`diagnostics` lists all
+    of them, in file order."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__(_first_of(self.diagnostics))
+
+
+def _first_of(diagnostics: tuple[Diagnostic, ...]) -> str:
+    """The first error as a line, and how many more there are."""
+    errors = [d for d in diagnostics if d.severity == "error"]
+    shown = errors or list(diagnostics)
+    first = shown[0].render() if shown else "no diagnostics"
+    more = len(shown) - 1
+    tail = f" (and {more} more error{'s' if more != 1 else ''})" if more > 0 else ""
+    return f"{first}{tail}"
 
 
 class InvalidEvent(TopoError):

@@ -45,6 +45,11 @@ __all__ = [
 ]
 
 JOURNEY_SUFFIXES = (".yaml", ".yml")
+_NOT_JOURNEYS = tuple(
+    f".{kind}{suffix}" for kind in ("scenarios", "personas") for suffix in JOURNEY_SUFFIXES
+)
+"""Files beside journeys that a folder walk skips: scenario files (``topo test``) and personas
+files (``topo simulate --personas``)."""
 
 StrPath = str | os.PathLike[str]
 
@@ -99,7 +104,8 @@ def cannot_run(diagnostic: Diagnostic) -> bool:
 
 def find_journeys(paths: Iterable[StrPath]) -> list[FilePath]:
     """The journey files that ``paths`` name: files as given, folders searched for *.yaml/*.yml
-    (but not scenario files, ``*.scenarios.yaml``, which ``topo test`` reads).
+    (but not scenario files, ``*.scenarios.yaml``, which ``topo test`` reads, nor personas
+    files, ``*.personas.yaml``, which ``topo simulate`` reads).
 
     Raises :class:`topo.UsageError` for a path that does not exist or a folder without journeys.
     """
@@ -141,8 +147,8 @@ def _journey_files(folder: FilePath) -> Iterator[FilePath]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
-            scenarios = name.endswith((".scenarios.yaml", ".scenarios.yml"))  # for topo test
-            if name.endswith(JOURNEY_SUFFIXES) and not name.startswith(".") and not scenarios:
+            beside = name.endswith(_NOT_JOURNEYS)  # scenarios for topo test, personas
+            if name.endswith(JOURNEY_SUFFIXES) and not name.startswith(".") and not beside:
                 yield FilePath(root) / name
 
 

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import ROOT, TESTS, dedent
+from conftest import JOURNEY_FILES, ROOT, TESTS, dedent
 from topo import Journey, UsageError, load_journey
 from topo.analysis.diagrams import (
     dot,
@@ -42,7 +42,7 @@ from topo.journey.model import SLUG_PATTERN, Reminder
 SNAPSHOTS = TESTS / "snapshots" / "graph"
 SMALL = SNAPSHOTS / "small.yaml"
 KNOWLEDGE_CLUB = ROOT / "journeys" / "knowledge-club.yaml"
-SHIPPED = sorted((ROOT / "journeys").glob("*.yaml"))
+SHIPPED = JOURNEY_FILES
 SUFFIXES = {"mermaid": "mmd", "dot": "dot"}
 
 TRICKY = dedent(

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator, Draft202012Validator
 
-from conftest import MINIMAL, ROOT, validate_rules
+from conftest import JOURNEY_FILES, MINIMAL, ROOT, validate_rules
 from doc_examples import YAML
 from topo.cli.commands import main
 from topo.journey.durations import parse_duration, parse_percentage
@@ -36,7 +36,7 @@ from topo.journey.templates import check_template
 from topo.validation import validate_text
 
 SHIPPED = ROOT / "schema" / "journey-1.schema.json"
-JOURNEYS = sorted((ROOT / "journeys").glob("*.y*ml"))
+JOURNEYS = JOURNEY_FILES
 DOC_JOURNEYS = [(where, body) for where, info, body in YAML if info.split()[1:2] == ["journey"]]
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "invalid").glob("T[234]*.yaml"))
 

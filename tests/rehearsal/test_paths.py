@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, dedent
+from conftest import JOURNEY_FILES, ROOT, dedent
 from topo.cli.commands import main
 from topo.rehearsal.paths import attribute_values, find_paths
 from topo.rehearsal.runner import rehearse
 from topo.rehearsal.scenarios import load_scenarios
 from topo.validation import load_journey
 
-JOURNEYS = sorted((ROOT / "journeys").glob("*.yaml"))
+JOURNEYS = JOURNEY_FILES
 ATTRIBUTE_GUARDS = ROOT / "tests" / "data" / "attribute-guards.yaml"
 
 

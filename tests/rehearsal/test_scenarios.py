@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, dedent
+from conftest import JOURNEY_FILES, ROOT, dedent
 from topo.cli.commands import main
 from topo.rehearsal.runner import rehearse
 from topo.rehearsal.scenarios import InvalidScenarios, load_scenarios
@@ -45,7 +45,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 class TestShipped:
     def test_every_journey_has_scenarios(self) -> None:
-        journeys = {p.name for p in (ROOT / "journeys").glob("*.yaml")}
+        journeys = {p.name for p in JOURNEY_FILES}
         assert {load_scenarios(p).journey.name for p in SHIPPED} == journeys
 
     @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])

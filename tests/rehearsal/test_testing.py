@@ -18,13 +18,13 @@ from hypothesis.stateful import run_state_machine_as_test
 
 import topo
 import topo.testing
-from conftest import ROOT
+from conftest import JOURNEY_FILES, ROOT
 from topo.rehearsal import strategies
 from topo.rehearsal.runner import compile_for, run_scenario
 from topo.rehearsal.scenarios import load_scenarios
 from topo.testing import JourneyMachine, events, from_journey, journey_machine, scenario_text
 
-JOURNEYS = sorted((ROOT / "journeys").glob("*.yaml"))
+JOURNEYS = JOURNEY_FILES
 LOADED = {p.stem: topo.load_journey(p) for p in JOURNEYS}
 ATTRIBUTE_GUARDS = topo.load_journey(ROOT / "tests" / "data" / "attribute-guards.yaml")
 """A journey whose moves read the member's attributes (region, age, a pii phone, a bool)."""

@@ -3,7 +3,9 @@
 Codes are stable: tools suppress, count and link them. The hundreds say which stage finds the
 problem: T1xx reading the file, T2xx the shape of the format, T3xx expressions and message
 templates, T4xx references between sections and the rules of the graph's structure, T5xx the
-analysis of the journey as a graph and of its guards. Each code has
+analysis of the journey as a graph and of its guards, T6xx a personas file checked against its
+journey (see ``topo.simulation.personas``; a personas file's YAML and shape problems reuse T1xx
+and T2xx). Each code has
 a page under ``docs/diagnostics/`` (a test keeps the two in step).
 """
 
@@ -163,6 +165,26 @@ CODES: tuple[Code, ...] = (
         _W,
         "Some analysis checks did not run: they read parts of the journey that have errors.",
     ),
+    # T6xx: a personas file, checked against its journey
+    Code("T601", "distribution-kind", _E, "A distribution has no kind or more than one."),
+    Code("T602", "behaviour-kind", _E, "A join, behaviour, repeat or response mixes its forms."),
+    Code("T603", "undeclared-event", _E, "A persona names an event type the journey lacks."),
+    Code("T604", "undeclared-field", _E, "A persona draws a field its event type lacks."),
+    Code("T605", "undeclared-attribute", _E, "A persona draws an attribute the journey lacks."),
+    Code(
+        "T606", "undeclared-incentive", _E, "A persona responds to an incentive the journey lacks."
+    ),
+    Code("T607", "shares-total", _E, "Population or choice shares do not add up to 100%."),
+    Code("T608", "distribution-type", _E, "A distribution does not fit its value's type."),
+    Code("T609", "outside-one-of", _E, "A drawn value is not one of the field's `one_of`."),
+    Code(
+        "T610",
+        "field-without-distribution",
+        _E,
+        "A persona sends an event type without drawing one of its required fields.",
+    ),
+    Code("T611", "duplicate-persona", _E, "Two personas have the same id."),
+    Code("T612", "profile-behaviour", _E, "A persona sends or responds with the `profile` event."),
 )
 
 _BY_NAME = {c.name: c for c in CODES}

@@ -25,7 +25,7 @@ from topo.journey.site import Site
 from topo.journey.source import Document, Path
 from topo.journey.suggestions import did_you_mean
 
-__all__ = ["Shaped", "build_journey"]
+__all__ = ["Shaped", "build_journey", "shape_problems"]
 
 _DICT_SECTIONS = frozenset(
     {"owners", "offerings", "attributes", "events", "metrics", "nodes", "incentives"}
@@ -80,15 +80,39 @@ def build_journey(document: Document) -> Shaped:
     except ValidationError as exc:
         errors = exc.errors()
     keys = _Keys()
+    diagnostics = _problems(errors, document, keys, _Root(Journey, "the journey"))
+    return _partial(document.data, errors, diagnostics, keys)
+
+
+def shape_problems(
+    errors: list[ErrorDetails], document: Document, model: type[BaseModel], whole: str
+) -> list[Diagnostic]:
+    """The validation ``errors`` of ``model`` (the root of the format the document is read
+    into, such as the personas file's) as diagnostics at their places in ``document``, as a
+    journey's are; ``whole`` is how messages call the document as a whole."""
+    return _problems(errors, document, _Keys(), _Root(model, whole))
+
+
+@dataclass(frozen=True, slots=True)
+class _Root:
+    """The model a document is read into, and how messages call the document as a whole."""
+
+    model: type[BaseModel]
+    whole: str
+
+
+def _problems(
+    errors: list[ErrorDetails], document: Document, keys: _Keys, root: _Root
+) -> list[Diagnostic]:
     seen: set[tuple[Path, str]] = set()
     diagnostics = []
     for error in errors:
-        diagnostic = _diagnostic(error, document, keys)
+        diagnostic = _diagnostic(error, document, keys, root)
         key = (diagnostic.path, diagnostic.code)
         if key not in seen:  # a union reports one problem once per member type
             seen.add(key)
             diagnostics.append(diagnostic)
-    return _partial(document.data, errors, diagnostics, keys)
+    return diagnostics
 
 
 def _partial(
@@ -165,14 +189,14 @@ class _LeftOut:
         return data, indices
 
 
-def _diagnostic(error: ErrorDetails, document: Document, keys: _Keys) -> Diagnostic:
+def _diagnostic(error: ErrorDetails, document: Document, keys: _Keys, root: _Root) -> Diagnostic:
     path, at_key = _data_path(error["loc"], document.data, keys)
     kind = error["type"]
     source = document.source
-    where = _describe_path(path, document.data)
+    where = _describe_path(path, document.data, root.whole)
     if ((at_key and kind in _EXPECTED) or kind == "invalid_key") and path:
         key = path[-1]
-        owner = _describe_path(path[:-1], document.data)
+        owner = _describe_path(path[:-1], document.data, root.whole)
         message = f"{owner}: the key {_key_text(key)!r} is not text; keys and ids are words"
         return make("wrong-type", message, document.file, source.key(path), path)
     if kind in _CUSTOM:
@@ -181,8 +205,9 @@ def _diagnostic(error: ErrorDetails, document: Document, keys: _Keys) -> Diagnos
         return make(kind, f"{where}: {error['msg']}", document.file, source.value(path), path)
     if kind == "extra_forbidden":
         key = str(path[-1])
-        hint = did_you_mean(key, _known_keys(path[:-1]))
-        message = f"unknown key {key!r} in {_describe_path(path[:-1], document.data)}{hint}"
+        hint = did_you_mean(key, _known_keys(path[:-1], root.model))
+        owner = _describe_path(path[:-1], document.data, root.whole)
+        message = f"unknown key {key!r} in {owner}{hint}"
         return make("unknown-key", message, document.file, source.key(path), path)
     if kind == "missing":
         missing = str(error["loc"][-1])
@@ -302,7 +327,7 @@ def _describe_value(value: Any) -> str:
     return type(value).__name__
 
 
-def _describe_path(path: Path, data: Any = None) -> str:
+def _describe_path(path: Path, data: Any = None, whole: str = "the journey") -> str:
     """``moves[2].when``: a path as a person reads it (list positions in brackets).
 
     With the document's ``data``, a number is a list position only where the data has a list.
@@ -313,7 +338,7 @@ def _describe_path(path: Path, data: Any = None) -> str:
         in_list = isinstance(data, list) if known else type(part) is int
         text += f"[{part}]" if in_list else (f".{_key_text(part)}" if text else _key_text(part))
         data = _child(data, part)
-    return text or "the journey"
+    return text or whole
 
 
 def _child(data: Any, part: str | int) -> Any:
@@ -330,9 +355,9 @@ def _key_text(key: object) -> str:
     return str(key).lower() if isinstance(key, bool) else str(key)
 
 
-def _known_keys(path: Path) -> list[str]:
+def _known_keys(path: Path, root: type[BaseModel] = Journey) -> list[str]:
     """The keys the model allows at ``path`` (a mapping), to suggest one for a typo."""
-    model = _model_at(Journey, path)
+    model = _model_at(root, path)
     if model is None:
         return []
     return [info.alias or name for name, info in model.model_fields.items()]

@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from topo.journey.model import Duration, Id, Share, _error, _Model
+from topo.journey.model import Duration, Id, Share, _check_range, _error, _Model, number_problem
 
 __all__ = [
     "DISTRIBUTION_KINDS",
@@ -44,10 +44,22 @@ DISTRIBUTION_KINDS = (
     "gamma_gamma",
 )
 
-Number = Annotated[float, BeforeValidator(lambda v: float(v) if type(v) is int else v)]
-"""A number as YAML writes it: ``2`` and ``2.0`` alike."""
+
+def _to_float(value: Any) -> Any:
+    """An int as a float; an int too large for a float is refused as the journey refuses it."""
+    if type(value) is int:
+        try:
+            return float(value)
+        except OverflowError:
+            raise _error("invalid-value", number_problem(value) or "out of range") from None
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_to_float), AfterValidator(_check_range)]
+"""A number as YAML writes it: ``2`` and ``2.0`` alike, in the journey's range of numbers."""
 Positive = Annotated[Number, Field(gt=0)]
-Scalar = str | bool | int | float
+Scalar = Annotated[str | bool | int | float, AfterValidator(_check_range)]
+"""A value of a field or attribute as YAML writes it (a date is text: ``2026-01-31``)."""
 
 
 class Normal(_Model):
@@ -73,7 +85,7 @@ class Distribution(_Model):
     """Where a value comes from: exactly one kind."""
 
     value: Scalar | None = None
-    choice: dict[str, Share] | None = None
+    choice: dict[Scalar, Share] | None = None
     uniform: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
     normal: Normal | None = None
     lognormal: LogNormal | None = None
@@ -108,7 +120,7 @@ class Join(_Model):
     @model_validator(mode="after")
     def _one(self) -> Join:
         if (self.spread is None) == (self.at is None):
-            raise _error("join-kind", "join is {spread: DURATION} or {at: start}")
+            raise _error("behaviour-kind", "join is {spread: DURATION} or {at: start}")
         return self
 
 
@@ -142,7 +154,7 @@ class Repeat(_Model):
     @model_validator(mode="after")
     def _one(self) -> Repeat:
         if (self.poisson is None) == (self.bgnbd is None):
-            raise _error("repeat-kind", "repeat is {poisson: ...} or {bgnbd: ...}, one of them")
+            raise _error("behaviour-kind", "repeat is {poisson: ...} or {bgnbd: ...}, one of them")
         return self
 
 
@@ -174,10 +186,10 @@ class Response(_Model):
         rate = self.rate is not None or self.for_ is not None
         if rate == (self.probability is not None):
             raise _error(
-                "response-kind", "a response is {rate: M, for: DURATION} or {probability: P}"
+                "behaviour-kind", "a response is {rate: M, for: DURATION} or {probability: P}"
             )
         if rate and (self.rate is None or self.for_ is None):
-            raise _error("response-kind", "a rate response needs both `rate` and `for`")
+            raise _error("behaviour-kind", "a rate response needs both `rate` and `for`")
         return self
 
 
