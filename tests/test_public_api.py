@@ -24,10 +24,10 @@ from topo._old_paths import MOVED, QUIET
 
 PUBLIC = [
     "CODES", "Code", "Diagnostic", "DuplicateEvent", "Engine", "Event", "InvalidEvent",
-    "InvalidJourney", "Journey", "LateEvent", "MemoryStore", "MigrationError", "Outbox",
-    "Severity", "Simulation", "SqliteOutbox", "SqliteStore", "Store", "StoreError", "TopoError",
-    "Trigger", "UsageError", "__version__", "findings_of", "load_journey", "simulate", "validate",
-    "validate_text",
+    "InvalidJourney", "InvalidPersonas", "Journey", "LateEvent", "MemoryStore", "MigrationError",
+    "Outbox", "Severity", "Simulation", "SqliteOutbox", "SqliteStore", "Store", "StoreError",
+    "TopoError", "Trigger", "UsageError", "__version__", "findings_of", "load_journey", "simulate",
+    "validate", "validate_text",
 ]  # fmt: skip
 TESTING = ["START", "JourneyMachine", "events", "from_journey", "journey_machine", "scenario_text"]
 
@@ -169,7 +169,7 @@ class TestEntryPoints:
         }
         if not found:
             pytest.skip("topo is not installed (only on sys.path): no entry points to resolve")
-        assert found[("console_scripts", "topo")].load() is topo.cli.commands
+        assert found[("console_scripts", "topo")].load() is topo.cli.main
         plugin = found[("pytest11", "topo")].load()
         assert plugin.__name__ == "topo.rehearsal.pytest_plugin"
 

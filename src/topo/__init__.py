@@ -23,6 +23,7 @@ from topo.engine.triggers import Trigger
 from topo.errors import (
     InvalidEvent,
     InvalidJourney,
+    InvalidPersonas,
     MigrationError,
     StoreError,
     TopoError,
@@ -47,6 +48,7 @@ __all__ = [
     "Event",
     "InvalidEvent",
     "InvalidJourney",
+    "InvalidPersonas",
     "Journey",
     "LateEvent",
     "MemoryStore",

@@ -90,7 +90,7 @@ class Simulation:
         """The report as one self-contained HTML file (needs ``topo[report]``)."""
         from topo.report.html import write_report
 
-        write_report(self.summary, path, title=title)
+        write_report(self.summary, Path(path), title=title)
 
 
 def _states(run: Run) -> list[MemberState]:
@@ -127,7 +127,8 @@ def simulate(
     if isinstance(personas, Personas):
         population = personas
     else:
-        from topo.simulation.personas import default_personas, load_personas
+        from topo.simulation.defaults import default_personas
+        from topo.simulation.personas import load_personas
 
         population = (
             default_personas(model) if personas is None else load_personas(Path(personas), model)
