@@ -343,6 +343,11 @@ def _simulate(args: argparse.Namespace) -> int:
         try:
             personas = load_personas(args.personas, journey)
         except InvalidPersonas as exc:
+            unreadable = [d for d in exc.diagnostics if d.code == "T100"]
+            if unreadable:  # no such file, a folder: a usage error, not a finding
+                raise UsageError(
+                    f"--personas {unreadable[0].file}: {unreadable[0].message}"
+                ) from None
             _print_diagnostics(exc.diagnostics)
             return EXIT_FINDINGS
     day = [0, max(args.days, 1)]

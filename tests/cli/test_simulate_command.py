@@ -1,0 +1,139 @@
+"""``topo simulate`` and the report options of ``topo replay``, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, lines, run
+from topo.cli.commands import main
+
+CLUB = str(ROOT / "journeys" / "knowledge-club.yaml")
+CLUB_PERSONAS = str(ROOT / "journeys" / "knowledge-club.personas.yaml")
+END = "2026-04-01T00:00:00+00:00"  # 90 days from the default start
+
+
+def simulate(tmp: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    tmp.mkdir(exist_ok=True)
+    return run(
+        ["simulate", CLUB, "--personas", CLUB_PERSONAS, "--members", "300", "--days", "90",
+         "--summary", str(tmp / "s.json"), "--events", str(tmp / "e.jsonl"),
+         "--triggers", str(tmp / "t.jsonl"), "--states", str(tmp / "st.jsonl"), *extra],
+        capsys,
+    )  # fmt: skip
+
+
+class TestSimulate:
+    def test_it_runs_and_says_what_it_did(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, err = simulate(tmp_path / "a", capsys)
+        assert code == 0
+        assert err.startswith("300 members over 90 days: ")
+        summary = json.loads((tmp_path / "a" / "s.json").read_text(encoding="utf-8"))
+        assert summary["header"]["source"] == "simulation"
+        assert summary["funnel"]["joined"] == 300
+
+    def test_the_same_seed_gives_the_same_files_another_seed_others(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        simulate(tmp_path / "a", capsys)
+        simulate(tmp_path / "b", capsys)
+        simulate(tmp_path / "c", capsys, "--seed", "1")
+        for name in ("s.json", "e.jsonl", "t.jsonl", "st.jsonl"):
+            a, b, c = ((tmp_path / d / name).read_bytes() for d in "abc")
+            assert a == b, name
+            assert a != c, name
+
+    def test_replaying_the_events_gives_its_triggers_and_states(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        out = tmp_path / "a"
+        simulate(out, capsys)
+        code, _ = run(
+            ["replay", CLUB, str(out / "e.jsonl"), "--until", END,
+             "--triggers", str(out / "rt.jsonl"), "--states", str(out / "rst.jsonl")],
+            capsys,
+        )  # fmt: skip
+        assert code == 0
+        ordered = lambda p: sorted(json.dumps(x, sort_keys=True) for x in lines(p))  # noqa: E731
+        assert ordered(out / "rt.jsonl") == ordered(out / "t.jsonl") != []
+        assert (out / "rst.jsonl").read_bytes() == (out / "st.jsonl").read_bytes()
+
+    def test_runs_give_means_and_intervals(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, err = simulate(tmp_path / "a", capsys, "--runs", "3")
+        assert code == 0 and "(the first of 3 runs)" in err
+        summary = json.loads((tmp_path / "a" / "s.json").read_text(encoding="utf-8"))
+        joined = summary["funnel"]["joined"]
+        assert joined == {"mean": 300.0, "low": 300.0, "high": 300.0}
+        assert summary["header"]["runs"] == 3
+
+    def test_without_personas_the_journey_gives_a_population(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, err = run(["simulate", CLUB, "--members", "50", "--days", "30"], capsys)
+        assert code == 0 and err.startswith("50 members over 30 days")
+
+    def test_a_bad_personas_file_is_diagnosed_at_its_place(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        bad = tmp_path / "bad.personas.yaml"
+        bad.write_text(
+            "personas: 1\npopulation:\n  - id: a\n    share: 100%\n    events:\n"
+            "      purchse: {once: {probability: 50%}}\n",
+            encoding="utf-8",
+        )
+        code = main(["simulate", CLUB, "--personas", str(bad), "--members", "5"])
+        out = capsys.readouterr()
+        assert code == 1
+        [line] = [line for line in out.err.splitlines() if "T603" in line]
+        assert line.startswith(f"{bad}:6:7: error T603 ") and "did you mean 'purchase'" in line
+
+    def test_a_missing_personas_file_cannot_run(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, err = run(["simulate", CLUB, "--personas", str(tmp_path / "no.yaml")], capsys)
+        assert code == 2 and "no.yaml" in err
+
+    @pytest.mark.parametrize(
+        "option",
+        [["--members", "-1"], ["--days", "-3"], ["--runs", "0"], ["--start", "2026-01-01"]],
+    )
+    def test_bad_options_are_one_line(
+        self, option: list[str], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, err = run(["simulate", CLUB, *option], capsys)
+        assert code == 2
+        assert err.startswith("topo: error:") and len(err.strip().splitlines()) == 1
+
+
+class TestReplayReports:
+    def test_withheld_summary_and_report(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The withheld grants as data (with the contract's names for the caps), and the
+        report of a real history."""
+        pytest.importorskip("plotly")
+        out = tmp_path / "a"
+        simulate(out, capsys)
+        code, _ = run(
+            ["replay", CLUB, str(out / "e.jsonl"), "--until", END,
+             "--withheld", str(out / "w.jsonl"), "--summary", str(out / "rs.json"),
+             "--report", str(out / "r.html")],
+            capsys,
+        )  # fmt: skip
+        assert code == 0
+        withheld = lines(out / "w.jsonl")
+        assert withheld
+        assert {w["withheld"] for w in withheld} <= {"once", "cooldown", "reminder", "holdout",
+                                                     "pressure"}  # fmt: skip
+        triggers = {t["id"] for t in lines(out / "t.jsonl")}
+        assert not triggers & {w["id"] for w in withheld}
+        summary = json.loads((out / "rs.json").read_text(encoding="utf-8"))
+        assert summary["header"]["source"] == "replay"
+        assert summary["funnel"]["joined"] == 300
+        assert (out / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
