@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import dedent
 from topo.engine.engine import Engine
@@ -17,7 +19,7 @@ from topo.journey.model import Journey
 from topo.replay.runner import replay
 from topo.simulation.model import Personas
 from topo.simulation.runner import START, run_population
-from topo.simulation.sampling import Stream, member_rng
+from topo.simulation.sampling import Generators, member_stream
 from topo.validation import load_journey
 
 SHOP = """
@@ -132,11 +134,18 @@ class TestDeterminism:
     def test_member_generators_are_seeded_by_seed_and_id(self) -> None:
         """Two streams of one seed and member give the same numbers, across the blocks they
         are drawn in; another member or seed gives others."""
-        one, two = Stream(member_rng(3, "m1")), Stream(member_rng(3, "m1"))
-        assert [one.uniform() for _ in range(100)] == [two.uniform() for _ in range(100)]
-        first = Stream(member_rng(3, "m1")).uniform()
-        assert first != Stream(member_rng(3, "m2")).uniform()
-        assert first != Stream(member_rng(4, "m1")).uniform()
+        shared = Generators()
+        one, two = member_stream(3, "m1", shared), member_stream(3, "m1", shared)
+        other = member_stream(3, "m2", shared)
+        ones, twos = [], []
+        for _ in range(100):  # interleaved, as members' draws are in a run
+            ones.append(one.uniform())
+            other.gamma(2.5)
+            twos.append(two.uniform())
+        assert ones == twos
+        first = member_stream(3, "m1", shared).uniform()
+        assert first != member_stream(3, "m2", shared).uniform()
+        assert first != member_stream(4, "m1", Generators()).uniform()
 
 
 class TestEvents:
@@ -245,3 +254,22 @@ def test_start_must_have_an_offset(shop: Journey) -> None:
 
 def test_the_default_start_is_fixed() -> None:
     assert datetime(2026, 1, 1, tzinfo=UTC) == START
+
+
+@given(
+    st.integers(0, 400 * 86_400),
+    st.integers(-14 * 60, 14 * 60),
+    st.integers(0, 86_399),
+)
+def test_event_times_are_written_as_isoformat_writes_them(
+    second: int, offset_minutes: int, start_second: int
+) -> None:
+    """The simulator's own RFC 3339 writer gives ``datetime.isoformat``'s text, whatever the
+    start's offset and time of day."""
+    from topo.simulation.runner import _Clock
+
+    zone = timezone(timedelta(minutes=offset_minutes))
+    start = datetime(2026, 1, 1, tzinfo=zone) + timedelta(seconds=start_second)
+    assert _Clock(start)(second) == (start + timedelta(seconds=second)).isoformat()
+    with_micros = start.replace(microsecond=5)
+    assert _Clock(with_micros)(second) == (with_micros + timedelta(seconds=second)).isoformat()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from topo.engine.collector import paused
 from topo.engine.engine import Engine
 from topo.engine.triggers import Trigger
 from topo.errors import InvalidEvent, UsageError
@@ -27,10 +28,11 @@ from topo.journey.model import Journey
 from topo.simulation.model import Once, Persona, Personas
 from topo.simulation.sampling import (
     Draw,
+    Generators,
     Stream,
     as_json,
     draw_duration,
-    member_rng,
+    member_stream,
     synthetic,
     value_drawer,
 )
@@ -155,11 +157,12 @@ def run_population(
     width = max(7, len(str(members)))
     heap: list[tuple[int, int, int, int, int, int]] = []
     seq = 0
+    generators = Generators()
     population: list[_Member] = []
     by_id: dict[str, _Member] = {}
     for index in range(members):
         member_id = f"m{index:0{width}d}"
-        stream = Stream(member_rng(seed, member_id))
+        stream = member_stream(seed, member_id, generators)
         plan = plans[_pick(edges, stream.uniform())]
         member = _Member(member_id, plan, stream)
         population.append(member)
@@ -169,15 +172,7 @@ def run_population(
         seq += 1
     heapq.heapify(heap)
 
-    texts: dict[int, str] = {}
-
-    def at_text(second: int) -> str:
-        text = texts.get(second)
-        if text is None:
-            if len(texts) > 4096:
-                texts.clear()
-            text = texts[second] = (start + timedelta(seconds=second)).isoformat()
-        return text
+    at_text = _Clock(start)
 
     def send(member: _Member, kind: str, now: int, fields: dict[str, Any]) -> None:
         member.n += 1
@@ -276,40 +271,41 @@ def run_population(
 
     def fields_of(member: _Member, t: int) -> dict[str, Any]:
         stream, memo = member.stream, member.memo
-        return {name: as_json(draw(stream, memo)) for name, draw in member.plan.types[t].fields}
+        return {name: draw(stream, memo) for name, draw in member.plan.types[t].fields}
 
     next_midnight = _DAY
-    while True:
-        upcoming = heap[0][0] if heap else end_s + 1
-        if next_midnight <= end_s and next_midnight <= upcoming:
-            ticked = engine.tick(start + timedelta(seconds=next_midnight))
-            if ticked:
-                granted(ticked, next_midnight)
-            if progress is not None:
-                progress(next_midnight // _DAY, days)
-            next_midnight += _DAY
-            continue
-        if upcoming > end_s:
-            break
-        now, _, index, kind, t, version = heapq.heappop(heap)
-        member = population[index]
-        if kind == _JOIN:
-            join(member, index, now)
-        elif kind in (_ONCE, _RESPONSE):
-            send(member, member.plan.types[t].name, now, fields_of(member, t))
-        elif kind == _FIRST:
-            send(member, member.plan.types[t].name, now, fields_of(member, t))
-            start_repeat(member, index, t, now)
-        elif kind == _REPEAT:
-            if version != member.version[t] or not member.alive[t]:
-                continue  # a wait drawn again since, or a member who dropped out
-            send(member, member.plan.types[t].name, now, fields_of(member, t))
-            if member.drop[t] and member.stream.uniform() < member.drop[t]:
-                member.alive[t] = False  # BG/NBD: drops out after a repeat event
-            elif member.alive[t]:
+    with paused():  # bulk work: see topo.engine.collector
+        while True:
+            upcoming = heap[0][0] if heap else end_s + 1
+            if next_midnight <= end_s and next_midnight <= upcoming:
+                ticked = engine.tick(start + timedelta(seconds=next_midnight))
+                if ticked:
+                    granted(ticked, next_midnight)
+                if progress is not None:
+                    progress(next_midnight // _DAY, days)
+                next_midnight += _DAY
+                continue
+            if upcoming > end_s:
+                break
+            now, _, index, kind, t, version = heapq.heappop(heap)
+            member = population[index]
+            if kind == _JOIN:
+                join(member, index, now)
+            elif kind in (_ONCE, _RESPONSE):
+                send(member, member.plan.types[t].name, now, fields_of(member, t))
+            elif kind == _FIRST:
+                send(member, member.plan.types[t].name, now, fields_of(member, t))
+                start_repeat(member, index, t, now)
+            elif kind == _REPEAT:
+                if version != member.version[t] or not member.alive[t]:
+                    continue  # a wait drawn again since, or a member who dropped out
+                send(member, member.plan.types[t].name, now, fields_of(member, t))
+                if member.drop[t] and member.stream.uniform() < member.drop[t]:
+                    member.alive[t] = False  # BG/NBD: drops out after a repeat event
+                elif member.alive[t]:
+                    schedule(member, index, t, now)
+            elif member.alive[t]:  # _EXPIRE: a response ended; the rate changes back
                 schedule(member, index, t, now)
-        elif member.alive[t]:  # _EXPIRE: a response ended; the rate changes back
-            schedule(member, index, t, now)
     final = engine.tick(run.end)
     if final:
         run.triggers.extend(final)
@@ -319,6 +315,31 @@ def run_population(
     if progress is not None:
         progress(days, days)
     return run
+
+
+class _Clock:
+    """RFC 3339 text of a time ``second`` seconds after the start, in the start's offset, as
+    ``datetime.isoformat`` writes it: the date of each day worked out once."""
+
+    __slots__ = ("dates", "offset", "start", "wall")
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.wall = start.hour * 3600 + start.minute * 60 + start.second
+        text = start.isoformat()
+        self.offset = text[19:] if start.microsecond == 0 else ""
+        self.dates: dict[int, str] = {}
+
+    def __call__(self, second: int) -> str:
+        if not self.offset:  # a start with microseconds: as datetime writes it
+            return (self.start + timedelta(seconds=second)).isoformat()
+        day, rest = divmod(self.wall + second, _DAY)
+        date = self.dates.get(day)
+        if date is None:
+            date = self.dates[day] = (self.start.date() + timedelta(days=day)).isoformat()
+        hours, rest = divmod(rest, 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{date}T{hours:02d}:{minutes:02d}:{seconds:02d}{self.offset}"
 
 
 def _edges(shares: Sequence[float]) -> list[float]:

@@ -1,8 +1,8 @@
 """Random values for simulated members: one seeded generator per member, and the distributions
 of the personas file drawn from it.
 
-Every member draws from its own :class:`numpy.random.Generator`, seeded from the run's seed and
-the member's id (:func:`member_rng`), so a member's behaviour does not depend on how many other
+Every member draws from its own PCG64 stream, seeded from the run's seed and the member's id
+(:func:`member_stream`), so a member's behaviour does not depend on how many other
 members there are or in which order they are simulated. Draws are as numpy makes them; the same
 topo and numpy versions give the same values on every machine. A member's :class:`Stream` takes
 them from the generator in small blocks, because one numpy call per value would cost more than
@@ -27,10 +27,11 @@ from topo.simulation.model import Distribution
 
 __all__ = [
     "Draw",
+    "Generators",
     "Stream",
     "as_json",
     "draw_duration",
-    "member_rng",
+    "member_stream",
     "synthetic",
     "value_drawer",
 ]
@@ -42,28 +43,60 @@ member (a Gamma-Gamma member's spend rate)."""
 _SECONDS_PER_DAY = 86_400.0
 
 
-def member_rng(seed: int, member: str) -> np.random.Generator:
-    """The generator of one member in one run: PCG64 seeded from SHA-256 of the seed and id."""
+class Generators:
+    """One run's numpy generator, lent to each member's :class:`Stream` in turn: a member keeps
+    only its PCG64 state (two numbers), not a generator of its own (which costs a microsecond
+    scale setup and almost a kilobyte per member)."""
+
+    __slots__ = ("bits", "generator")
+
+    def __init__(self) -> None:
+        self.bits = np.random.PCG64(0)
+        self.generator = np.random.Generator(self.bits)
+
+
+def member_stream(seed: int, member: str, generators: Generators) -> Stream:
+    """The random numbers of one member in one run: PCG64 from a state and an increment taken
+    from SHA-256 of the seed and the member's id (a hash is as good a seed as any)."""
     digest = hashlib.sha256(f"topo-simulate:{seed}:{member}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:16], "big"))
+    state = int.from_bytes(digest[:16], "big")
+    increment = int.from_bytes(digest[16:], "big") | 1
+    return Stream(generators, state, increment)
 
 
 class Stream:
-    """One member's random numbers, drawn from its generator in blocks."""
+    """One member's random numbers, drawn with the run's generator in blocks, from the
+    member's own PCG64 state."""
 
-    __slots__ = ("_gammas", "_i", "_u", "rng")
+    __slots__ = ("_gammas", "_generators", "_i", "_normals", "_state", "_u")
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
+    def __init__(self, generators: Generators, state: int, increment: int) -> None:
+        self._generators = generators
+        self._state: dict[str, Any] = {
+            "bit_generator": "PCG64",
+            "state": {"state": state, "inc": increment},
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
         self._u: list[float] = []
         self._i = 0
+        self._normals: list[float] | None = None
         self._gammas: dict[float, list[float]] | None = None
+
+    def _draw(self, draw: Callable[[np.random.Generator], Any]) -> Any:
+        """``draw`` with the run's generator set to this member's state, which moves on."""
+        generators = self._generators
+        bits: Any = generators.bits  # its state is a plain dict (numpy types it narrowly)
+        bits.state = self._state
+        values = draw(generators.generator)
+        self._state = bits.state
+        return values
 
     def uniform(self) -> float:
         """A uniform number in [0, 1)."""
         i = self._i
         if i == len(self._u):
-            self._u = self.rng.random(_BLOCK).tolist()
+            self._u = self._draw(lambda g: g.random(_BLOCK).tolist())
             i = 0
         self._i = i + 1
         return self._u[i]
@@ -73,7 +106,11 @@ class Stream:
         return -mean * math.log1p(-self.uniform())
 
     def normal(self) -> float:
-        return float(self.rng.standard_normal())
+        """A standard normal draw, from a block."""
+        block = self._normals
+        if not block:
+            block = self._normals = self._draw(lambda g: g.standard_normal(_GAMMA_BLOCK).tolist())
+        return block.pop()
 
     def gamma(self, shape: float) -> float:
         """A standard Gamma(shape) draw (scale 1), from a block kept per shape."""
@@ -82,11 +119,13 @@ class Stream:
             blocks = self._gammas = {}
         block = blocks.get(shape)
         if not block:
-            block = blocks[shape] = self.rng.standard_gamma(shape, _GAMMA_BLOCK).tolist()
+            block = blocks[shape] = self._draw(
+                lambda g: g.standard_gamma(shape, _GAMMA_BLOCK).tolist()
+            )
         return block.pop()
 
     def beta(self, a: float, b: float) -> float:
-        return float(self.rng.beta(a, b))
+        return float(self._draw(lambda g: g.beta(a, b)))
 
 
 _BLOCK = 32
