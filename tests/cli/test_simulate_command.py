@@ -31,7 +31,7 @@ class TestSimulate:
     ) -> None:
         code, err = simulate(tmp_path / "a", capsys)
         assert code == 0
-        assert err.startswith("300 members over 90 days: ")
+        assert err.startswith("300 members over 90 days (300 joined): ")
         summary = json.loads((tmp_path / "a" / "s.json").read_text(encoding="utf-8"))
         assert summary["header"]["source"] == "simulation"
         assert summary["funnel"]["joined"] == 300
@@ -92,6 +92,16 @@ class TestSimulate:
         assert code == 1
         [line] = [line for line in out.err.splitlines() if "T603" in line]
         assert line.startswith(f"{bad}:6:7: error T603 ") and "did you mean 'purchase'" in line
+
+    def test_the_summary_to_stdout(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``--summary -`` prints the JSON; with another output on stdout it is refused."""
+        code = main(["simulate", CLUB, "--members", "20", "--days", "10", "--summary", "-"])
+        out = capsys.readouterr().out
+        assert code == 0 and json.loads(out)["funnel"]["joined"] <= 20
+        code, err = run(
+            ["simulate", CLUB, "--members", "5", "--summary", "-", "--triggers", "-"], capsys
+        )
+        assert code == 2 and "only one output can go to stdout" in err
 
     def test_a_missing_personas_file_cannot_run(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]

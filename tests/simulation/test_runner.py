@@ -200,6 +200,19 @@ class TestBehaviours:
         counts = Counter(e["member"] for e in done.events if e["type"] == "purchase")
         assert max(counts.values()) <= 3 and sum(counts.values()) >= 150
 
+    def test_a_poisson_process_keeps_its_rate(self, shop: Journey) -> None:
+        """One event every 10 seconds on average: 2 members over a day send about 17,280 (times
+        are written to the second but kept exact: rounding each wait down made 5% more)."""
+        text = PERSONAS.replace("{poisson: {every: 20d}, first: {probability: 90%, after: "
+                                "{exponential: 5d}}}", "{poisson: {every: 10s}}")  # fmt: skip
+        text = text.replace("share: 80%", "share: 100%").replace("share: 20%", "share: 0%")
+        text = text.replace("thanks: {purchase: {rate: 3, for: 30d}}", "thanks: {}")
+        text = text.replace("winback: {purchase: {probability: 50%}}", "winback: {}")
+        done = run(shop, text=text.replace("join: {spread: 30d}", "join: {at: start}"),
+                   members=2, days=1)  # fmt: skip
+        purchases = sum(1 for e in done.events if e["type"] == "purchase")
+        assert 16_900 <= purchases <= 17_660  # 17,280 and three standard deviations
+
     def test_once_sends_at_most_once_with_its_probability(self, shop: Journey) -> None:
         done = run(shop, members=1000, days=365 * 3)
         counts = Counter(e["member"] for e in done.events if e["type"] == "unsubscribe")

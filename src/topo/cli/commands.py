@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -315,7 +316,7 @@ def _replay(args: argparse.Namespace) -> int:
             if args.summary:
                 _write_summary(summary, args.summary)
             if args.report:
-                _write_report(summary, args.report, args.journey)
+                _write_report(summary, args.report, journey.title or journey.journey)
         if bar is not None:
             bar.clear()
     except BaseException:
@@ -384,12 +385,13 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.summary:
         _write_summary(simulation.summary, args.summary)
     if args.report:
-        _write_report(simulation.summary, args.report, args.journey)
+        _write_report(simulation.summary, args.report, journey.title or journey.journey)
     first = simulation.first
     runs = f" (the first of {args.runs} runs)" if args.runs > 1 else ""
+    joined = sum(1 for _ in first.engine.store.members())
     print(
-        f"{_count(first.members, 'member')} over {_count(args.days, 'day')}: "
-        f"{_count(first.sent, 'event')}, {_count(len(first.triggers), 'trigger')}{runs}",
+        f"{_count(first.members, 'member')} over {_count(args.days, 'day')} ({joined:,} "
+        f"joined): {_count(first.sent, 'event')}, {_count(len(first.triggers), 'trigger')}{runs}",
         file=sys.stderr,
     )
     if first.rejected:
@@ -405,17 +407,26 @@ def _simulate(args: argparse.Namespace) -> int:
 def _write_summary(summary: dict[str, Any], path: str) -> None:
     from topo.report.html import write_summary
 
+    if path == "-":
+        sys.stdout.write(json.dumps(summary, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+        return
     try:
         write_summary(summary, path)
     except OSError as exc:
         raise UsageError(f"--summary {path}: {exc.strerror or exc}") from None
 
 
-def _write_report(summary: dict[str, Any], path: str, journey: str) -> None:
+def _write_report(summary: dict[str, Any], path: str, title: str) -> None:
     from topo.report.html import write_report
 
+    if path == "-":
+        with tempfile.TemporaryDirectory() as folder:
+            page = Path(folder) / "report.html"
+            write_report(summary, page, title=title)
+            sys.stdout.write(page.read_text(encoding="utf-8"))
+        return
     try:
-        write_report(summary, path, title=Path(journey).stem)
+        write_report(summary, path, title=title)
     except OSError as exc:
         raise UsageError(f"--report {path}: {exc.strerror or exc}") from None
 
@@ -680,10 +691,12 @@ class _Outputs:
         self, args: argparse.Namespace, names: Sequence[str] = ("triggers", "states", "rejects")
     ) -> None:
         self.paths = {name: getattr(args, name, None) for name in names}
+        self.later = {name: getattr(args, name, None) for name in ("summary", "report")}
         self.files: dict[str, IO[str]] = {}
 
     def __enter__(self) -> _Outputs:
         dashes = [f"--{name}" for name, path in self.paths.items() if path == "-"]
+        dashes += [f"--{name}" for name in ("summary", "report") if self.later.get(name) == "-"]
         if len(dashes) > 1:
             raise UsageError(f"{' and '.join(dashes)}: only one output can go to stdout (-)")
         for name, path in self.paths.items():

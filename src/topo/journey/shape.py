@@ -285,7 +285,10 @@ def _value_message(error: ErrorDetails) -> str:
     value = error.get("input")
     kind = error["type"]
     if kind == "literal_error":
-        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        expected = str(ctx.get("expected", ""))
+        allowed = re.findall(r"'([^']*)'", expected) or [
+            part.strip() for part in re.split(r",| or ", expected) if part.strip()
+        ]
         hint = did_you_mean(str(value), allowed) if isinstance(value, str) else ""
         return f"{value!r} is not allowed; expected one of {', '.join(allowed)}{hint}"
     if isinstance(value, float) and not math.isfinite(value):

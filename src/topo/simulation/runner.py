@@ -95,9 +95,9 @@ class _Member:
         self.drop = [0.0] * count  # BG/NBD: the chance to drop out after a repeat event
         self.alive = [False] * count  # a repeat process that has started and not dropped out
         self.version = [0] * count  # bumped when a pending wait is drawn again
-        self.boosts: list[list[tuple[int, float]]] | None = None  # per type: (until, factor)
+        self.boosts: list[list[tuple[float, float]]] | None = None  # per type: (until, factor)
 
-    def rate(self, index: int, now: int) -> float:
+    def rate(self, index: int, now: float) -> float:
         rate = self.rates[index]
         boosts = self.boosts
         if boosts is not None:
@@ -155,7 +155,7 @@ def run_population(
     if keep_events:
         run.events = []
     width = max(7, len(str(members)))
-    heap: list[tuple[int, int, int, int, int, int]] = []
+    heap: list[tuple[float, int, int, int, int, int]] = []  # exact times: no rounding drift
     seq = 0
     generators = Generators()
     population: list[_Member] = []
@@ -167,17 +167,17 @@ def run_population(
         member = _Member(member_id, plan, stream)
         population.append(member)
         by_id[member_id] = member
-        joined = 0 if plan.spread is None else int(stream.uniform() * plan.spread)
+        joined = 0.0 if plan.spread is None else stream.uniform() * plan.spread
         heap.append((joined, seq, index, _JOIN, 0, 0))
         seq += 1
     heapq.heapify(heap)
 
     at_text = _Clock(start)
 
-    def send(member: _Member, kind: str, now: int, fields: dict[str, Any]) -> None:
+    def send(member: _Member, kind: str, now: float, fields: dict[str, Any]) -> None:
         member.n += 1
         event = {"id": f"{member.id}-{member.n}", "member": member.id, "type": kind}
-        event["at"] = at_text(now)
+        event["at"] = at_text(int(now))  # written to the second; kept exact
         event.update(fields)
         try:
             triggers = engine.process(event)
@@ -193,21 +193,21 @@ def run_population(
         if triggers:
             granted(triggers, now)
 
-    def push(when: int, index: int, kind: int, type_index: int = 0, version: int = 0) -> None:
+    def push(when: float, index: int, kind: int, type_index: int = 0, version: int = 0) -> None:
         nonlocal seq
         heapq.heappush(heap, (when, seq, index, kind, type_index, version))
         seq += 1
 
-    def schedule(member: _Member, index: int, type_index: int, now: int) -> None:
+    def schedule(member: _Member, index: int, type_index: int, now: float) -> None:
         """Draw the wait to the next event of a running repeat process, from ``now``."""
         member.version[type_index] += 1
         rate = member.rate(type_index, now)
         if rate > 0:
             wait = member.stream.exponential(1.0 / rate)
             if now + wait <= end_s:
-                push(now + int(wait), index, _REPEAT, type_index, member.version[type_index])
+                push(now + wait, index, _REPEAT, type_index, member.version[type_index])
 
-    def granted(triggers: Sequence[Trigger], now: int) -> None:
+    def granted(triggers: Sequence[Trigger], now: float) -> None:
         run.triggers.extend(triggers)
         for trigger in triggers:
             if on_trigger is not None:
@@ -219,7 +219,7 @@ def run_population(
             for response in (*responses.get(trigger.incentive, ()), *responses.get("any", ())):
                 respond(member, response, now)
 
-    def respond(member: _Member, response: _Response, now: int) -> None:
+    def respond(member: _Member, response: _Response, now: float) -> None:
         index = int(member.id[1:])
         t = response.type
         if response.probability is not None:
@@ -237,7 +237,7 @@ def run_population(
         if member.alive[t]:
             schedule(member, index, t, now)
 
-    def join(member: _Member, index: int, now: int) -> None:
+    def join(member: _Member, index: int, now: float) -> None:
         plan, stream = member.plan, member.stream
         attributes = {name: as_json(draw(stream, member.memo)) for name, draw in plan.attributes}
         for name, declared in plan.synthetic:
@@ -245,7 +245,7 @@ def run_population(
         for t, kind in enumerate(plan.types):
             if kind.once is not None:
                 if stream.uniform() < kind.once.probability:
-                    when = now + int(draw_duration(kind.once.after, stream))
+                    when = now + draw_duration(kind.once.after, stream)
                     if when <= end_s:
                         push(when, index, _ONCE, t)
                 continue
@@ -253,11 +253,11 @@ def run_population(
             if first is None or stream.uniform() < first.probability:
                 after = 0.0 if first is None else draw_duration(first.after, stream)
                 if now + after <= end_s:
-                    push(now + int(after), index, _FIRST, t)
+                    push(now + after, index, _FIRST, t)
         if attributes:
             send(member, "profile", now, attributes)
 
-    def start_repeat(member: _Member, index: int, t: int, now: int) -> None:
+    def start_repeat(member: _Member, index: int, t: int, now: float) -> None:
         kind, stream = member.plan.types[t], member.stream
         if kind.every is not None:
             member.rates[t] = 1.0 / kind.every

@@ -72,12 +72,7 @@ class Stream:
 
     def __init__(self, generators: Generators, state: int, increment: int) -> None:
         self._generators = generators
-        self._state: dict[str, Any] = {
-            "bit_generator": "PCG64",
-            "state": {"state": state, "inc": increment},
-            "has_uint32": 0,
-            "uinteger": 0,
-        }
+        self._state = (state, increment)  # PCG64's, between draws (its dict would weigh more)
         self._u: list[float] = []
         self._i = 0
         self._normals: list[float] | None = None
@@ -87,9 +82,18 @@ class Stream:
         """``draw`` with the run's generator set to this member's state, which moves on."""
         generators = self._generators
         bits: Any = generators.bits  # its state is a plain dict (numpy types it narrowly)
-        bits.state = self._state
+        state, increment = self._state
+        bits.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": state, "inc": increment},
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
         values = draw(generators.generator)
-        self._state = bits.state
+        after = bits.state
+        if after["has_uint32"]:  # not after the draws a Stream makes (all doubles)
+            raise AssertionError("a stream's draw left half a number behind")
+        self._state = (after["state"]["state"], after["state"]["inc"])
         return values
 
     def uniform(self) -> float:
