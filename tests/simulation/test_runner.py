@@ -258,6 +258,17 @@ class TestTheLoopIsClosed:
         assert 0.25 * len(lapses) <= len(answered) <= len(lapses)
 
 
+@pytest.mark.parametrize(
+    "option", [{"members": 1.5}, {"members": -1}, {"days": "30"}, {"runs": 0}, {"start": "2026"}]
+)
+def test_simulate_refuses_bad_options_with_a_sentence(shop: Journey, option: Any) -> None:
+    from topo.errors import UsageError
+    from topo.simulation.simulation import simulate
+
+    with pytest.raises(UsageError):
+        simulate(shop, personas(), **option)
+
+
 def test_start_must_have_an_offset(shop: Journey) -> None:
     from topo.errors import UsageError
 

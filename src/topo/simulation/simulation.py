@@ -133,8 +133,9 @@ def simulate(
         population = (
             default_personas(model) if personas is None else load_personas(Path(personas), model)
         )
-    if runs < 1:
-        raise UsageError(f"runs: at least 1, got {runs}")
+    for name, value, least in (("members", members, 0), ("days", days, 0), ("runs", runs, 1)):
+        if type(value) is not int or value < least:
+            raise UsageError(f"{name} is a whole number from {least}, got {value!r}")
     begin = _start(start)
     done = []
     for k in range(runs):
