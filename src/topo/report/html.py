@@ -123,7 +123,7 @@ def _text(value: Any, kind: str = "count") -> str:
     if kind == "points":
         return f"{100 * value:+.1f} pp"
     if kind == "days":
-        return f"{value:,.1f}"
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     if kind == "money":
         return f"{value:,.2f}"
     if kind == "p":
