@@ -59,19 +59,18 @@ def kaplan_meier(durations: Sequence[float], arrived: Sequence[bool]) -> Curve:
     event = np.asarray(arrived, dtype=bool)
     if time.size and (np.isnan(time).any() or (time < 0).any()):
         raise ValueError("durations are non-negative numbers")
-    event_times = np.unique(time[event])
-    times: list[float] = []
-    survival: list[float] = []
-    level = 1.0
-    for t in event_times:
-        at_risk = int(np.count_nonzero(time >= t))
-        arrivals = int(np.count_nonzero((time == t) & event))
-        level *= 1 - arrivals / at_risk
-        times.append(float(t))
-        survival.append(level)
+    # Sorted once: at each distinct time, those at risk are the ones from its first place on,
+    # and its arrivals a sum over its run (one pass, not a count over everyone per time).
+    order = np.argsort(time, kind="stable")
+    ordered, arrivals_ordered = time[order], event[order].astype(np.int64)
+    distinct, first = np.unique(ordered, return_index=True)
+    arrivals = np.add.reduceat(arrivals_ordered, first) if first.size else first
+    at_risk = time.size - first
+    some = arrivals > 0
+    survival = np.cumprod(1 - arrivals[some] / at_risk[some])
     return Curve(
-        times=tuple(times),
-        survival=tuple(survival),
+        times=tuple(distinct[some].tolist()),
+        survival=tuple(survival.tolist()),
         arrived=int(event.sum()),
         censored=int((~event).sum()),
     )
