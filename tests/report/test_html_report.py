@@ -140,3 +140,18 @@ def summary_charts(summary: dict[str, Any]) -> int:
     withheld, pressure and control groups."""
     assert summary["control_groups"] and summary["incentives"]["withheld_by_reason"]
     return 8
+
+
+def test_writing_a_report_leaves_the_warnings_format_alone(
+    summary: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plotly 5 replaces ``warnings.formatwarning`` when it first imports ``plotly.tools``;
+    the report puts the caller's back (pytest's warnings summary broke after a report)."""
+    import warnings
+
+    pytest.importorskip("plotly")
+    for name in [m for m in sys.modules if m == "plotly.tools"]:
+        monkeypatch.delitem(sys.modules, name)  # as in a process that never imported it
+    before = warnings.formatwarning
+    write_report(summary, tmp_path / "r.html")
+    assert warnings.formatwarning is before

@@ -316,7 +316,7 @@ def _replay(args: argparse.Namespace) -> int:
             if args.summary:
                 _write_summary(summary, args.summary)
             if args.report:
-                _write_report(summary, args.report, journey.title or journey.journey)
+                _write_report(summary, args.report)
         if bar is not None:
             bar.clear()
     except BaseException:
@@ -385,7 +385,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.summary:
         _write_summary(simulation.summary, args.summary)
     if args.report:
-        _write_report(simulation.summary, args.report, journey.title or journey.journey)
+        _write_report(simulation.summary, args.report)
     first = simulation.first
     runs = f" (the first of {args.runs} runs)" if args.runs > 1 else ""
     joined = sum(1 for _ in first.engine.store.members())
@@ -416,17 +416,17 @@ def _write_summary(summary: dict[str, Any], path: str) -> None:
         raise UsageError(f"--summary {path}: {exc.strerror or exc}") from None
 
 
-def _write_report(summary: dict[str, Any], path: str, title: str) -> None:
+def _write_report(summary: dict[str, Any], path: str) -> None:
     from topo.report.html import write_report
 
     if path == "-":
         with tempfile.TemporaryDirectory() as folder:
             page = Path(folder) / "report.html"
-            write_report(summary, page, title=title)
+            write_report(summary, page)
             sys.stdout.write(page.read_text(encoding="utf-8"))
         return
     try:
-        write_report(summary, path, title=title)
+        write_report(summary, path)
     except OSError as exc:
         raise UsageError(f"--report {path}: {exc.strerror or exc}") from None
 

@@ -10,6 +10,7 @@ and shows the 90% interval in the tables. The same summary always gives the same
 from __future__ import annotations
 
 import json
+import warnings
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,19 @@ def write_summary(summary: dict[str, Any], path: str | Path) -> None:
 def write_report(summary: dict[str, Any], path: str | Path, *, title: str | None = None) -> None:
     """Write the report of ``summary`` (from :func:`topo.report.summary.summarise`, or several
     runs combined) to ``path`` as one HTML file. Raises :class:`topo.errors.UsageError` when
-    plotly, the ``report`` extra, is not installed."""
+    plotly, the ``report`` extra, is not installed.
+
+    The caller's :func:`warnings.formatwarning` is kept: plotly 5 replaces it with its own when
+    ``plotly.tools`` is first imported, which changed how every later warning of the process
+    (pytest's summary included) was written."""
+    formatwarning = warnings.formatwarning
+    try:
+        _write_report(summary, path, title)
+    finally:
+        warnings.formatwarning = formatwarning
+
+
+def _write_report(summary: dict[str, Any], path: str | Path, title: str | None) -> None:
     try:
         import plotly.graph_objects as go  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
