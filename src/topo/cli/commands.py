@@ -88,8 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument(
         "--withheld", metavar="OUT", help="write each grant a cap withheld, and which (-: stdout)"
     )
-    play.add_argument("--report", metavar="OUT.html", help="write the report here (topo[report])")
-    play.add_argument("--summary", metavar="OUT.json", help="write the report's figures here")
+    _report_options(play)
     play.add_argument(
         "--store",
         metavar="URL",
@@ -130,8 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="K",
         help="K runs (seeds S, S+1, ...): the summary gives each figure's mean and 90%% interval",
     )
-    sim.add_argument("--report", metavar="OUT.html", help="write the report here (topo[report])")
-    sim.add_argument("--summary", metavar="OUT.json", help="write the report's figures here")
+    _report_options(sim)
     sim.add_argument("--triggers", metavar="OUT", help="write the triggers here (- for stdout)")
     sim.add_argument("--states", metavar="OUT", help="write each member's state here (-: stdout)")
     sim.add_argument(
@@ -214,6 +212,16 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=["text", "json"], default="text")
     diff.set_defaults(run=_diff)
     return parser
+
+
+def _report_options(command: argparse.ArgumentParser) -> None:
+    """``--report`` and ``--summary``, as ``replay`` and ``simulate`` take them."""
+    command.add_argument(
+        "--report", metavar="OUT.html", help="write the report here (topo[report]; - for stdout)"
+    )
+    command.add_argument(
+        "--summary", metavar="OUT.json", help="write the report's figures here (- for stdout)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
