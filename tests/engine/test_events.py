@@ -298,6 +298,8 @@ class TestTimestamps:
             ("yesterday", "'at' is not an RFC 3339 timestamp (got the text 'yesterday')"),
             (1772331300, "'at' is not an RFC 3339 timestamp (got the number 1772331300)"),
             ("2026-13-01T10:15:00Z", "'at' has a part out of range"),
+            ("2026-13-01", "'at' has a part out of range (got the text '2026-13-01')"),
+            ("2026-02-30T10:15:00", "'at' has a part out of range (got the text"),
             ("2026-02-30T10:15:00Z", "'at' has a part out of range"),
             ("2026-03-01T24:00:00Z", "'at' has a part out of range"),
             ("2026-03-01T10:15:00+24:00", "'at' has a part out of range"),

@@ -280,11 +280,23 @@ def _odd_timestamp(value: object, subject: str, secret: bool) -> datetime:
             raise Refusal(f"{subject} has a part out of range{_got(value, secret)}") from None
         return _representable(parsed, subject)
     if _NAIVE_TIMESTAMP(text):
+        if not _parses(datetime.fromisoformat, text):  # advice must not repeat a bad part
+            raise Refusal(f"{subject} has a part out of range{_got(value, secret)}")
         raise Refusal(f"{subject} has no offset: {_with_offset(str(value), secret)}")
     if _DATE(text):
+        if not _parses(date.fromisoformat, text):
+            raise Refusal(f"{subject} has a part out of range{_got(value, secret)}")
         like = write if secret else f"write it as {value}T00:00:00+00:00 (midnight UTC)"
         raise Refusal(f"{subject} is a date without a time: {like}")
     raise Refusal(f"{subject} is not an RFC 3339 timestamp{_got(value, secret)}: {write}")
+
+
+def _parses(parse: Any, text: str) -> bool:
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _with_offset(naive: str, secret: bool) -> str:
