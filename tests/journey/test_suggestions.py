@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pytest
+
 from conftest import MINIMAL, validate_rules
-from topo.journey.suggestions import did_you_mean, suggestion_budget
+from topo.journey.suggestions import did_you_mean, number_text_hint, suggestion_budget
 
 
 class TestDidYouMean:
@@ -58,3 +60,27 @@ class TestBudgetPerDocument:
         validate_rules(many, "a.yaml")
         [d] = validate_rules(MINIMAL.replace('"spend >= 100"', '"spnd >= 100"'), "b.yaml")
         assert "did you mean 'spend'" in d.message
+
+
+class TestNumbersYamlReadsAsText:
+    """``1e6`` in YAML 1.1 is text: the message says how to write the number."""
+
+    @pytest.mark.parametrize(
+        "text,hint",
+        [("1e6", "1.0e+6"), ("2.5E-3", "2.5e-3"), ("-3e+2", "-3.0e+2"), ("1.e5", "1.e+5")],
+    )
+    def test_the_hint_writes_a_number_yaml_reads(self, text: str, hint: str) -> None:
+        import yaml
+
+        assert number_text_hint(text) == f" (YAML reads {text} as text; write {hint})"
+        assert isinstance(yaml.safe_load(hint), float)
+        assert yaml.safe_load(hint) == float(text)
+
+    @pytest.mark.parametrize("value", ["ten", "1,000", "1e", 1e6, 7, None, "e5"])
+    def test_no_hint_for_anything_else(self, value: object) -> None:
+        assert number_text_hint(value) == ""
+
+    def test_a_journey_number_written_1e6(self) -> None:
+        text = MINIMAL.replace("amount: {type: float, min: 0}", "amount: {type: float, max: 1e6}")
+        [d] = [d for d in validate_rules(text) if d.code == "T203"]
+        assert d.message.endswith("got the text '1e6' (YAML reads 1e6 as text; write 1.0e+6)")

@@ -457,3 +457,9 @@ class TestHostileInput:
         """Self-referencing aliases and huge shares are diagnostics."""
         personas, diagnostics = check_personas_text(text, "p.yaml", CLUB)
         assert personas is None and diagnostics
+
+
+def test_a_number_yaml_reads_as_text_says_how_to_write_it() -> None:
+    """``uniform: [100, 5e2]``: YAML 1.1 reads ``5e2`` as text; the message says ``5.0e+2``."""
+    found = messages(changed("uniform: [100, 500]", "uniform: [100, 5e2]"))
+    assert any("(YAML reads 5e2 as text; write 5.0e+2)" in m for m in found), found

@@ -23,7 +23,7 @@ from topo.journey.codes import CODES, make
 from topo.journey.model import Journey
 from topo.journey.site import Site
 from topo.journey.source import Document, Path
-from topo.journey.suggestions import did_you_mean
+from topo.journey.suggestions import did_you_mean, number_text_hint
 
 __all__ = ["Shaped", "build_journey", "shape_problems"]
 
@@ -216,7 +216,9 @@ def _diagnostic(error: ErrorDetails, document: Document, keys: _Keys, root: _Roo
     span = source.key(path) if at_key else source.value(path)
     value = error.get("input")
     if kind in _EXPECTED:
-        message = f"{where}: expected {_EXPECTED[kind]}, got {_describe_value(value)}"
+        message = f"{where}: expected {_EXPECTED[kind]}, got {_describe_value(value)}" + (
+            number_text_hint(value) if kind in ("int_type", "float_type") else ""
+        )
         if path and path[-1] == "when" and isinstance(value, bool):
             message += "; to move without a condition, leave `when` out"
         return make("wrong-type", message, document.file, span, path)

@@ -10,11 +10,17 @@ hint.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["SUGGESTION_BUDGET", "did_you_mean", "suggestion_budget"]
+__all__ = [
+    "SUGGESTION_BUDGET",
+    "did_you_mean",
+    "number_text_hint",
+    "suggestion_budget",
+]
 
 SUGGESTION_BUDGET = 20_000
 """How many known words the suggestions for one document may compare in all: under a second
@@ -47,3 +53,19 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
         left[0] -= len(candidates)
     matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return f"; did you mean {matches[0]!r}?" if matches else ""
+
+
+_EXPONENT = re.compile(r"[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+")
+
+
+def number_text_hint(value: object) -> str:
+    """For text YAML read from a number in exponent form (``1e3``: YAML 1.1 wants a dot and a
+    sign), how to write it so that it is a number; empty otherwise."""
+    if isinstance(value, str) and _EXPONENT.fullmatch(value.strip()):
+        mantissa, _, exponent = value.strip().lower().partition("e")
+        if "." not in mantissa:
+            mantissa += ".0"
+        if exponent[:1] not in "+-":
+            exponent = "+" + exponent
+        return f" (YAML reads {value.strip()} as text; write {mantissa}e{exponent})"
+    return ""

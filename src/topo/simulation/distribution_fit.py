@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from topo.diagnostics import Diagnostic
 from topo.journey.durations import parse_duration, parse_percentage
 from topo.journey.source import Path
-from topo.journey.suggestions import did_you_mean
+from topo.journey.suggestions import did_you_mean, number_text_hint
 from topo.simulation.model import Distribution
 
 __all__ = [
@@ -134,9 +134,9 @@ def fits(value: object, value_type: str) -> str | None:
     if value_type == "bool":
         return None if isinstance(value, bool) else "is not true or false"
     if value_type == "int":
-        return None if type(value) is int else "is not a whole number"
+        return None if type(value) is int else "is not a whole number" + number_text_hint(value)
     if value_type == "float":
-        return None if type(value) in (int, float) else "is not a number"
+        return None if type(value) in (int, float) else "is not a number" + number_text_hint(value)
     if not isinstance(value, str):
         return "is not text"
     if value_type == "date":
