@@ -274,38 +274,40 @@ def run_population(
         return {name: draw(stream, memo) for name, draw in member.plan.types[t].fields}
 
     next_midnight = _DAY
+    pop = heapq.heappop
     with paused():  # bulk work: see topo.engine.collector
         while True:
-            upcoming = heap[0][0] if heap else end_s + 1
-            if next_midnight <= end_s and next_midnight <= upcoming:
-                ticked = engine.tick(start + timedelta(seconds=next_midnight))
-                if ticked:
-                    granted(ticked, next_midnight)
-                if progress is not None:
-                    progress(next_midnight // _DAY, days)
-                next_midnight += _DAY
-                continue
-            if upcoming > end_s:
-                break
-            now, _, index, kind, t, version = heapq.heappop(heap)
-            member = population[index]
-            if kind == _JOIN:
-                join(member, index, now)
-            elif kind in (_ONCE, _RESPONSE):
-                send(member, member.plan.types[t].name, now, fields_of(member, t))
-            elif kind == _FIRST:
-                send(member, member.plan.types[t].name, now, fields_of(member, t))
-                start_repeat(member, index, t, now)
-            elif kind == _REPEAT:
-                if version != member.version[t] or not member.alive[t]:
-                    continue  # a wait drawn again since, or a member who dropped out
-                send(member, member.plan.types[t].name, now, fields_of(member, t))
-                if member.drop[t] and member.stream.uniform() < member.drop[t]:
-                    member.alive[t] = False  # BG/NBD: drops out after a repeat event
-                elif member.alive[t]:
+            # Every item due before the next midnight (or the end), then the midnight's tick.
+            ticks = next_midnight <= end_s
+            while heap and (heap[0][0] < next_midnight if ticks else heap[0][0] <= end_s):
+                now, _, index, kind, t, version = pop(heap)
+                member = population[index]
+                if kind == _REPEAT:
+                    if version != member.version[t] or not member.alive[t]:
+                        continue  # a wait drawn again since, or a member who dropped out
+                    send(member, member.plan.types[t].name, now, fields_of(member, t))
+                    drop = member.drop[t]
+                    if drop and member.stream.uniform() < drop:
+                        member.alive[t] = False  # BG/NBD: drops out after a repeat event
+                    elif member.alive[t]:
+                        schedule(member, index, t, now)
+                elif kind == _JOIN:
+                    join(member, index, now)
+                elif kind in (_ONCE, _RESPONSE):
+                    send(member, member.plan.types[t].name, now, fields_of(member, t))
+                elif kind == _FIRST:
+                    send(member, member.plan.types[t].name, now, fields_of(member, t))
+                    start_repeat(member, index, t, now)
+                elif member.alive[t]:  # _EXPIRE: a response ended; the rate changes back
                     schedule(member, index, t, now)
-            elif member.alive[t]:  # _EXPIRE: a response ended; the rate changes back
-                schedule(member, index, t, now)
+            if not ticks:
+                break
+            ticked = engine.tick(start + timedelta(seconds=next_midnight))
+            if ticked:
+                granted(ticked, next_midnight)
+            if progress is not None:
+                progress(next_midnight // _DAY, days)
+            next_midnight += _DAY
     final = engine.tick(run.end)
     if final:
         run.triggers.extend(final)
