@@ -155,3 +155,19 @@ def test_writing_a_report_leaves_the_warnings_format_alone(
     before = warnings.formatwarning
     write_report(summary, tmp_path / "r.html")
     assert warnings.formatwarning is before
+
+
+def test_a_quartile_not_known_is_said_not_drawn_as_zero(
+    summary: dict[str, Any], tmp_path: Path
+) -> None:
+    """A stage whose third quartile is n/a gets no whisker and a sentence; a stage without a
+    median is named as not drawn (a zero-length whisker read as q3 = median)."""
+    pytest.importorskip("plotly")
+    rows = summary["time"]["to_node"]
+    assert len(rows) >= 2
+    rows[0] = {**rows[0], "median": 5.0, "q1": 1.0, "q3": None}
+    rows[1] = {**rows[1], "median": None, "q1": 3.0, "q3": None}
+    write_report(summary, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f"No upper whisker for {rows[0]['node']}" in page
+    assert f"Not drawn: {rows[1]['node']}" in page

@@ -256,6 +256,18 @@ def _time(page: _Page, summary: dict[str, Any]) -> None:
         "whisker runs from the first to the third quartile. Members still on the way count up "
         "to the end of the period (Kaplan-Meier), so n/a means fewer than that share got there."
     )
+    open_ended = [r["node"] for r in drawn if _mean(r["q3"]) is None]
+    undrawn = [r["node"] for r in rows if _mean(r["median"]) is None]
+    if open_ended:
+        page.say(
+            f"No upper whisker for {', '.join(open_ended)}: fewer than three members in four "
+            "got there by the end, so the third quartile is not known."
+        )
+    if undrawn:
+        page.say(
+            f"Not drawn: {', '.join(undrawn)}, which fewer than half of the members reached by "
+            "the end (no median); the table gives what is known."
+        )
     page.table(
         ["stage", "reached", "still on the way", "25% by day", "median day", "75% by day"],
         [[r["node"], *_quartile_cells(r)] for r in rows],
