@@ -15,7 +15,7 @@ or one event sent at once with a probability. A grant a cap withheld is no grant
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +30,6 @@ from topo.simulation.sampling import (
     Draw,
     Generators,
     Stream,
-    as_json,
     draw_duration,
     member_stream,
     synthetic,
@@ -239,7 +238,7 @@ def run_population(
 
     def join(member: _Member, index: int, now: float) -> None:
         plan, stream = member.plan, member.stream
-        attributes = {name: as_json(draw(stream, member.memo)) for name, draw in plan.attributes}
+        attributes = {name: draw(stream, member.memo) for name, draw in plan.attributes}
         for name, declared in plan.synthetic:
             attributes[name] = synthetic(declared, stream, start)
         for t, kind in enumerate(plan.types):
@@ -418,8 +417,3 @@ def _plan(persona: Persona, journey: Journey) -> _Plan:
         tuple(types),
         responses,
     )
-
-
-def members_of(run: Run) -> Iterator[str]:
-    """The ids of the run's members the engine knows, sorted."""
-    return iter(sorted(run.engine.store.members()))

@@ -15,7 +15,7 @@ import hashlib
 import math
 from bisect import bisect_right
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
@@ -29,7 +29,6 @@ __all__ = [
     "Draw",
     "Generators",
     "Stream",
-    "as_json",
     "draw_duration",
     "member_stream",
     "synthetic",
@@ -231,12 +230,3 @@ def synthetic(declared: Attribute, stream: Stream, start: datetime) -> Any:
     if kind == "date":
         return (start.date() - timedelta(days=int(u * 3650))).isoformat()
     return (start - timedelta(days=u * 3650)).replace(microsecond=0).isoformat()
-
-
-def as_json(value: Any) -> Any:
-    """A drawn value as an event carries it."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
