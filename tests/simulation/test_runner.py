@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import given
@@ -19,7 +20,7 @@ from topo.journey.model import Journey
 from topo.replay.runner import replay
 from topo.simulation.model import Personas
 from topo.simulation.runner import START, run_population
-from topo.simulation.sampling import Generators, member_stream
+from topo.simulation.sampling import member_keys
 from topo.validation import load_journey
 
 SHOP = """
@@ -131,21 +132,14 @@ class TestDeterminism:
         for member in ("m0000000", "m0000017", "m0000049"):
             assert of(small, member) == of(large, member) != []
 
-    def test_member_generators_are_seeded_by_seed_and_id(self) -> None:
-        """Two streams of one seed and member give the same numbers, across the blocks they
-        are drawn in; another member or seed gives others."""
-        shared = Generators()
-        one, two = member_stream(3, "m1", shared), member_stream(3, "m1", shared)
-        other = member_stream(3, "m2", shared)
-        ones, twos = [], []
-        for _ in range(100):  # interleaved, as members' draws are in a run
-            ones.append(one.uniform())
-            other.gamma(2.5)
-            twos.append(two.uniform())
-        assert ones == twos
-        first = member_stream(3, "m1", shared).uniform()
-        assert first != member_stream(3, "m2", shared).uniform()
-        assert first != member_stream(4, "m1", Generators()).uniform()
+    def test_member_generators_are_seeded_by_seed_and_number(self) -> None:
+        """A member's generator state is the same for the same seed and member, another for
+        another member or seed."""
+        keys = member_keys(3, np.arange(4)).tolist()
+        assert keys == member_keys(3, np.arange(4)).tolist()
+        assert len(set(keys)) == 4
+        assert member_keys(4, np.arange(4)).tolist()[0] != keys[0]
+        assert member_keys(3, np.array([2])).tolist() == [keys[2]]
 
 
 class TestEvents:

@@ -15,26 +15,23 @@ or one event sent at once with a probability. A grant a cap withheld is no grant
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import numpy as np
 
 from topo.engine.collector import paused
 from topo.engine.engine import Engine
 from topo.engine.triggers import Trigger
 from topo.errors import InvalidEvent, UsageError
 from topo.journey.model import Journey
-from topo.simulation.model import Once, Persona, Personas
-from topo.simulation.sampling import (
-    Draw,
-    Generators,
-    Stream,
-    draw_duration,
-    member_stream,
-    synthetic,
-    value_drawer,
-)
+from topo.simulation.members import Ahead, Member
+from topo.simulation.model import Personas
+from topo.simulation.plans import CHANCES, JOIN, PERSONA, Response, plan
+from topo.simulation.sampling import member_keys, uniform, uniforms
 
 __all__ = ["START", "Run", "run_population"]
 
@@ -43,67 +40,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 the day it is made."""
 
 _DAY = 86_400
-_JOIN, _ONCE, _FIRST, _REPEAT, _EXPIRE, _RESPONSE = range(6)
-
-
-@dataclass(frozen=True, slots=True)
-class _Type:
-    """How one persona sends one event type."""
-
-    name: str
-    once: Once | None
-    first: Once | None  # a repeat process's first event
-    every: float | None  # Poisson: mean seconds between events
-    bgnbd: tuple[float, float, float, float, float] | None  # r, alpha, a, b, unit seconds
-    fields: tuple[tuple[str, Draw], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Response:
-    type: int  # index into the persona's types
-    rate: float | None
-    seconds: int | None
-    probability: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """A persona, ready to draw from."""
-
-    id: str
-    spread: int | None  # seconds over which members join; None: all at the start
-    attributes: tuple[tuple[str, Draw], ...]
-    synthetic: tuple[tuple[str, Any], ...]  # pii attributes without a distribution
-    types: tuple[_Type, ...]
-    responses: dict[str, tuple[_Response, ...]]
-
-
-class _Member:
-    """One simulated member's behaviour: its generator, processes and active responses."""
-
-    __slots__ = ("alive", "boosts", "drop", "id", "memo", "n", "plan", "rates", "stream", "version")
-
-    def __init__(self, member_id: str, plan: _Plan, stream: Stream) -> None:
-        self.id = member_id
-        self.plan = plan
-        self.stream = stream
-        self.memo: dict[int, Any] = {}
-        self.n = 0  # events sent, for their ids
-        count = len(plan.types)
-        self.rates = [0.0] * count  # events per second of each repeat process (0: none)
-        self.drop = [0.0] * count  # BG/NBD: the chance to drop out after a repeat event
-        self.alive = [False] * count  # a repeat process that has started and not dropped out
-        self.version = [0] * count  # bumped when a pending wait is drawn again
-        self.boosts: list[list[tuple[float, float]]] | None = None  # per type: (until, factor)
-
-    def rate(self, index: int, now: float) -> float:
-        rate = self.rates[index]
-        boosts = self.boosts
-        if boosts is not None:
-            for until, factor in boosts[index]:
-                if until > now:
-                    rate *= factor
-        return rate
+_JOIN, _ONCE, _FIRST, _REPEAT, _RESPONSE = range(5)
 
 
 @dataclass
@@ -146,65 +83,103 @@ def run_population(
         raise UsageError(
             "the start of a simulation needs an offset, as in 2026-01-01T00:00:00+00:00"
         )
-    plans = [_plan(persona, journey) for persona in personas.population]
-    edges = _edges([persona.share for persona in personas.population])
+    plans = [plan(number, persona, journey) for number, persona in enumerate(personas.population)]
     engine = Engine(journey, explain=False)
+    process = engine.process
     end_s = days * _DAY
     run = Run(engine, start, start + timedelta(seconds=end_s), members)
     if keep_events:
         run.events = []
+    events = run.events
     width = max(7, len(str(members)))
-    heap: list[tuple[float, int, int, int, int, int]] = []  # exact times: no rounding drift
+    ahead = Ahead(seed, plans, end_s, start)
+    numbers, joined, chosen = _joining(seed, plans, members, [p.share for p in personas.population])
+    last = int(np.searchsorted(joined, end_s, side="right"))  # who joins by the end
+    days_of = (joined[:last] // _DAY).astype(np.int64)
+    by_id: dict[str, Member] = {}
+    # A calendar queue: items of later days wait in their day's list; today's are a heap.
+    Item = tuple[float, int, Member, int, int, int]  # exact times: no rounding drift
+    later: list[list[Item]] = [[] for _ in range(days + 1)]
+    today: list[Item] = []
+    midnight = 0.0  # the end of the day being run: later items wait in their day's list
     seq = 0
-    generators = Generators()
-    population: list[_Member] = []
-    by_id: dict[str, _Member] = {}
-    for index in range(members):
-        member_id = f"m{index:0{width}d}"
-        stream = member_stream(seed, member_id, generators)
-        plan = plans[_pick(edges, stream.uniform())]
-        member = _Member(member_id, plan, stream)
-        population.append(member)
-        by_id[member_id] = member
-        joined = 0.0 if plan.spread is None else stream.uniform() * plan.spread
-        heap.append((joined, seq, index, _JOIN, 0, 0))
-        seq += 1
-    heapq.heapify(heap)
-
     at_text = _Clock(start)
+    heappush = heapq.heappush
+    want = ahead.want
 
-    def send(member: _Member, kind: str, now: float, fields: dict[str, Any]) -> None:
+    def push(when: float, member: Member, kind: int, t: int, version: int) -> None:
+        nonlocal seq
+        if when < midnight:  # today's
+            heappush(today, (when, seq, member, kind, t, version))
+        else:
+            later[int(when // _DAY)].append((when, seq, member, kind, t, version))
+        seq += 1
+
+    def ids(number: int) -> str:
+        return f"m{number:0{width}d}"
+
+    def send(member: Member, t: int, now: float) -> None:
+        rows = member.rows[t]
+        if rows:
+            values = rows.pop()
+            if len(rows) <= member.low[t] and not member.flagged[t]:
+                want(member, t)
+        else:
+            values = ahead.row(member, t)
         member.n += 1
-        event = {"id": f"{member.id}-{member.n}", "member": member.id, "type": kind}
-        event["at"] = at_text(int(now))  # written to the second; kept exact
-        event.update(fields)
+        member_id = member.id
+        kind = member.plan.types[t]
+        event = {
+            "id": f"{member_id}-{member.n}",
+            "member": member_id,
+            "type": kind.name,
+            "at": at_text(int(now)),  # written to the second; kept exact
+        }
+        for name, value in zip(kind.names, values):  # noqa: B905 (made together, one length)
+            event[name] = value
+        deliver(event, now)
+
+    def deliver(event: dict[str, Any], now: float) -> None:
         try:
-            triggers = engine.process(event)
+            triggers = process(event)
         except InvalidEvent as error:
             reason = str(error)
             run.rejected[reason] = run.rejected.get(reason, 0) + 1
             return
         run.sent += 1
-        if run.events is not None:
-            run.events.append(event)
+        if events is not None:
+            events.append(event)
         if on_event is not None:
             on_event(event)
         if triggers:
             granted(triggers, now)
 
-    def push(when: float, index: int, kind: int, type_index: int = 0, version: int = 0) -> None:
-        nonlocal seq
-        heapq.heappush(heap, (when, seq, index, kind, type_index, version))
-        seq += 1
-
-    def schedule(member: _Member, index: int, type_index: int, now: float) -> None:
+    def schedule(member: Member, t: int, now: float) -> None:
         """Draw the wait to the next event of a running repeat process, from ``now``."""
-        member.version[type_index] += 1
-        rate = member.rate(type_index, now)
-        if rate > 0:
-            wait = member.stream.exponential(1.0 / rate)
-            if now + wait <= end_s:
-                push(now + wait, index, _REPEAT, type_index, member.version[type_index])
+        version = member.version[t] = member.version[t] + 1
+        waits = member.waits[t]
+        if waits:
+            wait = waits.pop()
+            if len(waits) <= member.low[t] and not member.flagged[t]:
+                want(member, t)
+        else:
+            wait = ahead.wait(member, t)
+        boosts = None if member.boosts is None else member.boosts[t]
+        rate = member.rates[t]
+        when = now + wait / rate if not boosts else _after(now, wait, rate, boosts)
+        if when <= end_s:
+            nonlocal seq
+            if when < midnight:
+                heappush(today, (when, seq, member, _REPEAT, t, version))
+            else:
+                later[int(when // _DAY)].append((when, seq, member, _REPEAT, t, version))
+            seq += 1
+
+    def dropped(member: Member, t: int) -> bool:
+        """BG/NBD: whether the member drops out after this repeat event."""
+        drops = member.drops[t]
+        number = drops.pop() if drops else ahead.drop_number(member, t)
+        return number < member.drop[t]
 
     def granted(triggers: Sequence[Trigger], now: float) -> None:
         run.triggers.extend(triggers)
@@ -214,99 +189,83 @@ def run_population(
             member = by_id.get(trigger.member)
             if member is None:
                 continue
-            responses = member.plan.responses
-            for response in (*responses.get(trigger.incentive, ()), *responses.get("any", ())):
+            p = member.plan
+            for response in p.responses.get(trigger.incentive, p.any):
                 respond(member, response, now)
 
-    def respond(member: _Member, response: _Response, now: float) -> None:
-        index = int(member.id[1:])
+    def respond(member: Member, response: Response, now: float) -> None:
         t = response.type
         if response.probability is not None:
-            if member.stream.uniform() < response.probability:
-                push(now, index, _RESPONSE, t)
+            chance = uniform(member.key, CHANCES, member.chances)
+            member.chances += 1
+            if chance < response.probability:
+                push(now, member, _RESPONSE, t, 0)
             return
         assert response.rate is not None and response.seconds is not None
         if member.boosts is None:
             member.boosts = [[] for _ in member.plan.types]
-        until = now + response.seconds
         boosts = member.boosts[t]
         boosts[:] = [b for b in boosts if b[0] > now]
-        boosts.append((until, response.rate))
-        push(until, index, _EXPIRE, t)
+        boosts.append((now + response.seconds, response.rate))
         if member.alive[t]:
-            schedule(member, index, t, now)
+            schedule(member, t, now)
 
-    def join(member: _Member, index: int, now: float) -> None:
-        plan, stream = member.plan, member.stream
-        attributes = {name: draw(stream, member.memo) for name, draw in plan.attributes}
-        for name, declared in plan.synthetic:
-            attributes[name] = synthetic(declared, stream, start)
-        for t, kind in enumerate(plan.types):
-            if kind.once is not None:
-                if stream.uniform() < kind.once.probability:
-                    when = now + draw_duration(kind.once.after, stream)
-                    if when <= end_s:
-                        push(when, index, _ONCE, t)
-                continue
-            first = kind.first
-            if first is None or stream.uniform() < first.probability:
-                after = 0.0 if first is None else draw_duration(first.after, stream)
-                if now + after <= end_s:
-                    push(now + after, index, _FIRST, t)
-        if attributes:
-            send(member, "profile", now, attributes)
+    def join(member: Member, now: float) -> None:
+        profile = member.profile
+        if profile:
+            member.profile = None
+            member.n += 1
+            event = {"id": f"{member.id}-{member.n}", "member": member.id, "type": "profile"}
+            event["at"] = at_text(int(now))
+            event.update(profile)
+            deliver(event, now)
 
-    def start_repeat(member: _Member, index: int, t: int, now: float) -> None:
-        kind, stream = member.plan.types[t], member.stream
-        if kind.every is not None:
-            member.rates[t] = 1.0 / kind.every
-        else:
-            assert kind.bgnbd is not None
-            r, alpha, a, b, unit = kind.bgnbd
-            member.rates[t] = stream.gamma(r) / alpha / unit  # lambda per unit, per second
-            member.drop[t] = stream.beta(a, b)
-        member.alive[t] = True
-        schedule(member, index, t, now)
+    def joining(first: int, until: int) -> None:
+        """Set up the members who join from day ``first`` to before day ``until``."""
+        lo, hi = np.searchsorted(days_of, [first, until])
+        if lo == hi:
+            return
+        for member, at, starts in ahead.join(numbers[lo:hi], joined[lo:hi], chosen[lo:hi], ids):
+            by_id[member.id] = member
+            push(at, member, _JOIN, 0, 0)
+            for when, t in starts:
+                push(when, member, _FIRST if member.plan.types[t].repeat else _ONCE, t, 0)
 
-    def fields_of(member: _Member, t: int) -> dict[str, Any]:
-        stream, memo = member.stream, member.memo
-        return {name: draw(stream, memo) for name, draw in member.plan.types[t].fields}
-
-    next_midnight = _DAY
     pop = heapq.heappop
     with paused():  # bulk work: see topo.engine.collector
-        while True:
-            # Every item due before the next midnight (or the end), then the midnight's tick.
-            ticks = next_midnight <= end_s
-            while heap and (heap[0][0] < next_midnight if ticks else heap[0][0] <= end_s):
-                now, _, index, kind, t, version = pop(heap)
-                member = population[index]
+        for day in range(days + 1):  # the last "day" holds only what is due at the end
+            if day % 7 == 0:  # members of the week set up, stocks topped up, together
+                joining(day, day + 7)
+                ahead.top_up_wanted(float(day * _DAY))
+            midnight = (day + 1) * _DAY
+            today = later[day]
+            later[day] = []
+            heapq.heapify(today)
+            while today:
+                now, _, member, kind, t, version = pop(today)
                 if kind == _REPEAT:
                     if version != member.version[t] or not member.alive[t]:
                         continue  # a wait drawn again since, or a member who dropped out
-                    send(member, member.plan.types[t].name, now, fields_of(member, t))
-                    drop = member.drop[t]
-                    if drop and member.stream.uniform() < drop:
+                    send(member, t, now)
+                    if member.drop[t] and dropped(member, t):
                         member.alive[t] = False  # BG/NBD: drops out after a repeat event
                     elif member.alive[t]:
-                        schedule(member, index, t, now)
+                        schedule(member, t, now)
                 elif kind == _JOIN:
-                    join(member, index, now)
-                elif kind in (_ONCE, _RESPONSE):
-                    send(member, member.plan.types[t].name, now, fields_of(member, t))
+                    join(member, now)
                 elif kind == _FIRST:
-                    send(member, member.plan.types[t].name, now, fields_of(member, t))
-                    start_repeat(member, index, t, now)
-                elif member.alive[t]:  # _EXPIRE: a response ended; the rate changes back
-                    schedule(member, index, t, now)
-            if not ticks:
+                    send(member, t, now)
+                    member.alive[t] = True
+                    schedule(member, t, now)
+                else:  # _ONCE, _RESPONSE
+                    send(member, t, now)
+            if day == days:
                 break
-            ticked = engine.tick(start + timedelta(seconds=next_midnight))
+            ticked = engine.tick(start + timedelta(seconds=midnight))
             if ticked:
-                granted(ticked, next_midnight)
+                granted(ticked, midnight)
             if progress is not None:
-                progress(next_midnight // _DAY, days)
-            next_midnight += _DAY
+                progress(day + 1, days)
     final = engine.tick(run.end)
     if final:
         run.triggers.extend(final)
@@ -318,11 +277,50 @@ def run_population(
     return run
 
 
+def _joining(
+    seed: int, plans: Sequence[Any], members: int, shares: Sequence[float]
+) -> tuple[Any, Any, Any]:
+    """Every member's number, when it joins (seconds) and persona, in the order they join
+    (members who join at the same time in the order of their numbers)."""
+    numbers = np.arange(members, dtype=np.int64)
+    keys = member_keys(seed, numbers)
+    total = sum(shares) or 1.0
+    edges = np.cumsum(np.array(shares, dtype=float)) / total
+    chosen = np.minimum(
+        np.searchsorted(edges, uniforms(keys, PERSONA, 0), side="right"), len(plans) - 1
+    )
+    spreads = np.array([p.spread or 0 for p in plans], dtype=float)
+    joined = uniforms(keys, JOIN, 0) * spreads[chosen] if members else np.zeros(0)
+    order = np.argsort(joined, kind="stable")
+    return numbers[order], joined[order], chosen[order]
+
+
+def _after(now: float, wait: float, rate: float, boosts: list[tuple[float, float]]) -> float:
+    """When a process at ``rate`` (per second), multiplied by the ``boosts`` (until, factor)
+    that still run, has gone through ``wait`` (a unit exponential): the rate is piecewise
+    constant, so the wait is spent piece by piece, each at its rate."""
+    t = now
+    while True:
+        factor, changes = 1.0, math.inf
+        for until, by in boosts:
+            if until > t:
+                factor *= by
+                changes = min(changes, until)
+        speed = rate * factor
+        if changes == math.inf:
+            return t + wait / speed if speed > 0 else math.inf
+        if speed * (changes - t) >= wait:
+            return t + wait / speed
+        wait -= speed * (changes - t)
+        t = changes
+
+
 class _Clock:
     """RFC 3339 text of a time ``second`` seconds after the start, in the start's offset, as
-    ``datetime.isoformat`` writes it: the date of each day worked out once."""
+    ``datetime.isoformat`` writes it: the date of each day worked out once, the time of day
+    read from a table of the day's 86,400 seconds."""
 
-    __slots__ = ("dates", "offset", "start", "wall")
+    __slots__ = ("dates", "offset", "start", "times", "wall")
 
     def __init__(self, start: datetime) -> None:
         self.start = start
@@ -330,6 +328,7 @@ class _Clock:
         text = start.isoformat()
         self.offset = text[19:] if start.microsecond == 0 else ""
         self.dates: dict[int, str] = {}
+        self.times: list[str] | None = None
 
     def __call__(self, second: int) -> str:
         if not self.offset:  # a start with microseconds: as datetime writes it
@@ -338,82 +337,13 @@ class _Clock:
         date = self.dates.get(day)
         if date is None:
             date = self.dates[day] = (self.start.date() + timedelta(days=day)).isoformat()
-        hours, rest = divmod(rest, 3600)
-        minutes, seconds = divmod(rest, 60)
-        return f"{date}T{hours:02d}:{minutes:02d}:{seconds:02d}{self.offset}"
-
-
-def _edges(shares: Sequence[float]) -> list[float]:
-    total = sum(shares) or 1.0
-    edges, acc = [], 0.0
-    for share in shares:
-        acc += share / total
-        edges.append(acc)
-    return edges
-
-
-def _pick(edges: Sequence[float], u: float) -> int:
-    for i, edge in enumerate(edges):
-        if u < edge:
-            return i
-    return len(edges) - 1
-
-
-def _plan(persona: Persona, journey: Journey) -> _Plan:
-    types: list[_Type] = []
-    index: dict[str, int] = {}
-    for name, behaviour in persona.events.items():
-        declared = journey.events[name].fields
-        fields = tuple(
-            (field_name, value_drawer(d, declared[field_name]))
-            for field_name, d in behaviour.fields.items()
-        )
-        repeat = behaviour.repeat
-        every = bgnbd = None
-        if repeat is not None and repeat.poisson is not None:
-            every = repeat.poisson.every.total_seconds()
-        elif repeat is not None and repeat.bgnbd is not None:
-            m = repeat.bgnbd
-            bgnbd = (m.r, m.alpha, m.a, m.b, m.unit.total_seconds())
-        index[name] = len(types)
-        types.append(
-            _Type(
-                name, behaviour.once, None if repeat is None else repeat.first, every, bgnbd, fields
-            )
-        )
-    for by_type in persona.respond.values():  # an event a response sends, with no behaviour
-        for name in by_type:
-            if name not in index and name in journey.events:
-                index[name] = len(types)
-                types.append(_Type(name, Once(probability=0.0), None, None, None, ()))
-    responses: dict[str, tuple[_Response, ...]] = {}
-    for incentive, by_type in persona.respond.items():
-        responses[incentive] = tuple(
-            _Response(
-                index[name],
-                response.rate,
-                None if response.for_ is None else int(response.for_.total_seconds()),
-                response.probability,
-            )
-            for name, response in by_type.items()
-            if name in index
-        )
-    attributes = tuple(
-        (name, value_drawer(d, journey.attributes[name]))
-        for name, d in persona.attributes.items()
-        if name in journey.attributes
-    )
-    synthetic_ones = tuple(
-        (name, attribute)
-        for name, attribute in journey.attributes.items()
-        if attribute.pii and name not in persona.attributes
-    )
-    spread = persona.join.spread
-    return _Plan(
-        persona.id,
-        None if spread is None else int(spread.total_seconds()),
-        attributes,
-        synthetic_ones,
-        tuple(types),
-        responses,
-    )
+        times = self.times
+        if times is None:
+            offset = self.offset
+            times = self.times = [
+                f"T{h:02d}:{m:02d}:{s:02d}{offset}"
+                for h in range(24)
+                for m in range(60)
+                for s in range(60)
+            ]
+        return date + times[rest]

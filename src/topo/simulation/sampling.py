@@ -1,224 +1,286 @@
-"""Random values for simulated members: one seeded generator per member, and the distributions
-of the personas file drawn from it.
+"""Random values for simulated members: one counter-based generator per member, and the
+distributions of the personas file as functions of its uniform numbers.
 
-Every member draws from its own PCG64 stream, seeded from the run's seed and the member's id
-(:func:`member_stream`), so a member's behaviour does not depend on how many other
-members there are or in which order they are simulated. Draws are as numpy makes them; the same
-topo and numpy versions give the same values on every machine. A member's :class:`Stream` takes
-them from the generator in small blocks, because one numpy call per value would cost more than
-the engine's own work on an event.
+Every member has its own SplitMix64 generator, its state derived from the run's seed and the
+member's number (:func:`member_keys`). SplitMix64 (Steele, Lea & Flood 2014; Java's
+``SplittableRandom``) makes its i-th number by mixing ``state + i * golden``, so any number of any
+member can be made on its own, in any order, and a whole population's at once with numpy's
+integer arithmetic. Each purpose a member draws for (its persona, when it joins, each field of
+each event type, its waits, ...) reads its own range of the member's sequence (a *stream*), by
+a counter: the fields of a member's 5th purchase are the same numbers whether they were drawn
+alone, ahead with the next 7, or with the rest of the population. So a member's behaviour does
+not depend on the other members, on the order they are simulated in, or on how the work is split.
+
+Every distribution is drawn by inversion: one uniform number per value, through the quantile
+function (``scipy.special``: ``gammaincinv`` for Gamma, ``betaincinv`` for Beta, ``ndtri`` for
+the normal). Only exact integer and IEEE arithmetic and scipy's scalar special functions touch
+the numbers (never numpy's vectorised ``exp``/``log``, whose last bit may depend on the
+processor's vector instructions), so the same topo, numpy and scipy versions give the same
+values on every machine.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from itertools import accumulate
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from topo.journey.durations import parse_duration
 from topo.journey.model import Attribute, EventField
 from topo.simulation.model import Distribution
 
 __all__ = [
-    "Draw",
-    "Generators",
-    "Stream",
-    "draw_duration",
-    "member_stream",
+    "Array",
+    "Delay",
+    "Values",
+    "beta_variates",
+    "delay_drawer",
+    "exponential_variates",
+    "gamma_variates",
+    "member_keys",
     "synthetic",
+    "uniform",
+    "uniforms",
     "value_drawer",
 ]
 
-Draw = Callable[["Stream", dict[int, Any]], Any]
-"""Draws one value with a member's generator; the dict keeps what a distribution draws once per
-member (a Gamma-Gamma member's spend rate)."""
+Array = np.ndarray[Any, Any]
 
+Delay = Callable[[Array, Array], Array]
+"""Delays in seconds for members' ``keys`` from a ``stream`` (counter 0)."""
+
+_MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_M1 = 0xBF58476D1CE4E5B9
+_M2 = 0x94D049BB133111EB
+_HALF_ULP = 2.0**-53
 _SECONDS_PER_DAY = 86_400.0
 
 
-class Generators:
-    """One run's numpy generator, lent to each member's :class:`Stream` in turn: a member keeps
-    only its PCG64 state (two numbers), not a generator of its own (which costs a microsecond
-    scale setup and almost a kilobyte per member)."""
-
-    __slots__ = ("bits", "generator")
-
-    def __init__(self) -> None:
-        self.bits = np.random.PCG64(0)
-        self.generator = np.random.Generator(self.bits)
+def _mix(z: Array) -> Array:
+    """SplitMix64's output function, on uint64 arrays (their products wrap, as they should)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
+    return z ^ (z >> np.uint64(31))  # type: ignore[no-any-return]
 
 
-def member_stream(seed: int, member: str, generators: Generators) -> Stream:
-    """The random numbers of one member in one run: PCG64 from a state and an increment taken
-    from SHA-256 of the seed and the member's id (a hash is as good a seed as any)."""
-    digest = hashlib.sha256(f"topo-simulate:{seed}:{member}".encode()).digest()
-    state = int.from_bytes(digest[:16], "big")
-    increment = int.from_bytes(digest[16:], "big") | 1
-    return Stream(generators, state, increment)
+def member_keys(seed: int, numbers: Array) -> Array:
+    """The generator states (uint64) of the members with these ``numbers`` (0, 1, ... in the
+    order of their ids) in a run with ``seed``: SplitMix64 itself, seeded from SHA-256 of the
+    seed, gives one state per member number."""
+    base = int.from_bytes(hashlib.sha256(f"topo-simulate:{seed}".encode()).digest()[:8], "big")
+    with np.errstate(over="ignore"):
+        steps = (numbers.astype(np.uint64) + np.uint64(1)) * np.uint64(_GOLDEN)
+        return _mix(steps + np.uint64(base))
 
 
-class Stream:
-    """One member's random numbers, drawn with the run's generator in blocks, from the
-    member's own PCG64 state."""
-
-    __slots__ = ("_gammas", "_generators", "_i", "_normals", "_state", "_u")
-
-    def __init__(self, generators: Generators, state: int, increment: int) -> None:
-        self._generators = generators
-        self._state = (state, increment)  # PCG64's, between draws (its dict would weigh more)
-        self._u: list[float] = []
-        self._i = 0
-        self._normals: list[float] | None = None
-        self._gammas: dict[float, list[float]] | None = None
-
-    def _draw(self, draw: Callable[[np.random.Generator], Any]) -> Any:
-        """``draw`` with the run's generator set to this member's state, which moves on."""
-        generators = self._generators
-        bits: Any = generators.bits  # its state is a plain dict (numpy types it narrowly)
-        state, increment = self._state
-        bits.state = {
-            "bit_generator": "PCG64",
-            "state": {"state": state, "inc": increment},
-            "has_uint32": 0,
-            "uinteger": 0,
-        }
-        values = draw(generators.generator)
-        after = bits.state
-        if after["has_uint32"]:  # not after the draws a Stream makes (all doubles)
-            raise AssertionError("a stream's draw left half a number behind")
-        self._state = (after["state"]["state"], after["state"]["inc"])
-        return values
-
-    def uniform(self) -> float:
-        """A uniform number in [0, 1)."""
-        i = self._i
-        if i == len(self._u):
-            self._u = self._draw(lambda g: g.random(_BLOCK).tolist())
-            i = 0
-        self._i = i + 1
-        return self._u[i]
-
-    def exponential(self, mean: float) -> float:
-        """An exponential wait with this mean (by inversion of one uniform)."""
-        return -mean * math.log1p(-self.uniform())
-
-    def normal(self) -> float:
-        """A standard normal draw, from a block."""
-        block = self._normals
-        if not block:
-            block = self._normals = self._draw(lambda g: g.standard_normal(_GAMMA_BLOCK).tolist())
-        return block.pop()
-
-    def gamma(self, shape: float) -> float:
-        """A standard Gamma(shape) draw (scale 1), from a block kept per shape."""
-        blocks = self._gammas
-        if blocks is None:
-            blocks = self._gammas = {}
-        block = blocks.get(shape)
-        if not block:
-            block = blocks[shape] = self._draw(
-                lambda g: g.standard_gamma(shape, _GAMMA_BLOCK).tolist()
-            )
-        return block.pop()
-
-    def beta(self, a: float, b: float) -> float:
-        return float(self._draw(lambda g: g.beta(a, b)))
+def uniforms(keys: Array, stream: int, counters: Array | int) -> Array:
+    """Uniform numbers in (0, 1), one per key: number ``counter`` of ``stream`` of each member's
+    sequence (2**32 numbers a stream). Multiples of 2**-52 plus half of it: never 0 or 1, so
+    every quantile function is finite."""
+    with np.errstate(over="ignore"):
+        position = np.asarray(counters, dtype=np.uint64) + np.uint64((stream << 32) + 1)
+        z = _mix(keys + position * np.uint64(_GOLDEN))
+    return (z >> np.uint64(12)).astype(np.float64) * (2 * _HALF_ULP) + _HALF_ULP
 
 
-_BLOCK = 32
-_GAMMA_BLOCK = 8
+def uniform(key: int, stream: int, counter: int) -> float:
+    """:func:`uniforms` for one member and counter, in plain Python (the same number)."""
+    z = (key + (((stream << 32) + counter + 1) * _GOLDEN)) & _MASK
+    z = ((z ^ (z >> 30)) * _M1) & _MASK
+    z = ((z ^ (z >> 27)) * _M2) & _MASK
+    z ^= z >> 31
+    return (z >> 12) * (2 * _HALF_ULP) + _HALF_ULP
 
 
-def draw_duration(distribution: Distribution | None, stream: Stream) -> float:
-    """A delay in seconds: ``{exponential: D}`` (mean D), ``{value: D}`` (exactly D), none: 0."""
+class Values:
+    """Values of one field or attribute of members, one per member's ``key`` at a
+    ``counter`` of a ``stream``: :meth:`many` for arrays of keys and counters with numpy,
+    :meth:`one` for a single one in plain Python, the same value either way."""
+
+    def many(self, keys: Array, counters: Array, stream: int) -> list[Any]:
+        raise NotImplementedError
+
+    def one(self, key: int, counter: int, stream: int) -> Any:
+        raise NotImplementedError
+
+
+class _Fixed(Values):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def many(self, keys: Array, counters: Array, stream: int) -> list[Any]:
+        return [self.value] * len(keys)
+
+    def one(self, key: int, counter: int, stream: int) -> Any:
+        return self.value
+
+
+class _Choice(Values):
+    def __init__(self, choice: dict[Any, float]) -> None:
+        self.values = list(choice)
+        total = sum(choice.values()) or 1.0
+        self.edges = np.cumsum(np.array(list(choice.values()), dtype=float)) / total
+        self.bounds = self.edges.tolist()
+        self.last = len(self.values) - 1
+
+    def many(self, keys: Array, counters: Array, stream: int) -> list[Any]:
+        found = np.searchsorted(self.edges, uniforms(keys, stream, counters), side="right")
+        values, last = self.values, self.last
+        return [values[min(i, last)] for i in found.tolist()]
+
+    def one(self, key: int, counter: int, stream: int) -> Any:
+        found = bisect_right(self.bounds, uniform(key, stream, counter))
+        return self.values[min(found, self.last)]
+
+
+class _Quantile(Values):
+    """A continuous distribution by its quantile function ``of`` uniform numbers (numpy
+    arithmetic and scipy's special functions, which give the same on an array as on a
+    number), clipped to ``low``/``high`` and rounded for an ``int``."""
+
+    def __init__(
+        self, of: Callable[[Any, Any], Any], low: float | None, high: float | None, whole: bool
+    ) -> None:
+        self.of, self.low, self.high, self.whole = of, low, high, whole
+
+    def many(self, keys: Array, counters: Array, stream: int) -> list[Any]:
+        values = self.of(uniforms(keys, stream, counters), _Rate(keys, stream))
+        if self.low is not None or self.high is not None:
+            values = np.clip(values, self.low, self.high)
+        if self.whole:
+            return [round(value) for value in values.tolist()]
+        return values.tolist()  # type: ignore[no-any-return]
+
+    def one(self, key: int, counter: int, stream: int) -> Any:
+        value = float(self.of(uniform(key, stream, counter), _Rate(key, stream)))
+        if self.low is not None and value < self.low:
+            value = float(self.low)
+        if self.high is not None and value > self.high:
+            value = float(self.high)
+        return round(value) if self.whole else value
+
+
+class _Rate:
+    """What a distribution draws once per member (a Gamma-Gamma spend rate): the first number
+    of the stream after the values' stream."""
+
+    __slots__ = ("keys", "stream")
+
+    def __init__(self, keys: Any, stream: int) -> None:
+        self.keys, self.stream = keys, stream
+
+    def __call__(self) -> Any:
+        if isinstance(self.keys, int):
+            return uniform(self.keys, self.stream + 1, 0)
+        return uniforms(self.keys, self.stream + 1, 0)
+
+
+class _Written(Values):
+    """Values as the personas file writes them, for a number field: each clipped and rounded."""
+
+    def __init__(self, inner: Values, low: float | None, high: float | None, kind: str) -> None:
+        self.inner, self.low, self.high, self.kind = inner, low, high, kind
+
+    def many(self, keys: Array, counters: Array, stream: int) -> list[Any]:
+        drawn = self.inner.many(keys, counters, stream)
+        return [_number(value, self.low, self.high, self.kind) for value in drawn]
+
+    def one(self, key: int, counter: int, stream: int) -> Any:
+        return _number(self.inner.one(key, counter, stream), self.low, self.high, self.kind)
+
+
+def value_drawer(distribution: Distribution, declared: EventField | Attribute) -> Values:
+    """How to draw values of ``declared``'s type from ``distribution``: numbers clipped to the
+    declaration's ``min``/``max`` and rounded for an ``int``."""
+    kind = declared.type
+    numeric = kind in ("int", "float")
+    low = getattr(declared, "min", None) if numeric else None
+    high = getattr(declared, "max", None) if numeric else None
+    d = distribution
+    if d.value is not None or d.choice is not None:
+        written: Values = _Fixed(d.value) if d.choice is None else _Choice(d.choice)
+        return _Written(written, low, high, kind) if numeric else written
+    return _Quantile(_quantile(d), low, high, kind == "int")
+
+
+def _quantile(d: Distribution) -> Callable[[Any, Any], Any]:
+    """The quantile function of a continuous distribution, of a uniform number (or array) and
+    the member's once-drawn number (called only by the distributions that need one)."""
+    if d.uniform is not None:
+        low, high = d.uniform
+        return lambda u, once: low + (high - low) * u
+    if d.normal is not None:
+        mean, sd = d.normal.mean, d.normal.sd
+        return lambda u, once: mean + sd * special.ndtri(u)
+    if d.lognormal is not None:
+        median, sigma = d.lognormal.median, d.lognormal.sigma
+        # exp(x) as expm1(x) + 1: scipy's scalar function, the same on every processor
+        return lambda u, once: median * (special.expm1(sigma * special.ndtri(u)) + 1.0)
+    if d.exponential is not None:
+        mean = d.exponential.total_seconds() / _SECONDS_PER_DAY
+        return lambda u, once: -mean * special.log1p(-u)
+    gg = d.gamma_gamma
+    assert gg is not None
+    p, q, gamma = gg.p, gg.q, gg.gamma
+
+    def spend(u: Any, once: Any) -> Any:
+        # Fader & Hardie: the member's rate nu ~ Gamma(q, rate gamma), each amount ~
+        # Gamma(p, rate nu)
+        nu = special.gammaincinv(q, once()) / gamma
+        return special.gammaincinv(p, u) / nu
+
+    return spend
+
+
+def delay_drawer(distribution: Distribution | None, stream: int) -> Delay:
+    """Delays in seconds: ``{exponential: D}`` (mean D), ``{value: D}`` (exactly D), none: 0."""
     if distribution is None:
-        return 0.0
+        return lambda keys, zero: np.zeros(len(keys))
     if distribution.exponential is not None:
-        return stream.exponential(distribution.exponential.total_seconds())
+        mean = distribution.exponential.total_seconds()
+        return lambda keys, zero: -mean * special.log1p(-uniforms(keys, stream, zero))
     value = distribution.value
     if isinstance(value, str):
-        return parse_duration(value).total_seconds()
+        seconds = parse_duration(value).total_seconds()
+        return lambda keys, zero: np.full(len(keys), seconds)
     raise ValueError(f"a delay is {{exponential: D}} or {{value: D}}, not {distribution.kind}")
 
 
-def value_drawer(distribution: Distribution, declared: EventField | Attribute) -> Draw:
-    """A function that draws values of ``declared``'s type from ``distribution``: numbers clipped
-    to the declaration's ``min``/``max`` and rounded for an ``int``."""
+def _number(value: Any, low: float | None, high: float | None, kind: str) -> Any:
+    if type(value) is bool or not isinstance(value, int | float):
+        return value
+    if low is not None and value < low:
+        value = low
+    if high is not None and value > high:
+        value = high
+    return round(value) if kind == "int" else float(value)
+
+
+def exponential_variates(u: Any) -> Any:
+    """Exponential values of mean 1 of uniform numbers ``u`` (an array or a number)."""
+    return -special.log1p(-u)
+
+
+def gamma_variates(shape: float, u: Array) -> Array:
+    """Standard Gamma(shape) values (scale 1) of uniform numbers ``u``."""
+    return special.gammaincinv(shape, u)  # type: ignore[no-any-return]
+
+
+def beta_variates(a: float, b: float, u: Array) -> Array:
+    """Beta(a, b) values of uniform numbers ``u``."""
+    return special.betaincinv(a, b, u)  # type: ignore[no-any-return]
+
+
+def synthetic(declared: Attribute, u: float, start: datetime) -> Any:
+    """A made-up value of a pii attribute's type from a uniform number ``u``: never a
+    real-looking phone or e-mail."""
     kind = declared.type
-    raw = _raw_drawer(distribution)
-    if kind not in ("int", "float"):
-        return raw
-    low = getattr(declared, "min", None)
-    high = getattr(declared, "max", None)
-
-    def number(stream: Stream, memo: dict[int, Any]) -> Any:
-        value = raw(stream, memo)
-        if type(value) is bool or not isinstance(value, int | float):
-            return value
-        if low is not None and value < low:
-            value = low
-        if high is not None and value > high:
-            value = high
-        return round(value) if kind == "int" else float(value)
-
-    return number
-
-
-def _raw_drawer(distribution: Distribution) -> Draw:
-    d = distribution
-    if d.value is not None:
-        fixed = d.value
-        return lambda s, memo: fixed
-    if d.choice is not None:
-        values = list(d.choice)
-        total = sum(d.choice.values()) or 1.0
-        edges = [c / total for c in accumulate(d.choice.values())]
-        last = len(values) - 1
-        return lambda s, memo: values[min(bisect_right(edges, s.uniform()), last)]
-    if d.uniform is not None:
-        low, high = d.uniform
-        return lambda s, memo: low + (high - low) * s.uniform()
-    if d.normal is not None:
-        mean, sd = d.normal.mean, d.normal.sd
-        return lambda s, memo: mean + sd * s.normal()
-    if d.lognormal is not None:
-        mu, sigma = math.log(d.lognormal.median), d.lognormal.sigma
-        return lambda s, memo: math.exp(mu + sigma * s.normal())
-    if d.exponential is not None:
-        mean_days = d.exponential.total_seconds() / _SECONDS_PER_DAY
-        return lambda s, memo: s.exponential(mean_days)
-    gg = d.gamma_gamma
-    assert gg is not None
-    return _GammaGamma(gg.p, gg.q, gg.gamma)
-
-
-class _GammaGamma:
-    """Fader & Hardie's spend: the member's rate nu ~ Gamma(q, rate gamma), drawn at its first
-    amount and kept in the member's memo; each amount ~ Gamma(p, rate nu)."""
-
-    __slots__ = ("gamma", "p", "q")
-
-    def __init__(self, p: float, q: float, gamma: float) -> None:
-        self.p, self.q, self.gamma = p, q, gamma
-
-    def __call__(self, stream: Stream, memo: dict[int, Any]) -> float:
-        key = id(self)
-        nu = memo.get(key)
-        if nu is None:
-            nu = memo[key] = stream.gamma(self.q) / self.gamma
-        return stream.gamma(self.p) / nu
-
-
-def synthetic(declared: Attribute, stream: Stream, start: datetime) -> Any:
-    """A made-up value of a pii attribute's type: never a real-looking phone or e-mail."""
-    kind = declared.type
-    u = stream.uniform()
     if kind == "str":
         return f"synthetic-{int(u * 2**32):08x}"
     if kind == "int":
