@@ -118,14 +118,18 @@ def run_population(
     def ids(number: int) -> str:
         return f"m{number:0{width}d}"
 
+    def take(stock: list[Any], member: Member, t: int, alone: Callable[[Member, int], Any]) -> Any:
+        """The next value of a member's stock of type ``t`` (asking for a top-up at the next
+        week when it runs low), or, out of stock, the value ``alone`` draws on its own."""
+        if not stock:
+            return alone(member, t)
+        value = stock.pop()
+        if len(stock) <= member.low[t] and not member.flagged[t]:
+            want(member, t)
+        return value
+
     def send(member: Member, t: int, now: float) -> None:
-        rows = member.rows[t]
-        if rows:
-            values = rows.pop()
-            if len(rows) <= member.low[t] and not member.flagged[t]:
-                want(member, t)
-        else:
-            values = ahead.row(member, t)
+        values = take(member.rows[t], member, t, ahead.row)
         member.n += 1
         member_id = member.id
         kind = member.plan.types[t]
@@ -157,13 +161,7 @@ def run_population(
     def schedule(member: Member, t: int, now: float) -> None:
         """Draw the wait to the next event of a running repeat process, from ``now``."""
         version = member.version[t] = member.version[t] + 1
-        waits = member.waits[t]
-        if waits:
-            wait = waits.pop()
-            if len(waits) <= member.low[t] and not member.flagged[t]:
-                want(member, t)
-        else:
-            wait = ahead.wait(member, t)
+        wait = take(member.waits[t], member, t, ahead.wait)
         boosts = None if member.boosts is None else member.boosts[t]
         rate = member.rates[t]
         when = now + wait / rate if not boosts else _after(now, wait, rate, boosts)
@@ -177,8 +175,7 @@ def run_population(
 
     def dropped(member: Member, t: int) -> bool:
         """BG/NBD: whether the member drops out after this repeat event."""
-        drops = member.drops[t]
-        number = drops.pop() if drops else ahead.drop_number(member, t)
+        number: float = take(member.drops[t], member, t, ahead.drop_number)
         return number < member.drop[t]
 
     def granted(triggers: Sequence[Trigger], now: float) -> None:
