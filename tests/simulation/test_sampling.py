@@ -17,6 +17,7 @@ from topo.simulation.members import Ahead, Member
 from topo.simulation.model import Distribution
 from topo.simulation.personas import load_personas
 from topo.simulation.plans import plan
+from topo.simulation.runner import START
 from topo.simulation.sampling import (
     beta_variates,
     exponential_variates,
@@ -107,7 +108,7 @@ def test_a_stock_drawn_ahead_holds_the_values_drawn_one_by_one() -> None:
     personas = load_personas(ROOT / "journeys" / "knowledge-club.personas.yaml", journey)
     reader = plan(0, personas.population[0], journey)
     t = next(i for i, kind in enumerate(reader.types) if kind.name == "purchase")
-    ahead = Ahead(0, [reader], 365 * 86_400.0, None)
+    ahead = Ahead(0, [reader], 365 * 86_400.0, START)
     batched, alone = Member("m1", 99, reader), Member("m1", 99, reader)
     for member in (batched, alone):
         member.rates[t] = 1 / 86_400

@@ -12,6 +12,7 @@ low, together. Only a member who runs out within a day is topped up on its own.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -100,7 +101,7 @@ class Ahead:
     """Draws ahead for a run's members: :meth:`join` sets up a day's joiners, :meth:`want` and
     :meth:`top_up` keep their stocks."""
 
-    def __init__(self, seed: int, plans: list[Plan], end: float, start: Any) -> None:
+    def __init__(self, seed: int, plans: list[Plan], end: float, start: datetime) -> None:
         self.seed = seed
         self.plans = plans
         self.end = end
@@ -153,14 +154,14 @@ class Ahead:
             rows: list[tuple[Any, ...]] = (
                 list(zip(*columns, strict=True)) if columns else [()] * len(k)
             )
-            _share(rows, members, need[0], _rows, t)
+            _share(rows, members, need[0], "rows", t)
         if need[1].any():
             k, c = self._counters(keys, members, t, 1, need[1])
             waits = exponential_variates(uniforms(k, kind.stream + WAITS, c)).tolist()
-            _share(waits, members, need[1], _waits, t)
+            _share(waits, members, need[1], "waits", t)
         if need[2].any():
             k, c = self._counters(keys, members, t, 2, need[2])
-            _share(uniforms(k, kind.stream + DROPS, c).tolist(), members, need[2], _drops, t)
+            _share(uniforms(k, kind.stream + DROPS, c).tolist(), members, need[2], "drops", t)
 
     # A member out of stock within a week draws its next value on its own, in plain Python.
 
@@ -215,7 +216,7 @@ class Ahead:
             if not mine.any():
                 continue
             out.extend(self._join_plan(plan, numbers[mine], joined[mine], ids))
-        out.sort(key=lambda item: item[1])  # by when they join (stable: then by number)
+        out.sort(key=lambda item: (item[1], item[0].id))  # by when they join, then by id
         return out
 
     def _join_plan(
@@ -274,23 +275,11 @@ class Ahead:
         ]
 
 
-def _rows(member: Member) -> list[list[tuple[Any, ...]]]:
-    return member.rows
-
-
-def _waits(member: Member) -> list[list[float]]:
-    return member.waits
-
-
-def _drops(member: Member) -> list[list[float]]:
-    return member.drops
-
-
 def _share(
     values: list[Any],
     members: list[Member],
     need: Array,
-    stock: Callable[[Member], list[list[Any]]],
+    stock: str,
     t: int,
 ) -> None:
     """Hand each member its ``need`` of ``values`` (in counter order), in front of what it
@@ -300,6 +289,6 @@ def _share(
         if n:
             chunk = values[at : at + n]
             chunk.reverse()
-            lists = stock(member)
+            lists = getattr(member, stock)  # its rows, waits or drops: per type, a list
             lists[t] = chunk + lists[t]
             at += n

@@ -30,8 +30,8 @@ from topo.errors import InvalidEvent, UsageError
 from topo.journey.model import Journey
 from topo.simulation.members import Ahead, Member
 from topo.simulation.model import Personas
-from topo.simulation.plans import CHANCES, JOIN, PERSONA, Response, plan
-from topo.simulation.sampling import member_keys, uniform, uniforms
+from topo.simulation.plans import CHANCES, JOIN, PERSONA, Plan, Response, plan
+from topo.simulation.sampling import choice, member_keys, uniform, uniforms
 
 __all__ = ["START", "Run", "run_population"]
 
@@ -275,17 +275,14 @@ def run_population(
 
 
 def _joining(
-    seed: int, plans: Sequence[Any], members: int, shares: Sequence[float]
+    seed: int, plans: Sequence[Plan], members: int, shares: Sequence[float]
 ) -> tuple[Any, Any, Any]:
     """Every member's number, when it joins (seconds) and persona, in the order they join
     (members who join at the same time in the order of their numbers)."""
     numbers = np.arange(members, dtype=np.int64)
     keys = member_keys(seed, numbers)
-    total = sum(shares) or 1.0
-    edges = np.cumsum(np.array(shares, dtype=float)) / total
-    chosen = np.minimum(
-        np.searchsorted(edges, uniforms(keys, PERSONA, 0), side="right"), len(plans) - 1
-    )
+    zero = np.zeros(members, dtype=np.uint64)
+    chosen = np.array(choice(dict(enumerate(shares))).many(keys, zero, PERSONA), dtype=np.int64)
     spreads = np.array([p.spread or 0 for p in plans], dtype=float)
     joined = uniforms(keys, JOIN, 0) * spreads[chosen] if members else np.zeros(0)
     order = np.argsort(joined, kind="stable")

@@ -39,6 +39,7 @@ __all__ = [
     "Delay",
     "Values",
     "beta_variates",
+    "choice",
     "delay_drawer",
     "exponential_variates",
     "gamma_variates",
@@ -122,6 +123,8 @@ class _Fixed(Values):
 
 
 class _Choice(Values):
+    """One of the keys of ``choice``, each with its share (the shares need not add up to 1)."""
+
     def __init__(self, choice: dict[Any, float]) -> None:
         self.values = list(choice)
         total = sum(choice.values()) or 1.0
@@ -193,6 +196,11 @@ class _Written(Values):
 
     def one(self, key: int, counter: int, stream: int) -> Any:
         return _number(self.inner.one(key, counter, stream), self.low, self.high, self.kind)
+
+
+def choice(shares: dict[Any, float]) -> Values:
+    """Draws one of the keys of ``shares`` with its share (of their total)."""
+    return _Choice(shares)
 
 
 def value_drawer(distribution: Distribution, declared: EventField | Attribute) -> Values:
