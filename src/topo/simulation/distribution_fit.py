@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from topo.diagnostics import Diagnostic
+from topo.engine.field_values import Refusal, field_check
 from topo.journey.durations import parse_duration, parse_percentage
+from topo.journey.model import EventField
 from topo.journey.source import Path
 from topo.journey.suggestions import did_you_mean, number_text_hint
 from topo.simulation.model import Distribution
@@ -81,6 +82,12 @@ def check_distribution(
             f"{kind} draws numbers, and {target.what} is of type {target.type}; use value or choice"
         )
         yield places.at_key("distribution-type", message, (*path, kind))
+    elif kind in NUMBER_KINDS and target.one_of is not None:
+        message = (
+            f"{kind} draws any number, and {target.what} allows only its one_of values; "
+            "use choice among them"
+        )
+        yield places.at_key("outside-one-of", message, (*path, kind))
     elif kind == "exponential":
         message = (
             f"exponential draws durations (for `after`), and {target.what} is of type "
@@ -140,24 +147,20 @@ def fits(value: object, value_type: str) -> str | None:
     if not isinstance(value, str):
         return "is not text"
     if value_type == "date":
-        return None if _is_date(value) else "is not a date written as YYYY-MM-DD"
-    return None if _is_datetime(value) else "is not an RFC 3339 timestamp with an offset"
+        return None if _accepted(value, "date") else "is not a date written as YYYY-MM-DD"
+    if _accepted(value, "datetime"):
+        return None
+    return "is not an RFC 3339 timestamp with an offset, such as 2026-01-31T09:00:00+00:00"
 
 
-def _is_date(text: str) -> bool:
+def _accepted(text: str, value_type: str) -> bool:
+    """Whether the engine takes ``text`` as a value of a field of ``value_type``: the personas
+    check asks the engine's own field check, so what it accepts is never rejected later."""
     try:
-        date.fromisoformat(text)
-    except ValueError:
+        field_check(EventField(type=value_type), secret=True)(text)  # type: ignore[arg-type]
+    except Refusal:
         return False
-    return len(text) == 10
-
-
-def _is_datetime(text: str) -> bool:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return "T" in text.upper() and moment.tzinfo is not None
+    return True
 
 
 def check_after(places: Places, raw: Any, path: Path) -> Iterator[Diagnostic]:

@@ -2,11 +2,11 @@
 
 A member's random numbers are a function of its key and a counter (see ``sampling``), so they
 can be drawn whenever is cheapest without changing them. :class:`Ahead` draws them in batches
-with numpy: the members who join on a day are set up together the midnight before (their
+with numpy: the members who join in a week are set up together as the week starts (their
 attributes, which event types they start and when, their BG/NBD rate and drop-out chance), and
 each member keeps a small stock per event type (the fields of its next events, its next waits,
-the numbers that decide its drop-outs) that is topped up at midnight for every member running
-low, together. Only a member who runs out within a day is topped up on its own.
+the numbers that decide its drop-outs) that is topped up weekly for every member running low,
+together. A member who runs out within the week draws its next value on its own.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class Member:
         self.waits: list[list[float]] = [[] for _ in range(count)]
         self.drops: list[list[float]] = [[] for _ in range(count)]
         self.taken = [[0, 0, 0] for _ in range(count)]  # rows, waits, drops drawn so far
-        self.low = [0] * count  # a stock this small is topped up at the next midnight
+        self.low = [0] * count  # a stock this small is topped up next week
         self.flagged = [False] * count
 
     def factor(self, t: int, now: float) -> float:
@@ -109,7 +109,7 @@ class Ahead:
         self.wanting: dict[tuple[int, int], list[Member]] = {}
 
     def want(self, member: Member, t: int) -> None:
-        """Top ``member``'s stock of type ``t`` up at the next midnight."""
+        """Top ``member``'s stock of type ``t`` up when the next week starts."""
         member.flagged[t] = True
         self.wanting.setdefault((member.plan.number, t), []).append(member)
 
@@ -127,7 +127,7 @@ class Ahead:
         for i, member in enumerate(members):
             member.flagged[t] = False
             rate = member.rates[t]
-            if rate <= 0:  # a once or response type: what it sends next, no more
+            if not kind.repeat or rate <= 0:  # what it sends next, no more
                 member.low[t] = -1
                 need[0, i] = max(0, 1 - len(member.rows[t]))
                 continue

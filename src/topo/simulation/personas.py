@@ -41,6 +41,7 @@ from topo.simulation.model import Personas, json_schema
 __all__ = [
     "SCHEMA_ID",
     "InvalidPersonas",
+    "check_personas",
     "check_personas_text",
     "load_personas",
     "personas_schema",
@@ -76,6 +77,18 @@ def load_personas(path: str | os.PathLike[str], journey: Journey) -> Personas:
         raise InvalidPersonas([_unreadable(f"cannot read the file: {reason}", shown)]) from None
     personas, diagnostics = _checked(loaded, journey)
     if personas is None:
+        raise InvalidPersonas(diagnostics)
+    return personas
+
+
+def check_personas(personas: Personas, journey: Journey) -> Personas:
+    """A personas model made in Python, checked against ``journey`` as a file would be (it is
+    written as one and read back, so its diagnostics point into that text).
+
+    Raises :class:`InvalidPersonas` when it does not fit the journey.
+    """
+    checked, diagnostics = check_personas_text(personas_text(personas), "<personas>", journey)
+    if checked is None:
         raise InvalidPersonas(diagnostics)
     return personas
 

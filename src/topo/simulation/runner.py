@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -146,8 +147,9 @@ def run_population(
     def deliver(event: dict[str, Any], now: float) -> None:
         try:
             triggers = process(event)
-        except InvalidEvent as error:
-            reason = str(error)
+        except InvalidEvent as error:  # counted by what went wrong, not by which event
+            field = "" if error.field is None else f".{error.field}"
+            reason = f"{event['type']}{field}: {error.reason}"
             run.rejected[reason] = run.rejected.get(reason, 0) + 1
             return
         run.sent += 1
@@ -161,17 +163,14 @@ def run_population(
     def schedule(member: Member, t: int, now: float) -> None:
         """Draw the wait to the next event of a running repeat process, from ``now``."""
         version = member.version[t] = member.version[t] + 1
+        rate = member.rates[t]
+        if rate <= 0:  # a BG/NBD rate too small to be a number of seconds: never again
+            return
         wait = take(member.waits[t], member, t, ahead.wait)
         boosts = None if member.boosts is None else member.boosts[t]
-        rate = member.rates[t]
         when = now + wait / rate if not boosts else _after(now, wait, rate, boosts)
         if when <= end_s:
-            nonlocal seq
-            if when < midnight:
-                heappush(today, (when, seq, member, _REPEAT, t, version))
-            else:
-                later[int(when // _DAY)].append((when, seq, member, _REPEAT, t, version))
-            seq += 1
+            push(when, member, _REPEAT, t, version)
 
     def dropped(member: Member, t: int) -> bool:
         """BG/NBD: whether the member drops out after this repeat event."""
@@ -208,14 +207,14 @@ def run_population(
             schedule(member, t, now)
 
     def join(member: Member, now: float) -> None:
-        profile = member.profile
-        if profile:
-            member.profile = None
-            member.n += 1
-            event = {"id": f"{member.id}-{member.n}", "member": member.id, "type": "profile"}
-            event["at"] = at_text(int(now))
-            event.update(profile)
-            deliver(event, now)
+        """The member's attributes, as one profile event when it joins."""
+        profile = member.profile or {}
+        member.profile = None
+        member.n += 1
+        event = {"id": f"{member.id}-{member.n}", "member": member.id, "type": "profile"}
+        event["at"] = at_text(int(now))
+        event.update(profile)
+        deliver(event, now)
 
     def joining(first: int, until: int) -> None:
         """Set up the members who join from day ``first`` to before day ``until``."""
@@ -224,7 +223,8 @@ def run_population(
             return
         for member, at, starts in ahead.join(numbers[lo:hi], joined[lo:hi], chosen[lo:hi], ids):
             by_id[member.id] = member
-            push(at, member, _JOIN, 0, 0)
+            if member.profile:
+                push(at, member, _JOIN, 0, 0)
             for when, t in starts:
                 push(when, member, _FIRST if member.plan.types[t].repeat else _ONCE, t, 0)
 
@@ -243,17 +243,19 @@ def run_population(
                 if kind == _REPEAT:
                     if version != member.version[t] or not member.alive[t]:
                         continue  # a wait drawn again since, or a member who dropped out
-                    send(member, t, now)
+                    send(member, t, now)  # a response to it may draw the next wait already
                     if member.drop[t] and dropped(member, t):
                         member.alive[t] = False  # BG/NBD: drops out after a repeat event
-                    elif member.alive[t]:
+                    elif member.version[t] == version:
                         schedule(member, t, now)
                 elif kind == _JOIN:
                     join(member, now)
                 elif kind == _FIRST:
+                    member.alive[t] = True  # a response to its first event may draw a wait
+                    before = member.version[t]
                     send(member, t, now)
-                    member.alive[t] = True
-                    schedule(member, t, now)
+                    if member.version[t] == before:
+                        schedule(member, t, now)
                 else:  # _ONCE, _RESPONSE
                     send(member, t, now)
             if day == days:
@@ -333,11 +335,13 @@ class _Clock:
             date = self.dates[day] = (self.start.date() + timedelta(days=day)).isoformat()
         times = self.times
         if times is None:
-            offset = self.offset
-            times = self.times = [
-                f"T{h:02d}:{m:02d}:{s:02d}{offset}"
-                for h in range(24)
-                for m in range(60)
-                for s in range(60)
-            ]
+            times = self.times = _times_of_day(self.offset)
         return date + times[rest]
+
+
+@cache
+def _times_of_day(offset: str) -> list[str]:
+    """``THH:MM:SS`` and ``offset`` for each second of a day (made once per offset)."""
+    return [
+        f"T{h:02d}:{m:02d}:{s:02d}{offset}" for h in range(24) for m in range(60) for s in range(60)
+    ]

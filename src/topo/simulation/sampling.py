@@ -61,6 +61,9 @@ _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
 _HALF_ULP = 2.0**-53
 _SECONDS_PER_DAY = 86_400.0
+_FINITE = 2.0**62
+"""The largest magnitude a drawn number is clipped to: within what an event may carry, as an
+``int`` too (FLOAT_LIMIT itself rounds to 2**63, one past the largest int)."""
 
 
 def _mix(z: Array) -> Array:
@@ -145,27 +148,26 @@ class _Choice(Values):
 class _Quantile(Values):
     """A continuous distribution by its quantile function ``of`` uniform numbers (numpy
     arithmetic and scipy's special functions, which give the same on an array as on a
-    number), clipped to ``low``/``high`` and rounded for an ``int``."""
+    number), clipped to ``low``/``high`` and to the numbers an event may carry (a far tail
+    drawn as infinity becomes the largest one), and rounded for an ``int``."""
 
     def __init__(
         self, of: Callable[[Any, Any], Any], low: float | None, high: float | None, whole: bool
     ) -> None:
-        self.of, self.low, self.high, self.whole = of, low, high, whole
+        self.of, self.whole = of, whole
+        self.low = -_FINITE if low is None else max(float(low), -_FINITE)
+        self.high = _FINITE if high is None else min(float(high), _FINITE)
 
     def many(self, keys: Array, counters: Array, stream: int) -> list[Any]:
         values = self.of(uniforms(keys, stream, counters), _Rate(keys, stream))
-        if self.low is not None or self.high is not None:
-            values = np.clip(values, self.low, self.high)
+        values = np.clip(values, self.low, self.high)
         if self.whole:
             return [round(value) for value in values.tolist()]
         return values.tolist()  # type: ignore[no-any-return]
 
     def one(self, key: int, counter: int, stream: int) -> Any:
         value = float(self.of(uniform(key, stream, counter), _Rate(key, stream)))
-        if self.low is not None and value < self.low:
-            value = float(self.low)
-        if self.high is not None and value > self.high:
-            value = float(self.high)
+        value = min(max(value, self.low), self.high)
         return round(value) if self.whole else value
 
 

@@ -123,20 +123,34 @@ def simulate(
     and the events, triggers and states are the first run's. ``on_event``, ``on_trigger`` and
     ``progress`` see the first run as it goes.
     """
-    model = journey if isinstance(journey, Journey) else load_journey(journey)
-    if isinstance(personas, Personas):
-        population = personas
-    else:
-        from topo.simulation.defaults import default_personas
-        from topo.simulation.personas import load_personas
-
-        population = (
-            default_personas(model) if personas is None else load_personas(Path(personas), model)
-        )
-    for name, value, least in (("members", members, 0), ("days", days, 0), ("runs", runs, 1)):
+    for name, value, least in (
+        ("members", members, 0),
+        ("days", days, 0),
+        ("runs", runs, 1),
+        ("seed", seed, 0),
+    ):
         if type(value) is not int or value < least:
             raise UsageError(f"{name} is a whole number from {least}, got {value!r}")
+    if not isinstance(window, timedelta) or window <= timedelta(0):
+        raise UsageError(f"the window is a positive duration, such as 30 days; got {window!r}")
     begin = _start(start)
+    try:
+        begin + timedelta(days=days)
+    except OverflowError:
+        raise UsageError(
+            f"{days:,} days from {begin.isoformat()} end after the year 9999; "
+            "simulate fewer days or start earlier"
+        ) from None
+    model = journey if isinstance(journey, Journey) else load_journey(journey)
+    from topo.simulation.defaults import default_personas
+    from topo.simulation.personas import check_personas, load_personas
+
+    if isinstance(personas, Personas):
+        population = check_personas(personas, model)
+    elif personas is None:
+        population = default_personas(model)
+    else:
+        population = load_personas(Path(personas), model)
     done = []
     for k in range(runs):
         first = k == 0
