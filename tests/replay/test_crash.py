@@ -8,9 +8,12 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter, defaultdict
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ JOURNEY = ROOT / "journeys" / "cdnow.yaml"
 EVENTS = ROOT / "data" / "cdnow" / "events.jsonl.gz"  # 69,659 real purchases
 UNTIL = "1998-09-01T00:00:00+00:00"  # timers fire at the end too: kills land in tick as well
 KILLS = 20
+EARLY = 4  # the first kills land anywhere, store creation included; the others after a commit
 SEED = 20261123
 
 
@@ -30,6 +34,27 @@ def replay(*extra: str) -> list[str]:
 
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+
+def position(path: Path) -> int:
+    """How many events of the input the store at ``path`` has committed (0: none, or no
+    store yet)."""
+    if not path.exists():
+        return 0
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        try:
+            rows = db.execute("SELECT value FROM marks WHERE name LIKE 'replay %'").fetchall()
+        except sqlite3.OperationalError:  # not made yet
+            return 0
+    return max((json.loads(value)["position"] for (value,) in rows), default=0)
+
+
+def committed(process: subprocess.Popen[bytes], path: Path, before: int) -> None:
+    """Wait until ``process`` has committed past ``before`` (or ended)."""
+    deadline = time.monotonic() + 120
+    while process.poll() is None and position(path) <= before:
+        assert time.monotonic() < deadline, "the replay committed nothing in two minutes"
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
@@ -54,19 +79,27 @@ def test_killed_and_resumed_replays_end_as_one_uninterrupted(
     run = {"env": env, "cwd": tmp_path, "stderr": subprocess.DEVNULL}
     for name in ("expected.jsonl", "expected-states.jsonl"):
         (tmp_path / name).write_bytes((expected / name).read_bytes())
-    store = f"sqlite:{tmp_path / 'store.db'}"
+    path = tmp_path / "store.db"
+    store = f"sqlite:{path}"
     chance = random.Random(SEED)
     kills = 0
     while kills < KILLS:
+        before = position(path)
         process = subprocess.Popen(replay("--store", store), **run)  # type: ignore[call-overload]
+        if kills >= EARLY:  # let it commit once, then kill it at a random moment after
+            committed(process, path, before)
         try:
-            process.wait(timeout=chance.uniform(0.5, 1.5))
+            process.wait(
+                timeout=chance.uniform(0.0, 0.5) if kills >= EARLY else chance.uniform(0.05, 1.5)
+            )
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGKILL)
             process.wait()
             kills += 1
         else:
             assert process.returncode == 0
+            break  # it finished between two kills: the rest is the resumed run below
+    assert position(path) > 0  # the premise: the killed runs got somewhere
     finished = subprocess.run(
         replay("--store", store, "--triggers", "found.jsonl", "--states", "found-states.jsonl"),
         env=env,

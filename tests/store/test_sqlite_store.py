@@ -506,3 +506,23 @@ class TestReviewFindings:
 
 def _interrupt(*args: Any) -> Any:
     raise KeyboardInterrupt
+
+
+class TestMadeWholeOrNotAtAll:
+    """A process stopped while making a new store leaves no file at the store's path (an empty
+    file there is refused as a store cut to nothing, so every later run failed)."""
+
+    def test_a_store_stopped_while_being_made_leaves_nothing(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import topo.store.sqlite as sqlite_store
+
+        path = tmp_path / "store.db"
+        monkeypatch.setattr(sqlite_store, "_SCHEMA", sqlite_store._SCHEMA + "; NOT SQL")
+        with pytest.raises(topo.StoreError):
+            topo.SqliteStore(path)
+        monkeypatch.undo()
+        assert not path.exists()
+        assert [p.name for p in tmp_path.iterdir()] == []  # nor a file beside it
+        with topo.SqliteStore(path) as store:  # the next run makes it
+            assert store.members() is not None

@@ -29,9 +29,11 @@ when the process ends, however it ends; a second engine gets a
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
+import tempfile
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
@@ -89,6 +91,21 @@ class Savepoint:
     marks: dict[str, Any]
 
 
+def _link(new: str, path: str) -> None:
+    """``new`` at ``path`` too, unless a file is there already. Where the file system has no
+    hard links, ``new`` is renamed to ``path`` if nothing is there (a moment's race with another
+    process making the same store, which such file systems leave open)."""
+    try:
+        os.link(new, path)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+        if not os.path.exists(path):
+            os.rename(new, path)
+
+
 class SqliteStore:
     """Members' states, timers and triggers in the SQLite file at ``path``.
 
@@ -126,8 +143,9 @@ class SqliteStore:
         self._commits = 0
         self._lock: int | None = None
         self._version: int | None = None
-        self._create = create and not existed  # a new store only where no file is
         self._engine: weakref.ref[Any] | None = None  # the engine bound to this store
+        if create and not existed:  # a new store only where no file is
+            self._make()
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
@@ -377,7 +395,7 @@ class SqliteStore:
         try:
             self._db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             tables = self._tables()
-            if not tables and not self._create:  # before anything is written to it
+            if not tables:  # a new store is whole when it appears: see _make
                 raise StoreError(
                     f"{self._where} is an empty file, not a topo store (a store cut to nothing "
                     "would replay every trigger again): a new store is made only where no file "
@@ -391,14 +409,7 @@ class SqliteStore:
             self._db.execute("PRAGMA wal_autocheckpoint = 16384")
         except sqlite3.Error as exc:
             raise self._failed(exc, "opening it") from None
-        if not tables:
-            with self._transaction("making it") as db:
-                if not self._tables():  # another process may have made it meanwhile
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            db.execute(statement)
-                    db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
-        elif "meta" not in tables:
+        if "meta" not in tables:
             raise StoreError(
                 f"{self._where} is an SQLite database but not a topo store: give the path of a "
                 "new file, or of a store topo made"
@@ -502,6 +513,42 @@ class SqliteStore:
 
     def _transaction(self, doing: str) -> _Transaction:
         return _Transaction(self, doing)
+
+    def _make(self) -> None:
+        """A new, empty store at :attr:`path`, made whole or not at all: its tables are made in
+        a file of its own beside it, which is then linked to the path. A process killed while
+        making it leaves no file at the path (an empty one would be refused as a store cut to
+        nothing), only, at worst, a ``.new`` file to delete. Where another process made the
+        store meanwhile, that one is used."""
+        folder = os.path.dirname(os.path.abspath(self.path))
+        try:
+            handle, new = tempfile.mkstemp(
+                prefix=os.path.basename(self.path) + ".", suffix=".new", dir=folder
+            )
+            os.close(handle)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise StoreError(f"{self._where} cannot be made: {reason}") from None
+        try:
+            db = sqlite3.connect(new, isolation_level=None)
+            try:
+                db.execute("BEGIN")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+                db.execute("COMMIT")
+            finally:
+                db.close()
+            _link(new, self.path)
+        except sqlite3.Error as exc:
+            raise self._failed(exc, "making it") from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise StoreError(f"{self._where} cannot be made: {reason}") from None
+        finally:
+            with suppress(OSError):
+                os.unlink(new)
 
     def _failed(self, exc: sqlite3.Error, doing: str) -> StoreError:
         """A :class:`StoreError` for people, from what SQLite said."""
