@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from topo.rehearsal.paths import find_paths  # noqa: E402
-from topo.validation import load_journey  # noqa: E402
+from topo.validation import find_journeys, load_journey  # noqa: E402
 
 
 def ladder(nodes: int) -> str:
@@ -68,7 +68,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         generated = Path(folder) / "ladder.yaml"
         generated.write_text(ladder(args.nodes))
-        journeys = [*sorted((ROOT / "journeys").glob("*.yaml")), generated]
+        journeys = [*find_journeys([ROOT / "journeys"]), generated]  # personas files left out
         print(f"{'journey':<20}{'nodes':>7}{'found':>7}{'moves':>7}{'found':>7}{'seconds':>9}")
         for path in journeys:
             journey = load_journey(path, analysis=False)

@@ -140,9 +140,10 @@ class TestOldPaths:
         """``import topo; topo.triggers.trigger_id(...)`` as code written for the flat layout
         did: the moved module, with the warning; an unknown name is still an AttributeError."""
         monkeypatch.delitem(vars(topo), "triggers", raising=False)  # set by the old path's import
-        with pytest.warns(DeprecationWarning, match="topo.triggers has moved to"):
+        with pytest.warns(DeprecationWarning, match="topo.triggers has moved to") as caught:
             triggers = topo.triggers  # type: ignore[attr-defined]
         assert triggers is importlib.import_module("topo.engine.triggers")
+        assert caught[0].filename == __file__  # the warning names the line that used it
         with pytest.raises(AttributeError, match="no attribute 'nothing'"):
             topo.nothing  # type: ignore[attr-defined]  # noqa: B018
 

@@ -144,7 +144,7 @@ def old_attribute(name: str) -> Any:
     if new is None:
         raise AttributeError(f"module 'topo' has no attribute {name!r}")
     if old not in QUIET:
-        _warn(old, new, 3)
+        _warn(old, new, 2)  # the line that read topo.NAME (module __getattr__ is called from it)
     return importlib.import_module(new)
 
 

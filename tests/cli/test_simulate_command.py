@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import nullcontext as _nothing
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,8 @@ class TestSimulate:
         joined = summary["funnel"]["joined"]
         assert joined == {"mean": 300.0, "low": 300.0, "high": 300.0}
         assert summary["header"]["runs"] == 3
+        reached = [node["reached"] for node in summary["funnel"]["nodes"]]
+        assert any(r["low"] < r["high"] for r in reached)  # three seeds, three draws
 
     def test_without_personas_the_journey_gives_a_population(
         self, capsys: pytest.CaptureFixture[str]
@@ -111,14 +115,48 @@ class TestSimulate:
 
     @pytest.mark.parametrize(
         "option",
-        [["--members", "-1"], ["--days", "-3"], ["--runs", "0"], ["--start", "2026-01-01"]],
+        [
+            ["--members", "-1"],
+            ["--days", "-3"],
+            ["--runs", "0"],
+            ["--seed", "-2"],
+            ["--start", "2026-01-01"],
+            ["--days", "abc"],
+            ["--days", "3000000"],
+        ],
     )
-    def test_bad_options_are_one_line(
+    def test_bad_options_are_one_line_naming_the_option(
         self, option: list[str], capsys: pytest.CaptureFixture[str]
     ) -> None:
-        code, err = run(["simulate", CLUB, *option], capsys)
+        with pytest.raises(SystemExit) if option[1] == "abc" else _nothing() as stopped:
+            code, err = run(["simulate", CLUB, *option], capsys)
+        if stopped is not None:  # argparse's own mistakes exit from the parser
+            code, err = stopped.value.code, capsys.readouterr().err
         assert code == 2
         assert err.startswith("topo: error:") and len(err.strip().splitlines()) == 1
+        assert option[0] in err or "days" in err
+
+    @pytest.mark.parametrize(
+        "outputs", [["--report", "{tmp}/no/r.html"], ["--summary", "{tmp}"], ["--report", "-"]]
+    )
+    def test_outputs_written_after_the_run_are_checked_before_it(
+        self,
+        outputs: list[str],
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A bad --summary or --report path, or a report without plotly, is said at once, not
+        after the whole run (nothing is run, no file is begun)."""
+        monkeypatch.setitem(sys.modules, "plotly", None)  # as if not installed
+        monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
+        args = [arg.format(tmp=tmp_path) for arg in outputs]
+        events = tmp_path / "e.jsonl"
+        code, err = run(["simulate", CLUB, "--events", str(events), *args], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1
+        assert not events.exists()
+        code, err = run(["replay", CLUB, str(events), "--triggers", str(events), *args], capsys)
+        assert code == 2 and not events.exists()
 
 
 class TestReplayReports:

@@ -337,7 +337,7 @@ class TestOddInput:
 
         data = gzip.compress((json.dumps(event(1, "a", 1)) + "\n").encode())
         done = subprocess.run(
-            [sys.executable, "-m", "topo.cli.commands", "replay", CDNOW, "-"],
+            [sys.executable, "-m", "topo", "replay", CDNOW, "-"],
             input=data,
             capture_output=True,
             check=False,

@@ -102,7 +102,7 @@ class TestReport:
         """Without plotly the error names the extra to install."""
         monkeypatch.setitem(sys.modules, "plotly", None)
         monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
-        with pytest.raises(UsageError, match=r"pip install 'topo\[report\]'"):
+        with pytest.raises(UsageError, match=r"report extra: pip install plotly"):
             write_report(summary, tmp_path / "report.html")
 
 

@@ -44,8 +44,8 @@ Command = Callable[[argparse.Namespace], int]
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"topo: error: {message}\n")
+        """A usage mistake is one line (``--help`` shows the usage)."""
+        self.exit(EXIT_USAGE, f"topo: error: {message} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -297,6 +297,11 @@ def _replay(args: argparse.Namespace) -> int:
     from topo.replay.readers import Reading, read_events
     from topo.replay.runner import replay, state_line
 
+    if args.withheld and args.backfill:
+        raise UsageError(
+            "--withheld lists the grants a cap held back, and --backfill makes no triggers to hold "
+            "back: run the backfill first, then --withheld on the events after it"
+        )
     until = _timestamp(args.until) if args.until else None
     journey = _load(args.journey, strict=args.strict)
     store = _store(args.store)
@@ -344,8 +349,10 @@ def _simulate(args: argparse.Namespace) -> int:
     from topo.simulation.simulation import simulate
 
     journey = _load(args.journey, strict=args.strict)
-    if args.members < 0 or args.days < 0 or args.runs < 1:
-        raise UsageError("--members and --days are whole numbers from 0, --runs from 1")
+    for option, value, least in (("members", args.members, 0), ("days", args.days, 0),
+                                 ("runs", args.runs, 1), ("seed", args.seed, 0)):  # fmt: skip
+        if value < least:
+            raise UsageError(f"--{option} is a whole number from {least}, not {value}")
     start = _timestamp(args.start, "--start")
     personas = None
     if args.personas:
@@ -691,6 +698,17 @@ WITHHELD = {"reminder-cooldown": "reminder", "once-per-stay": "reminder"}
 """``--withheld``'s ``withheld`` as the contract names the caps; ``cap`` keeps the precise one."""
 
 
+def _writable(option: str, path: str) -> None:
+    """Refuse ``path`` for ``option`` if it could not be written (nothing is made yet)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a folder; give a file")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: No such file or directory")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UsageError(f"{option} {path}: Permission denied")
+
+
 class _Outputs:
     """The output files (--triggers, --states, --rejects, --events, ...), opened together and
     closed together."""
@@ -707,6 +725,13 @@ class _Outputs:
         dashes += [f"--{name}" for name in ("summary", "report") if self.later.get(name) == "-"]
         if len(dashes) > 1:
             raise UsageError(f"{' and '.join(dashes)}: only one output can go to stdout (-)")
+        for name, path in self.later.items():  # written after the run: checked before it
+            if path and path != "-":
+                _writable(f"--{name}", path)
+        if self.later.get("report"):
+            from topo.report.html import plotly_figures
+
+            plotly_figures()
         for name, path in self.paths.items():
             if path == "-":
                 self.files[name] = sys.stdout
@@ -797,7 +822,3 @@ def _diff(args: argparse.Namespace) -> int:
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
     for diagnostic in diagnostics:
         print(diagnostic.render(), file=sys.stderr)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -78,12 +78,13 @@ Timer = tuple[int, int, int, datetime, datetime, CompiledMove | CompiledReminder
 
 class _Occasion:
     """One cause of grants (an event, or a timer that fired): its time three ways, its cause,
-    and how many grants it made so far (each grant's place, for its trigger id)."""
+    and how many grants it made and withheld so far (each one's place, for its trigger id)."""
 
-    __slots__ = ("at", "cause", "made", "stamp", "text")
+    __slots__ = ("at", "cause", "held", "made", "stamp", "text")
 
     def __init__(self, at: datetime, stamp: int, cause: str, text: str | None = None) -> None:
-        self.at, self.stamp, self.cause, self.text, self.made = at, stamp, cause, text, 0
+        self.at, self.stamp, self.cause, self.text = at, stamp, cause, text
+        self.made = self.held = 0
 
     def written(self) -> str:
         """The time as RFC 3339, as triggers write it (worked out once, on the first grant)."""
@@ -665,7 +666,11 @@ class Engine:
         if cap is not None:
             state.history.append(("withheld", incentive_id, cap, occasion.at, occasion.cause))
             if self.keep_withheld and not self.backfill:
-                would = self._trigger(state, incentive_id, reason, source, target, occasion, None)
+                number = occasion.held
+                occasion.held += 1
+                would = self._trigger(
+                    state, incentive_id, reason, source, target, occasion, number, withheld=True
+                )
                 self._withheld.append((would, cap))
             return
         record(state, incentive, stamp, reminder, c.pressure)
@@ -684,9 +689,12 @@ class Engine:
         source: str | None,
         target: str,
         occasion: _Occasion,
-        number: int | None,
+        number: int,
+        *,
+        withheld: bool = False,
     ) -> Trigger:
-        """The trigger of a grant: the ``number``-th of its cause, or (None) one withheld."""
+        """The trigger of the ``number``-th grant of its cause, or of the ``number``-th one a cap
+        withheld (``withheld``: a trigger that was not sent, for the control group's data)."""
         c = self.compiled
         incentive = c.incentives[incentive_id]
         at, written = occasion.at, occasion.written()
@@ -702,8 +710,8 @@ class Engine:
             occasion.cause,
             written,
             incentive_id,
-            reason if number is not None else f"{reason}|withheld",
-            occasion.made if number is None else number,
+            f"{reason}|withheld" if withheld else reason,
+            number,
         )
         return Trigger(
             id=ident,

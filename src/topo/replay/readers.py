@@ -7,7 +7,7 @@ go on. Files may be gzipped (``.jsonl.gz``, ``.csv.gz``); ``-`` reads JSON lines
 CSV has no types, so its cells are typed by the journey: the fields a row's event type declares
 become int, float or bool as declared, an empty cell is an absent field, and everything else
 stays text (the event check then says what is wrong). Parquet needs the optional ``pyarrow``
-package (``pip install "topo[parquet]"``).
+package (topo's ``parquet`` extra: ``pip install pyarrow``).
 """
 
 from __future__ import annotations
@@ -292,7 +292,8 @@ def _parquet_rows(path: Path, reading: Reading) -> Iterator[Item]:
         import pyarrow.parquet as parquet  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         raise UsageError(
-            f'{path}: reading Parquet needs pyarrow: pip install "topo[parquet]"'
+            f"{path}: reading Parquet needs pyarrow, topo's parquet extra: pip install pyarrow "
+            "(or '.[parquet]' in topo's folder)"
         ) from None
     number = 0
     try:

@@ -93,6 +93,11 @@ def replay(
     members due)`` while advancing to ``until``, ``("triggers", written, None)`` while a
     durable store's triggers are written out.
     """
+    if on_withheld is not None and (not engine.keep_withheld or engine.backfill):
+        raise UsageError(
+            "on_withheld needs an engine that keeps withheld grants, and a backfill keeps none: "
+            "make it with Engine(..., withheld=True) and without backfill"
+        )
     report = ReplayReport()
     store = engine.store if isinstance(engine.store, SqliteStore) else None
     resume = None if store is None else _Resume(store, report)

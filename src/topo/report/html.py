@@ -52,12 +52,21 @@ def write_report(summary: dict[str, Any], path: str | Path, *, title: str | None
         warnings.formatwarning = formatwarning
 
 
-def _write_report(summary: dict[str, Any], path: str | Path, title: str | None) -> None:
+def plotly_figures() -> Any:
+    """``plotly.graph_objects``; without plotly, a :class:`UsageError` naming the extra (the
+    command line asks before a run, not after it)."""
     try:
         import plotly.graph_objects as go  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
-        raise UsageError("the report needs plotly: pip install 'topo[report]'") from None
-    page = _Page(go)
+        raise UsageError(
+            "the report needs plotly, topo's report extra: pip install plotly "
+            "(or '.[report]' in topo's folder)"
+        ) from None
+    return go
+
+
+def _write_report(summary: dict[str, Any], path: str | Path, title: str | None) -> None:
+    page = _Page(plotly_figures())
     header = summary["header"]
     heading = title or f"{header.get('title') or header['journey']}: {header['source']} report"
     _header_section(page, summary)
