@@ -267,6 +267,17 @@ class TestTypes:
         assert problems(text) == [("T608", *at(text, "4915112345678"))]
         assert "4915112345678" not in messages(text)[0]
 
+    @pytest.mark.parametrize(
+        "line",
+        ['phone: {choice: {"4915112345678": 100}}', "phone: {value: 4915112345678999999999}"],
+    )
+    def test_pii_is_never_quoted_in_a_shape_problem(self, line: str) -> None:
+        """A problem the shape stage finds inside a pii attribute's distribution (a share
+        without %, here) names neither the value nor a choice's value, even in its path."""
+        text = changed("region: {choice", f"{line}\n      region: {{choice")
+        found = messages(text)
+        assert found and not any("4915112345678" in m for m in found)
+
 
 class TestEveryProblemAtOnce:
     """A file with many mistakes reports each of them in one run, in file order."""

@@ -103,7 +103,7 @@ def _checked(loaded: Loaded, journey: Journey) -> tuple[Personas | None, list[Di
     if loaded.document is not None:
         with suggestion_budget():  # thousands of misspellings must not cost hours of hints
             personas, problems = _shaped(loaded.document)
-            diagnostics += problems
+            diagnostics += [_without_pii(d, loaded.document, journey) for d in problems]
             diagnostics += _Check(loaded.document, journey).problems()
     diagnostics.sort(key=sort_key)
     if any(d.severity is Severity.ERROR for d in diagnostics):
@@ -126,6 +126,44 @@ def _reworded(diagnostic: Diagnostic) -> Diagnostic:
     for journey_words, personas_words in _JOURNEY_WORDS.items():
         message = message.replace(journey_words, personas_words)
     return replace(diagnostic, message=message)
+
+
+def _without_pii(diagnostic: Diagnostic, document: Document, journey: Journey) -> Diagnostic:
+    """A shape problem inside a pii attribute's distribution, said without the pii: its path
+    stops at the distribution's kind, and what it held (a choice's value, a value) is not
+    quoted (the checks after the shape stage never quote pii either)."""
+    path = diagnostic.path
+    if not (
+        len(path) > 4
+        and path[0] == "population"
+        and path[2] == "attributes"
+        and isinstance(path[3], str)
+        and getattr(journey.attributes.get(path[3]), "pii", False)
+    ):
+        return diagnostic
+    kept = f"population[{path[1]}].attributes.{path[3]}.{path[4]}"
+    full = kept + "".join(f".{part}" for part in path[5:])
+    message = diagnostic.message
+    reason = message[len(full) + 2 :] if message.startswith(full + ": ") else message
+    secrets = [str(part) for part in path[5:]]
+    held = _at(document.data, path) if path[4] == "value" else None  # a choice holds shares
+    if isinstance(held, str | int | float) and not isinstance(held, bool):
+        secrets.append(str(held))
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            reason = reason.replace(secret, "(a pii value)")
+    return replace(diagnostic, message=f"{kept}: {reason}", path=path[:5])
+
+
+def _at(data: Any, path: Path) -> Any:
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and type(part) is int and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def _shaped(document: Document) -> tuple[Personas | None, list[Diagnostic]]:
