@@ -242,3 +242,18 @@ class TestSchema:
         assert empty["incentives"]["cost_per_member"] is None
         schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
         jsonschema.Draft202012Validator(schema).validate(empty)
+
+
+class TestOlderHistories:
+    def test_an_incentive_the_journey_no_longer_has(self, tmp_path: Path) -> None:
+        """States kept across versions may name an incentive the journey dropped: the summary
+        counts it under an unknown channel, rather than failing (KeyError)."""
+        journey = load(tmp_path)
+        states = run(journey)
+        for state in states:
+            state.history[:] = [
+                (kind, "retired_offer", *rest) if kind == "granted" else (kind, incentive, *rest)
+                for kind, incentive, *rest in state.history
+            ]
+        figures = summarise(journey, states, end=END)["incentives"]
+        assert rows(figures["by_channel"], "channel")["(unknown)"]["grants"] > 0

@@ -57,7 +57,6 @@ DISTRIBUTIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ({"uniform": [10, 20]}, {"type": "float"}),
     ({"normal": {"mean": 0, "sd": 2}}, {"type": "int", "min": -1}),
     ({"lognormal": {"median": 120, "sigma": 0.6}}, {"type": "float", "max": 300}),
-    ({"exponential": "3d"}, {"type": "float"}),
     ({"gamma_gamma": {"p": 6.25, "q": 3.74, "gamma": 15.44}}, {"type": "float", "min": 0}),
 ]
 

@@ -90,8 +90,9 @@ def goal_of(journey: Journey, grant: Grant, ahead: dict[str, frozenset[str]]) ->
 def _reminder_of(journey: Journey, grant: Grant) -> int | None:
     """The index of the reminder that made the grant, or None for a move's or a node's."""
     timed = _TIMER_REMINDER.match(grant.cause)
-    if timed is not None:
-        return int(timed.group(1))
+    if timed is not None:  # (an index a later version of the journey no longer has: none)
+        index = int(timed.group(1))
+        return index if index < len(journey.reminders) else None
     if grant.granted and grant.why != "reminder":
         return None
     if not grant.granted and _with_move(journey, grant):

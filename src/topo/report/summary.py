@@ -263,7 +263,7 @@ def _incentives(journey: Journey, walks: Sequence[Walk], end: datetime) -> dict[
         "by_incentive": rows,
         "by_owner": _grouped(journey, by_owner, "owner", lambda key: key[1]),
         "by_channel": _grouped(
-            journey, by_owner, "channel", lambda key: journey.incentives[key[0]].channel
+            journey, by_owner, "channel", lambda key: _channel(journey, key[0])
         ),
         "by_incentive_owner": [
             {"incentive": i, "owner": o, "grants": n, "cost": round(_cost(journey, i) * n, 6)}
@@ -283,6 +283,11 @@ def _incentives(journey: Journey, walks: Sequence[Walk], end: datetime) -> dict[
 def _owner(journey: Journey, node: str) -> str:
     spec = journey.nodes.get(node)
     return spec.owner if spec is not None else "(unknown)"
+
+
+def _channel(journey: Journey, incentive: str) -> str:
+    spec = journey.incentives.get(incentive)  # one a later version of the journey dropped
+    return spec.channel if spec is not None else "(unknown)"
 
 
 def _cost(journey: Journey, incentive: str) -> float:

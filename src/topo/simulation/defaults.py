@@ -61,9 +61,9 @@ def _behaviour(journey: Journey, event_type: str) -> dict[str, Any]:
     moves = [move for move in journey.moves if move.on is not None and event_type in move.on]
     if not moves:
         return {"once": {"probability": "100%"}}
-    if moves and all(kinds.get(move.to) == "exit" for move in moves):
+    if all(kinds.get(move.to) == "exit" for move in moves):
         return {"once": {"probability": "5%", "after": {"exponential": "180d"}}}
-    if moves and all(kinds.get(node) == "start" for move in moves for node in move.from_):
+    if all(kinds.get(node) == "start" for move in moves for node in move.from_):
         return {"once": {"probability": "90%", "after": {"exponential": "1d"}}}
     return {"repeat": {"poisson": {"every": "30d"}}}
 
@@ -72,7 +72,7 @@ def _fields(fields: dict[str, EventField]) -> dict[str, dict[str, Any]]:
     return {name: _draw(field, name) for name, field in fields.items()}
 
 
-def _draw(declared: EventField | Attribute, name: str = "") -> dict[str, Any]:
+def _draw(declared: EventField | Attribute, name: str) -> dict[str, Any]:
     """A distribution within the declaration of a field or attribute."""
     one_of = getattr(declared, "one_of", None)
     if one_of is not None:
@@ -86,8 +86,7 @@ def _draw(declared: EventField | Attribute, name: str = "") -> dict[str, Any]:
         return {"choice": _even(list(_QUARTERS))}
     if kind == "datetime":
         return {"choice": _even([f"{day}T12:00:00+00:00" for day in _QUARTERS])}
-    return {"choice": {f"{name or 'value'}-1": "50%", f"{name or 'value'}-2": "30%",
-                       f"{name or 'value'}-3": "20%"}}  # fmt: skip
+    return {"choice": {f"{name}-1": "50%", f"{name}-2": "30%", f"{name}-3": "20%"}}
 
 
 def _number(kind: str, low: float | None, high: float | None) -> dict[str, Any]:

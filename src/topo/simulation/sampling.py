@@ -60,7 +60,6 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
 _HALF_ULP = 2.0**-53
-_SECONDS_PER_DAY = 86_400.0
 _FINITE = 2.0**62
 """The largest magnitude a drawn number is clipped to: within what an event may carry, as an
 ``int`` too (FLOAT_LIMIT itself rounds to 2**63, one past the largest int)."""
@@ -232,9 +231,6 @@ def _quantile(d: Distribution) -> Callable[[Any, Any], Any]:
         median, sigma = d.lognormal.median, d.lognormal.sigma
         # exp(x) as expm1(x) + 1: scipy's scalar function, the same on every processor
         return lambda u, once: median * (special.expm1(sigma * special.ndtri(u)) + 1.0)
-    if d.exponential is not None:
-        mean = d.exponential.total_seconds() / _SECONDS_PER_DAY
-        return lambda u, once: -mean * special.log1p(-u)
     gg = d.gamma_gamma
     assert gg is not None
     p, q, gamma = gg.p, gg.q, gg.gamma
