@@ -132,7 +132,7 @@ class TestInABrowser:
         except subprocess.TimeoutExpired:
             pytest.skip(f"{browser} did not finish within 20 s")
         charts = summary_charts(summary)
-        assert done.stdout.count('class="main-svg"') >= charts, done.stderr[-2000:]
+        assert done.stdout.count('class="plot-container plotly"') == charts, done.stderr[-2000:]
 
 
 def summary_charts(summary: dict[str, Any]) -> int:
