@@ -10,6 +10,7 @@ or read by a guard, a metric's ``where`` or a count.
 from __future__ import annotations
 
 import json
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ JOURNEY = dedent(
       emails: {distinct: profile.email}
     nodes:
       visitor: {kind: start, owner: crm}
-      known: {kind: checkpoint, owner: crm, on_enter: [hello]}
+      known: {kind: checkpoint, owner: crm, on_enter: [hello, held]}
       vip: {kind: peak, owner: crm, on_enter: [gift]}
     moves:
       - {from: visitor, to: known, on: profile,
@@ -61,6 +62,7 @@ JOURNEY = dedent(
     incentives:
       hello: {kind: content, channel: sms, message: "Hi {region}, {phone_changes} {emails}"}
       gift: {kind: gift, channel: mail, message: "{spend} in {region} at {node}"}
+      held: {kind: content, channel: sms, holdout: 100%, message: "{region} {emails}"}
     """
 )
 
@@ -120,15 +122,55 @@ class TestNoPiiInOutputs:
         """Triggers, states, rejects, the summary and stdout of topo replay."""
         source = tmp_path / "e.jsonl"
         source.write_text("".join(json.dumps(e) + "\n" for e in events()), encoding="utf-8")
-        code, outputs = replay_to_files(journey_file, source, tmp_path)
+        later = {"withheld": tmp_path / "withheld.jsonl", "summary": tmp_path / "summary.json"}
+        if find_spec("plotly") is not None:
+            later["report"] = tmp_path / "report.html"
+        extra = [arg for name, path in later.items() for arg in (f"--{name}", str(path))]
+        code, outputs = replay_to_files(journey_file, source, tmp_path, *extra)
+        outputs.update(later)
         assert code == 0
         out, err = capsys.readouterr()
         assert "9 rejected" in err  # the run saw every case
         states = [json.loads(line) for line in outputs["states"].read_text().splitlines()]
         assert states[0]["node"] == "vip"  # the pii values were used
+        assert outputs["withheld"].read_text()  # the held-out grant was written, as data
         for name, path in outputs.items():
             assert_clean(path.read_text(encoding="utf-8"), f"--{name}")
         assert_clean(out + err, "the summary")
+
+    def test_simulate(
+        self, journey_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Triggers, states, the summary, the report and what topo simulate prints, for members
+        whose pii attributes a personas file draws (only --events, the input, carries them)."""
+        personas = tmp_path / "p.yaml"
+        attributes = {name: {"value": value} for name, value in MARKERS.items()}
+        personas.write_text(
+            json.dumps(
+                {"personas": 1, "population": [{
+                    "id": "all", "share": "100%", "attributes": {"region": {"value": "north"},
+                                                                 **attributes},
+                    "events": {"purchase": {"repeat": {"poisson": {"every": "2d"}},
+                                            "fields": {"amount": {"value": 60}}}},
+                }]}
+            ),
+            encoding="utf-8",
+        )  # fmt: skip
+        outputs = {name: tmp_path / f"{name}.out" for name in ("triggers", "states", "summary")}
+        if find_spec("plotly") is not None:
+            outputs["report"] = tmp_path / "report.out"
+        argv = ["simulate", str(journey_file), "--personas", str(personas), "--members", "20",
+                "--days", "30", "--events", str(tmp_path / "events.out")]  # fmt: skip
+        for name, path in outputs.items():
+            argv += [f"--{name}", str(path)]
+        assert main(argv) == 0
+        out, err = capsys.readouterr()
+        states = [json.loads(line) for line in outputs["states"].read_text().splitlines()]
+        assert {state["node"] for state in states} == {"vip"}  # the pii values were used
+        for name, path in outputs.items():
+            assert_clean(path.read_text(encoding="utf-8"), f"--{name}")
+        assert_clean(out + err, "what simulate prints")
+        assert MARKERS["phone"] in (tmp_path / "events.out").read_text()  # the input, by design
 
     def test_state_and_explanation(self, journey_file: Path) -> None:
         """engine.state() and engine.explain(), with every guard's values."""
