@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import topo
-from conftest import dedent, fail_at, kept_states
+from conftest import ROOT, dedent, fail_at, kept_states
 from topo.engine.engine import DuplicateEvent, Engine, LateEvent
 from topo.validation import load_journey
 
@@ -927,3 +927,13 @@ class TestAllOrNothingDurably:
         assert [durable.state(f"m{n}") is not None for n in range(4)] == [1, 1, 0, 0]
         assert {t.member for t in durable.outbox.pending()} == {"m0", "m1"}
         store.close()
+
+
+def test_a_timer_due_after_the_calendar_ends_is_never_due() -> None:
+    """An event in the last days of year 9999 starts a 180-day lapse timer the calendar cannot
+    hold: the event is processed (it was an OverflowError traceback) and the timer never fires."""
+    engine = topo.Engine(topo.load_journey(ROOT / "journeys" / "cdnow.yaml"))
+    event = {"id": "1", "member": "a", "type": "purchase", "at": "9999-12-30T10:00:00+00:00",
+             "amount": 5.0, "cds": 1}  # fmt: skip
+    assert [t.incentive for t in engine.process(event)]
+    assert engine.tick("9999-12-31T23:59:59+00:00") == []

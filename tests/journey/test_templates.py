@@ -113,3 +113,17 @@ class TestTemplates:
             assert 0 <= item.start < item.end <= len(template)
             if isinstance(item, Placeholder):
                 assert template[item.start] == "{" and template[item.end - 1] == "}"
+
+
+@pytest.mark.parametrize(
+    ("value", "spec", "written"),
+    [(-1e-9, ".2f", "0.00"), (-0.0, ".0f", "0"), (-0.001, ",.2f", "0.00"), (-1.5, ".2f", "-1.50"),
+     (-0.004, ".2%", "-0.40%"), (-3, "d", "-3")],
+)  # fmt: skip
+def test_a_sum_that_rounds_to_zero_is_written_without_a_sign(
+    value: float, spec: str, written: str
+) -> None:
+    """A customer reads "0.00", never "-0.00" (a sum of refunds a hair below zero)."""
+    from topo.journey.templates import compile_template
+
+    assert compile_template(f"{{spend:{spec}}}")({"spend": value}) == written

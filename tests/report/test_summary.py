@@ -257,3 +257,20 @@ class TestOlderHistories:
             ]
         figures = summarise(journey, states, end=END)["incentives"]
         assert rows(figures["by_channel"], "channel")["(unknown)"]["grants"] > 0
+
+
+def test_weeks_up_to_the_end_of_the_calendar() -> None:
+    """A history in the last week of year 9999: the weekly costs end with that week (stepping
+    a week past it was an OverflowError)."""
+    from datetime import UTC, datetime
+
+    import topo
+
+    journey = topo.load_journey(ROOT / "journeys" / "cdnow.yaml")
+    engine = topo.Engine(journey)
+    engine.process({"id": "1", "member": "a", "type": "purchase",
+                    "at": "9999-12-30T10:00:00+00:00", "amount": 5.0, "cds": 1})  # fmt: skip
+    end = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    states = [engine.store.get("a")]
+    weeks = summarise(journey, states, end=end)["incentives"]["weeks"]
+    assert weeks[-1]["week"] == "9999-12-27" and weeks[-1]["grants"] == 1

@@ -524,7 +524,10 @@ class Engine:
         for move in c.timers.get(state.node, ()):
             start = self._clock_start(state, move)
             assert move.after is not None
-            due = start + move.after * _MICRO
+            try:
+                due = start + move.after * _MICRO
+            except OverflowError:  # due after the calendar's end (9999-12-31): never
+                continue
             found.append((microseconds(due), 0, move.index, due, start, move))
             for reminder in c.ahead_of.get(move.label, ()):
                 considered = state.considered

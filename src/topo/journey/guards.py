@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 
 from topo.diagnostics import Diagnostic
 from topo.journey.expressions import Problem, Scope, check
+from topo.journey.model import NUMBER_TYPES
 from topo.journey.site import Site
 from topo.journey.source import Path
 from topo.journey.templates import TEMPLATE_NAMES, check_template
@@ -22,7 +23,6 @@ _TIMER_CONTEXT = (
 )
 _REMINDER_CONTEXT = "a reminder looks at the member, not at an event; use metrics or attributes"
 _WHERE_POSITION = "is not available in a metric's `where`; metrics do not depend on the node"
-_NUMBER_TYPES = ("int", "float")
 _WHERE_CONTEXT = "a metric's `where` looks at one event; use event fields, member attributes or now"
 
 
@@ -102,7 +102,7 @@ def _not_numbers(site: Site) -> dict[str, str]:
     j = site.journey
     found = dict.fromkeys(TEMPLATE_NAMES, "text")
     for name, attribute in j.attributes.items():
-        if attribute.type not in _NUMBER_TYPES:
+        if attribute.type not in NUMBER_TYPES:
             found[name] = f"a {attribute.type} attribute"
     for name, metric in j.metrics.items():
         if metric.kind in ("first_at", "last_at"):
@@ -110,7 +110,7 @@ def _not_numbers(site: Site) -> dict[str, str]:
         elif metric.kind in ("last", "min", "max") and metric.field is not None:
             fields = site.fields_of(metric.event_type) or {}
             kind = fields.get(metric.field)
-            if kind is not None and kind not in _NUMBER_TYPES:
+            if kind is not None and kind not in NUMBER_TYPES:
                 found[name] = f"the {metric.kind} of a {kind} field"
     return found
 

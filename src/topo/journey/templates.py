@@ -187,9 +187,11 @@ def _written(value: object, spec: str | None = None) -> str:
         return ""
     if spec is not None and isinstance(value, int | float) and not isinstance(value, bool):
         try:
-            return format(value, spec)
+            text = format(value, spec)
         except OverflowError:  # an int past the floats: its exact digits, as decimals
-            return format(Decimal(value), spec)
+            text = format(Decimal(value), spec)
+        # a tiny negative sum rounds to -0.00: a customer reads 0.00
+        return text[1:] if text.startswith("-") and not text.strip("-0.,% ") else text
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)

@@ -262,9 +262,7 @@ def _incentives(journey: Journey, walks: Sequence[Walk], end: datetime) -> dict[
         "cost_per_member": _share_cost(total, len(walks)),
         "by_incentive": rows,
         "by_owner": _grouped(journey, by_owner, "owner", lambda key: key[1]),
-        "by_channel": _grouped(
-            journey, by_owner, "channel", lambda key: _channel(journey, key[0])
-        ),
+        "by_channel": _grouped(journey, by_owner, "channel", lambda key: _channel(journey, key[0])),
         "by_incentive_owner": [
             {"incentive": i, "owner": o, "grants": n, "cost": round(_cost(journey, i) * n, 6)}
             for (i, o), n in sorted(by_owner.items(), key=lambda kv: _rank(journey, kv[0]))
@@ -325,18 +323,12 @@ def _weeks(
         return []
     first = min([_week(min(w.joined for w in walks)), *grants])
     last = max([_week(end), *grants])
-    rows = []
-    week = first
-    while week <= last:
-        rows.append(
-            {
-                "week": week.isoformat(),
-                "grants": grants[week],
-                "cost": round(cost.get(week, 0.0), 6),
-            }
-        )
-        week += timedelta(days=7)
-    return rows
+    count = (last - first).days // 7 + 1  # (counted, not stepped past: the calendar ends)
+    weeks = (first + timedelta(days=7 * k) for k in range(count))
+    return [
+        {"week": week.isoformat(), "grants": grants[week], "cost": round(cost.get(week, 0.0), 6)}
+        for week in weeks
+    ]
 
 
 def _pressure(journey: Journey, walks: Sequence[Walk]) -> dict[str, Any]:
