@@ -94,6 +94,16 @@ class TestRefused:
     def test_format_is_written(self) -> None:
         assert self.good()["format"] == FORMAT
 
+    def test_a_state_kept_before_joined_at_reads_as_unknown(self) -> None:
+        """States written before ``joined_at`` existed decode with it None; one written now
+        keeps it exactly."""
+        joined = datetime(2025, 12, 1, tzinfo=UTC)
+        state = MemberState("m", "a", datetime(2026, 1, 1, tzinfo=UTC), 0, [], joined_at=joined)
+        data = encode(state)
+        assert decode(data).joined_at == joined
+        del data["joined_at"]
+        assert decode(data).joined_at is None
+
 
 class TestRefusedFromTheReview:
     """decode raises ValueError, and only ValueError, for data it did not write."""

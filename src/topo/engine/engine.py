@@ -27,7 +27,13 @@ from typing import Any
 
 from topo.engine.caps import record, withheld_by
 from topo.engine.collector import paused
-from topo.engine.compiled import CompiledJourney, CompiledMove, CompiledReminder, compile_journey
+from topo.engine.compiled import (
+    CompiledIncentive,
+    CompiledJourney,
+    CompiledMove,
+    CompiledReminder,
+    compile_journey,
+)
 from topo.engine.evaluation import NOTHING, Context
 from topo.engine.events import PROFILE, Event
 from topo.engine.field_values import Refusal, timestamp
@@ -391,8 +397,9 @@ class Engine:
     ) -> tuple[MemberState, _Occasion]:
         """A new member at the start node, entered at the event's time; start's on_enter."""
         c = self.compiled
-        state = MemberState(event.member, c.start, event.at, stamp, c.metrics.new_state())
-        state.joined_at = event.at
+        state = MemberState(
+            event.member, c.start, event.at, stamp, c.metrics.new_state(), joined_at=event.at
+        )
         occasion = _Occasion(event.at, stamp, event.id)
         for incentive in c.on_enter.get(c.start, ()):
             self._grant(state, incentive, "enter", None, c.start, occasion, out)
@@ -672,7 +679,7 @@ class Engine:
                 number = occasion.held
                 occasion.held += 1
                 would = self._trigger(
-                    state, incentive_id, reason, source, target, occasion, number, withheld=True
+                    state, incentive, reason, source, target, occasion, number, withheld=True
                 )
                 self._withheld.append((would, cap))
             return
@@ -682,12 +689,12 @@ class Engine:
         occasion.made += 1
         if self.backfill:
             return
-        out.append(self._trigger(state, incentive_id, reason, source, target, occasion, number))
+        out.append(self._trigger(state, incentive, reason, source, target, occasion, number))
 
     def _trigger(
         self,
         state: MemberState,
-        incentive_id: str,
+        incentive: CompiledIncentive,
         reason: Reason,
         source: str | None,
         target: str,
@@ -699,7 +706,7 @@ class Engine:
         """The trigger of the ``number``-th grant of its cause, or of the ``number``-th one a cap
         withheld (``withheld``: a trigger that was not sent, for the control group's data)."""
         c = self.compiled
-        incentive = c.incentives[incentive_id]
+        incentive_id = incentive.id
         at, written = occasion.at, occasion.written()
         message = (
             ""
