@@ -34,8 +34,17 @@ import topo  # noqa: E402
 from topo.simulation.model import Personas  # noqa: E402
 
 
+def replaced(text: str, old: str, new: str) -> str:
+    """``text`` with ``old`` made ``new``: the test's text must still say ``old``, or both
+    groups would run the same assumption and the benchmark would measure nothing."""
+    if old not in text:
+        raise SystemExit(f"benchmarks/uplift.py: the test's text no longer says {old!r}")
+    return text.replace(old, new)
+
+
 def group(journey: Any, rate: float, members: int, days: int, seed: int) -> dict[str, Any]:
-    text = textwrap.dedent(PERSONAS).replace(
+    text = replaced(
+        textwrap.dedent(PERSONAS),
         "thanks: {purchase: {rate: 3, for: 30d}}",
         f"thanks: {{purchase: {{rate: {rate}, for: 30d}}}}",
     )
@@ -62,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "shop.yaml"
-        path.write_text(textwrap.dedent(SHOP).replace("holdout: 50%", "holdout: 20%"), "utf-8")
+        path.write_text(replaced(textwrap.dedent(SHOP), "holdout: 50%", "holdout: 20%"), "utf-8")
         journey = topo.load_journey(path)
     began = time.perf_counter()
     works = group(journey, 1.5, args.members, args.days, 0)
