@@ -13,16 +13,15 @@ from hypothesis import HealthCheck, settings
 
 from topo.cli.commands import main
 from topo.diagnostics import Diagnostic
-from topo.validation import validate_text
+from topo.validation import find_journeys, validate_text
 
 ROOT = Path(__file__).resolve().parent.parent
 """The repository's root folder."""
 TESTS = ROOT / "tests"
 """The tests' folder: fixtures, snapshots and data shared by the stages' tests."""
-JOURNEY_FILES = sorted(
-    p for p in (ROOT / "journeys").glob("*.y*ml") if not p.name.endswith(".personas.yaml")
-)
-"""The shipped journeys (beside them, their personas files, which are not journeys)."""
+JOURNEY_FILES = find_journeys([ROOT / "journeys"])
+"""The shipped journeys, found as ``topo validate journeys/`` finds them (beside them, their
+personas files, which are not journeys)."""
 
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(

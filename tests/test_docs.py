@@ -129,7 +129,10 @@ class TestDiagnosticPages:
         """The ``topo validate`` output a page quotes under its failing example is exact."""
         page = ROOT / "docs" / "diagnostics" / f"{code.code}.md"
         text = page.read_text(encoding="utf-8")
-        for journey, body, output in _failing_personas(text):
+        personas_examples = _failing_personas(text)
+        if code.code.startswith("T6"):  # its failing example is followed by what it prints
+            assert personas_examples, f"{page.name}: no text block after the failing example"
+        for journey, body, output in personas_examples:
             shown = [d.render() for d in _personas_problems(body, journey, "personas.yaml")]
             assert output.strip("\n").splitlines() == shown
         for body, console in _failing_examples(text):

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 import topo
-from conftest import MINIMAL, ROOT, dedent
+from conftest import JOURNEY_FILES, MINIMAL, ROOT, dedent
 from topo.journey.loader import load_text
 from topo.simulation.defaults import default_personas
 from topo.simulation.personas import check_personas_text, personas_text
 from topo.validation import check_document
 
-JOURNEYS = sorted(p for p in (ROOT / "journeys").glob("*.yaml") if p.name.count(".") == 1)
+JOURNEYS = JOURNEY_FILES
 
 
 def _journey(text: str) -> topo.Journey:
