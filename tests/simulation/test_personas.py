@@ -194,6 +194,22 @@ class TestAgainstTheJourney:
         text = changed("any: {unsubscribe", "any: {attend: {probability: 5%}, unsubscribe")
         assert problems(text) == [("T610", *at(text, "attend"))]
 
+    @pytest.mark.parametrize(
+        ("response", "said"),
+        [
+            ("unsubscribe: {rate: 2, for: 7d}", "sends once"),
+            ("attend: {rate: 2, for: 7d}", "does not send"),
+        ],
+    )
+    def test_a_rate_response_needs_a_repeat(self, response: str, said: str) -> None:
+        """Multiplying the rate of an event sent once, or not at all, would do nothing."""
+        text = changed(
+            "welcome_coupon: {purchase: {rate: 1.5, for: 30d}}", f"welcome_coupon: {{{response}}}"
+        )
+        name = response.split(":")[0]
+        assert problems(text) == [("T613", *at(text, name, "welcome_coupon"))]
+        assert said in messages(text)[0]
+
     def test_duplicate_persona_ids(self) -> None:
         """Two personas with one id: T611 at the second id."""
         text = changed("id: fan", "id: occasional")

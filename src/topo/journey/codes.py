@@ -185,6 +185,12 @@ CODES: tuple[Code, ...] = (
     ),
     Code("T611", "duplicate-persona", _E, "Two personas have the same id."),
     Code("T612", "profile-behaviour", _E, "A persona sends or responds with the `profile` event."),
+    Code(
+        "T613",
+        "rate-without-repeat",
+        _E,
+        "A response multiplies the rate of an event type the persona does not repeat.",
+    ),
 )
 
 _BY_NAME = {c.name: c for c in CODES}

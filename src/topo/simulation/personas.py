@@ -317,6 +317,21 @@ class _Check:
                 yield declared
             elif isinstance(response, dict) and "probability" in response:
                 yield from self._sends(event_type, declared, sent, (*place, event_type))
+            elif isinstance(response, dict) and "rate" in response:
+                yield from self._speeds(event_type, sent, (*place, event_type))
+
+    def _speeds(self, event_type: str, sent: dict[Any, Any], place: Path) -> Iterator[Diagnostic]:
+        """A response that multiplies a rate needs a process with a rate: a ``repeat``."""
+        behaviour = sent.get(event_type)
+        if isinstance(behaviour, dict) and "repeat" in behaviour:
+            return
+        how = "sends once" if isinstance(behaviour, dict) else "does not send"
+        message = (
+            f"this response multiplies the rate of {event_type!r}, which the persona {how}: "
+            "only a `repeat` behaviour has a rate; to send it in response, use "
+            "{probability: P}"
+        )
+        yield self.at_key("rate-without-repeat", message, place)
 
     def _sends(
         self, event_type: str, declared: EventType, sent: dict[Any, Any], place: Path
