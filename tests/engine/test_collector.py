@@ -38,6 +38,37 @@ class TestPaused:
             raise ValueError
         assert gc.isenabled()
 
+    def test_what_the_block_made_is_in_the_oldest_generation(self, collector_on: None) -> None:
+        """Not left young for the first collection after the block to walk all at once."""
+        gc.collect()  # every generation's count at 0: no older collection due soon after
+        with paused():
+            kept = [[i] for i in range(50_000)]
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        assert all(id(inner) in oldest for inner in kept[::1000])
+
+    def test_a_cycle_made_in_the_block_is_still_collected(self, collector_on: None) -> None:
+        class Node:
+            pass
+
+        with paused():
+            node = Node()
+            node.self = node  # type: ignore[attr-defined]
+        gone = id(node)
+        del node
+        gc.collect()
+        assert all(id(o) != gone for o in gc.get_objects())
+
+    def test_a_program_s_own_freeze_is_kept(self, collector_on: None) -> None:
+        frozen = [object() for _ in range(10)]  # noqa: F841 (held while frozen)
+        gc.freeze()
+        try:
+            count = gc.get_freeze_count()
+            with paused():
+                pass
+            assert gc.get_freeze_count() == count > 0
+        finally:
+            gc.unfreeze()
+
     def test_left_off_when_it_was_off(self, collector_on: None) -> None:
         gc.disable()
         with paused():

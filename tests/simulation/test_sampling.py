@@ -3,6 +3,7 @@ distributions that are what they say."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from scipy import stats
 
 from conftest import ROOT
 from topo.journey.model import EventField
-from topo.simulation.members import Ahead, Member
+from topo.simulation.members import DROPS_OUT, FIRST, Member, Population
 from topo.simulation.model import Distribution
 from topo.simulation.personas import load_personas
 from topo.simulation.plans import plan
@@ -100,19 +101,45 @@ def test_uniform_numbers_are_uniform_and_streams_independent() -> None:
     assert abs(np.corrcoef(a, b)[0, 1]) < 0.03
 
 
-def test_a_stock_drawn_ahead_holds_the_values_drawn_one_by_one() -> None:
-    """Topping up a member's stock in a batch gives the values that drawing them one by one
-    gives: a run does not depend on when stocks are topped up."""
+def population(journey: Any, reader: Any, t: int, members: int) -> Population:
+    chosen = np.zeros(members, dtype=np.int64)
+    keys = np.arange(7, 7 + members, dtype=np.uint64)
+    people = Population(0, [reader], chosen, keys, 365 * 86_400.0, START)
+    slots = people.bases + t
+    people.rate[slots] = 1 / 86_400 * (1 + np.arange(members))  # one a day, two a day, ...
+    people.drop[slots] = 0.2
+    people.next[slots] = 3600.0 * np.arange(members)
+    people.fresh[slots] = True  # the first event of each: no drop-out after it
+    return people
+
+
+@settings(max_examples=20, deadline=None)
+@given(members=st.integers(1, 6), days=st.integers(1, 4))
+def test_events_made_in_bulk_hold_the_events_drawn_one_by_one(members: int, days: int) -> None:
+    """The repeat events made for every slot at once are those each slot's process
+    makes one event at a time (fields, drop-outs and waits; none after the first event), when
+    no response intervenes."""
     journey = load_journey(ROOT / "journeys" / "knowledge-club.yaml")
     personas = load_personas(ROOT / "journeys" / "knowledge-club.personas.yaml", journey)
     reader = plan(0, personas.population[0], journey)
     t = next(i for i, kind in enumerate(reader.types) if kind.name == "purchase")
-    ahead = Ahead(0, [reader], 365 * 86_400.0, START)
-    batched, alone = Member("m1", 99, reader), Member("m1", 99, reader)
-    for member in (batched, alone):
-        member.rates[t] = 1 / 86_400
-    ahead.top_up(reader, t, [Member("m0", 7, reader), batched], 0.0)
-    n = len(batched.rows[t])
-    assert n >= 3
-    assert [batched.rows[t].pop() for _ in range(n)] == [Ahead.row(alone, t) for _ in range(n)]
-    assert [batched.waits[t].pop() for _ in range(n)] == [Ahead.wait(alone, t) for _ in range(n)]
+    bulk, alone = population(journey, reader, t, members), population(journey, reader, t, members)
+    made = []
+    for day in range(1, days + 1):
+        order, times, slots, rows, drops = bulk.made(day * 86_400.0)
+        made += [(times[i], slots[i], rows[i], drops[i]) for i in order]
+    one_by_one = []
+    for slot in (alone.bases + t).tolist():
+        member = Member(f"m{slot}", int(alone.keys[slot]), reader, slot - t)
+        at, then = float(alone.next[slot]), FIRST
+        while at < days * 86_400.0:
+            row = alone.row(member, t)
+            if then != FIRST and alone.dropped(slot):
+                then = DROPS_OUT
+            one_by_one.append((at, slot, row, then))
+            if then == DROPS_OUT:
+                break
+            then = 0
+            at = alone.schedule(slot, at, math.inf) or math.inf
+    assert made == sorted(one_by_one, key=lambda e: (e[0], e[1]))
+    assert len({e[1] for e in made}) == members

@@ -1,17 +1,22 @@
-"""Simulated members and what they draw ahead, many members at a time.
+"""Simulated members, and their event processes as arrays: a week's repeat events made at once.
 
 A member's random numbers are a function of its key and a counter (see ``sampling``), so they
-can be drawn whenever is cheapest without changing them. :class:`Ahead` draws them in batches
-with numpy: the members who join in a week are set up together as the week starts (their
-attributes, which event types they start and when, their BG/NBD rate and drop-out chance), and
-each member keeps a small stock per event type (the fields of its next events, its next waits,
-the numbers that decide its drop-outs) that is topped up weekly for every member running low,
-together. A member who runs out within the week draws its next value on its own.
+can be drawn many members at a time with numpy. :class:`Population` holds one *slot* per member
+and event type of its persona (the member's ``base`` plus the type's place), and in arrays what
+each slot's repeat process needs: its next event's time, its rate, its drop-out chance, what
+running responses multiply the rate by, and its counters. Members who join in a week are set up
+together as the week starts; then :meth:`Population.made` makes the whole population's repeat
+events of the week together (their fields, drop-outs and next waits, drawn for every slot due at
+once, as often as the fastest process needs), and the runner sends them in time order. A
+response that changes a process's rate within the week draws its next wait on its own
+(:meth:`schedule`); the events made for that process for the rest of the week are then dropped
+(the runner skips them), and their numbers are not used again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +30,7 @@ from topo.simulation.plans import (
     SYNTHETIC,
     WAITS,
     Plan,
+    Type,
     attribute_stream,
 )
 from topo.simulation.sampling import (
@@ -38,197 +44,245 @@ from topo.simulation.sampling import (
     uniforms,
 )
 
-__all__ = ["Ahead", "Member"]
+__all__ = ["DROPS_OUT", "FIRST", "Made", "Member", "Population"]
 
-_WEEK = 7 * 86_400.0
+_ROWS, _WAITS, _DROPS = range(3)  # the counters of each slot
+Made = tuple[list[int], list[float], list[int], list[tuple[Any, ...]], list[int]]
+"""A week's repeat events: their order (positions in time order), and per position its time,
+slot, fields and what it does to its process (:data:`FIRST`, :data:`DROPS_OUT` or 0)."""
+FIRST, DROPS_OUT = 1, 2
 
 
 class Member:
-    """One simulated member: its key, processes, active responses, and its stock per event
-    type (kept in reverse: the next value is the last)."""
+    """One simulated member: its id, key, persona and first slot; the events it has sent (for
+    their ids); the fields of its first events, drawn when it joined; its attributes until
+    they are sent."""
 
-    __slots__ = (
-        "alive",
-        "boosts",
-        "chances",
-        "drop",
-        "drops",
-        "flagged",
-        "id",
-        "key",
-        "low",
-        "n",
-        "plan",
-        "profile",
-        "rates",
-        "rows",
-        "taken",
-        "version",
-        "waits",
-    )
+    __slots__ = ("base", "chances", "id", "key", "n", "plan", "profile", "ready")
 
-    def __init__(self, member_id: str, key: int, plan: Plan) -> None:
+    def __init__(self, member_id: str, key: int, plan: Plan, base: int) -> None:
         self.id = member_id
         self.key = key
         self.plan = plan
-        self.n = 0  # events sent, for their ids
+        self.base = base
+        self.n = 0
         self.chances = 0  # probability responses drawn for
-        self.profile: dict[str, Any] | None = None  # attributes, sent when it joins
-        count = len(plan.types)
-        self.rates = [0.0] * count  # events per second of each repeat process (0: none)
-        self.drop = [0.0] * count  # BG/NBD: the chance to drop out after a repeat event
-        self.alive = [False] * count  # a repeat process that has started and not dropped out
-        self.version = [0] * count  # bumped when a pending wait is drawn again
-        self.boosts: list[list[tuple[float, float]]] | None = None  # per type: (until, factor)
-        self.rows: list[list[tuple[Any, ...]]] = [[] for _ in range(count)]
-        self.waits: list[list[float]] = [[] for _ in range(count)]
-        self.drops: list[list[float]] = [[] for _ in range(count)]
-        self.taken = [[0, 0, 0] for _ in range(count)]  # rows, waits, drops drawn so far
-        self.low = [0] * count  # a stock this small is topped up next week
-        self.flagged = [False] * count
-
-    def factor(self, t: int, now: float) -> float:
-        """What the responses running at ``now`` multiply type ``t``'s rate by."""
-        factor = 1.0
-        if self.boosts is not None:
-            for until, by in self.boosts[t]:
-                if until > now:
-                    factor *= by
-        return factor
+        self.profile: dict[str, Any] | None = None
+        self.ready: dict[int, tuple[Any, ...]] = {}
 
 
-class Ahead:
-    """Draws ahead for a run's members: :meth:`join` sets up a day's joiners, :meth:`want` and
-    :meth:`top_up` keep their stocks."""
+class Population:
+    """The run's members (set up a week at a time by :meth:`join`) and one slot per member and
+    event type, for ``members`` members whose personas (``chosen``, indexes into ``plans``) and
+    keys are given in the order they join."""
 
-    def __init__(self, seed: int, plans: list[Plan], end: float, start: datetime) -> None:
-        self.seed = seed
-        self.plans = plans
-        self.end = end
-        self.start = start
-        self.wanting: dict[tuple[int, int], list[Member]] = {}
+    def __init__(
+        self,
+        seed: int,
+        plans: list[Plan],
+        chosen: Array,
+        keys: Array,
+        end: float,
+        start: datetime,
+    ) -> None:
+        self.seed, self.plans, self.end, self.start = seed, plans, end, start
+        counts = np.array([len(p.types) for p in plans], dtype=np.int64)[chosen]
+        ends = np.cumsum(counts)
+        self.bases = ends - counts  # each member's first slot, in joining order
+        size = int(ends[-1]) if len(ends) else 0
+        self.types: list[Type] = [kind for p in plans for kind in p.types]
+        firsts = np.cumsum([0] + [len(p.types) for p in plans])[:-1]
+        place = np.arange(size, dtype=np.int64) - np.repeat(self.bases, counts)
+        self.group = np.repeat(firsts[chosen], counts) + place  # the slot's (persona, type)
+        streams = np.array([kind.stream for kind in self.types] or [0], dtype=np.int64)
+        self.streams = streams[self.group]
+        self.keys = np.repeat(keys, counts)
+        self.next = np.full(size, math.inf)  # its next repeat event, when not made or queued
+        self.rate = np.zeros(size)  # events per second of a repeat process
+        self.drop = np.zeros(size)  # BG/NBD: the chance to drop out after each event
+        self.factor = np.ones(size)  # what the running responses multiply the rate by
+        self.change = np.full(size, math.inf)  # when that factor changes next
+        self.first = np.full(size, math.inf)  # when a repeat process makes its first event
+        self.fresh = np.zeros(size, dtype=bool)  # its first event not made yet
+        self.counters = np.zeros((3, size), dtype=np.int64)
+        self.alive = [False] * size  # a repeat process started, and not dropped out
+        self.version = [0] * size  # bumped when its next event is drawn again
+        self.owner: list[Member | None] = [None] * size
+        self.boosts: dict[int, list[tuple[float, float]]] = {}  # slot: (until, factor)
 
-    def want(self, member: Member, t: int) -> None:
-        """Top ``member``'s stock of type ``t`` up when the next week starts."""
-        member.flagged[t] = True
-        self.wanting.setdefault((member.plan.number, t), []).append(member)
+    # -- a week of repeat events, many slots at a time -------------------------------------
 
-    def top_up_wanted(self, now: float) -> None:
-        wanting, self.wanting = self.wanting, {}
-        for (number, t), members in wanting.items():
-            self.top_up(self.plans[number], t, members, now)
+    def made(self, until: float) -> Made:
+        """The repeat events due before ``until``: for each slot due, its event, whether it
+        drops out after it, and its next wait, again while any falls before ``until``. Slots
+        whose next event falls later keep it in :attr:`next`."""
+        nxt, counters = self.next, self.counters
+        due = np.flatnonzero(nxt < until)
+        times: list[Array] = []
+        slots: list[Array] = []
+        drops: list[Array] = []
+        rows: list[tuple[Any, ...]] = []
+        while due.size:
+            at = nxt[due]
+            times.append(at)
+            slots.append(due)
+            rows.extend(self._rows(due))
+            dropping = np.zeros(due.size, dtype=bool)
+            fresh = self.fresh[due]
+            chance = self.drop[due]
+            maybe = np.flatnonzero((chance > 0) & ~fresh)  # no drop-out at the first event
+            if maybe.size:
+                some = due[maybe]
+                u = uniforms(self.keys[some], self.streams[some] + DROPS, counters[_DROPS, some])
+                counters[_DROPS, some] += 1
+                dropping[maybe] = u < chance[maybe]
+            if fresh.any():
+                self.fresh[due[fresh]] = False
+            drops.append(fresh * FIRST + dropping * DROPS_OUT)
+            nxt[due[dropping]] = math.inf
+            going, at = due[~dropping], at[~dropping]
+            u = uniforms(self.keys[going], self.streams[going] + WAITS, counters[_WAITS, going])
+            counters[_WAITS, going] += 1
+            wait = exponential_variates(u)
+            with np.errstate(divide="ignore", over="ignore"):  # a tiny rate: never again
+                when = at + wait / (self.rate[going] * self.factor[going])
+            change = self.change[going]
+            for i in np.flatnonzero((when >= change) & (change < math.inf)).tolist():
+                # a response ends (or starts) before this wait is spent
+                when[i] = self._after(int(going[i]), float(at[i]), float(wait[i]))
+            when[when > self.end] = math.inf
+            nxt[going] = when
+            due = going[when < until]
+        if not times:
+            return [], [], [], [], []
+        at_all, slot_all = np.concatenate(times), np.concatenate(slots)
+        order = np.lexsort((slot_all, at_all))
+        return (
+            order.tolist(),
+            at_all.tolist(),
+            slot_all.tolist(),
+            rows,
+            np.concatenate(drops).tolist(),
+        )
 
-    def top_up(self, plan: Plan, t: int, members: list[Member], now: float) -> None:
-        """Fill the stocks of type ``t`` of ``members`` (all of ``plan``) for what they are
-        expected to need over the next two weeks: topped up weekly, they seldom run out."""
-        kind = plan.types[t]
-        end = self.end
-        need = np.zeros((3, len(members)), dtype=np.int64)
-        for i, member in enumerate(members):
-            member.flagged[t] = False
-            rate = member.rates[t]
-            if not kind.repeat or rate <= 0:  # what it sends next, no more
-                member.low[t] = -1
-                need[0, i] = max(0, 1 - len(member.rows[t]))
+    def _rows(self, slots: Array) -> list[tuple[Any, ...]]:
+        """The fields of one event of each of ``slots`` (drawn per persona and type)."""
+        counters = self.counters[_ROWS, slots]
+        self.counters[_ROWS, slots] += 1
+        rows: list[tuple[Any, ...]] = [()] * len(slots)
+        groups = self.group[slots]
+        for g in np.unique(groups).tolist():
+            kind = self.types[g]
+            if not kind.values:
                 continue
-            per_week = rate * member.factor(t, now) * _WEEK
-            low = int(per_week * 1.5) + 1
-            target = low + int(per_week * 2) + 3
-            left = rate * (end - now)
-            drop = member.drop[t]
-            if drop > 0:
-                left = min(left, 1.0 / drop)
-            target = min(target, int(left * 1.5) + 2)
-            member.low[t] = min(low, target - 1)
-            need[0, i] = max(0, target - len(member.rows[t]))
-            need[1, i] = max(0, target - len(member.waits[t]))
-            if drop > 0:
-                need[2, i] = max(0, target - len(member.drops[t]))
-        keys = np.array([member.key for member in members], dtype=np.uint64)
-        if need[0].any():
-            k, c = self._counters(keys, members, t, 0, need[0])
+            mine = np.flatnonzero(groups == g)
+            keys, at = self.keys[slots[mine]], counters[mine]
             columns = [
-                values.many(k, c, stream)
+                values.many(keys, at, stream)
                 for values, stream in zip(kind.values, kind.field_streams, strict=True)
             ]
-            rows: list[tuple[Any, ...]] = (
-                list(zip(*columns, strict=True)) if columns else [()] * len(k)
-            )
-            _share(rows, members, need[0], "rows", t)
-        if need[1].any():
-            k, c = self._counters(keys, members, t, 1, need[1])
-            waits = exponential_variates(uniforms(k, kind.stream + WAITS, c)).tolist()
-            _share(waits, members, need[1], "waits", t)
-        if need[2].any():
-            k, c = self._counters(keys, members, t, 2, need[2])
-            _share(uniforms(k, kind.stream + DROPS, c).tolist(), members, need[2], "drops", t)
+            for i, row in zip(mine.tolist(), zip(*columns, strict=True), strict=True):
+                rows[i] = row
+        return rows
 
-    # A member out of stock within a week draws its next value on its own, in plain Python.
+    # -- one slot at a time, as responses and first events need ------------------------------
 
-    @staticmethod
-    def row(member: Member, t: int) -> tuple[Any, ...]:
-        """The fields of ``member``'s next event of type ``t``."""
+    def schedule(self, slot: int, now: float, midnight: float) -> float | None:
+        """Draw the next wait of a running repeat process from ``now``: its time when that is
+        before ``midnight`` (the caller queues it), else None (kept in :attr:`next`, or never
+        when past the end)."""
+        self.version[slot] += 1
+        self.next[slot] = math.inf
+        rate = float(self.rate[slot])
+        if rate <= 0:  # a BG/NBD rate too small to be a number of seconds: never again
+            return None
+        counters = self.counters
+        counter = int(counters[_WAITS, slot])
+        counters[_WAITS, slot] = counter + 1
+        u = uniform(int(self.keys[slot]), int(self.streams[slot]) + WAITS, counter)
+        wait = float(exponential_variates(u))
+        when = now + wait / rate if slot not in self.boosts else self._after(slot, now, wait)
+        if when > self.end:
+            return None
+        if when < midnight:
+            return when
+        self.next[slot] = when
+        return None
+
+    def refresh(self, slot: int, when: float) -> None:
+        """What the responses multiply the slot's rate by from ``when``, and until when."""
+        self.factor[slot], self.change[slot] = _factor(self.boosts.get(slot, ()), when)
+
+    def dropped(self, slot: int) -> bool:
+        """BG/NBD: whether the member drops out after this repeat event."""
+        chance = float(self.drop[slot])
+        if chance <= 0:
+            return False
+        counter = int(self.counters[_DROPS, slot])
+        self.counters[_DROPS, slot] = counter + 1
+        return uniform(int(self.keys[slot]), int(self.streams[slot]) + DROPS, counter) < chance
+
+    def row(self, member: Member, t: int) -> tuple[Any, ...]:
+        """The fields of ``member``'s next event of type ``t`` sent on its own."""
+        ready = member.ready.pop(t, None)
+        if ready is not None:
+            return ready
+        slot = member.base + t
+        counter = int(self.counters[_ROWS, slot])
+        self.counters[_ROWS, slot] = counter + 1
         kind = member.plan.types[t]
-        counter = member.taken[t][0]
-        member.taken[t][0] += 1
-        key = member.key
         return tuple(
-            values.one(key, counter, stream)
+            values.one(member.key, counter, stream)
             for values, stream in zip(kind.values, kind.field_streams, strict=True)
         )
 
-    @staticmethod
-    def wait(member: Member, t: int) -> float:
-        """``member``'s next wait of type ``t``, in units of its rate."""
-        counter = member.taken[t][1]
-        member.taken[t][1] += 1
-        u = uniform(member.key, member.plan.types[t].stream + WAITS, counter)
-        return float(exponential_variates(u))
+    def boost(self, slot: int, until: float, by: float, now: float) -> None:
+        """A response multiplies the slot's rate by ``by`` from ``now`` to ``until``."""
+        boosts = [b for b in self.boosts.get(slot, ()) if b[0] > now]
+        boosts.append((until, by))
+        self.boosts[slot] = boosts
 
-    @staticmethod
-    def drop_number(member: Member, t: int) -> float:
-        """The uniform number that decides ``member``'s next drop-out of type ``t``."""
-        counter = member.taken[t][2]
-        member.taken[t][2] += 1
-        return uniform(member.key, member.plan.types[t].stream + DROPS, counter)
+    def _after(self, slot: int, now: float, wait: float) -> float:
+        """When the slot's process, boosted as its responses say, has gone through ``wait``
+        from ``now``; what the responses multiply its rate by from then is kept."""
+        when, self.factor[slot], self.change[slot] = _after(
+            now, wait, float(self.rate[slot]), self.boosts[slot]
+        )
+        return when
 
-    @staticmethod
-    def _counters(
-        keys: Array, members: list[Member], t: int, which: int, need: Array
-    ) -> tuple[Array, Array]:
-        """Each member's key, once per value it needs, and the counters of those values."""
-        first = np.array([member.taken[t][which] for member in members], dtype=np.int64)
-        for member, n in zip(members, need.tolist(), strict=True):
-            member.taken[t][which] += n
-        ends = np.cumsum(need)
-        starts = np.repeat(first - (ends - need), need)
-        return np.repeat(keys, need), starts + np.arange(int(ends[-1]))
+    # -- joining ------------------------------------------------------------------------------
 
     def join(
-        self, numbers: Array, joined: Array, personas: Array, ids: Callable[[int], str]
+        self, first: int, numbers: Array, joined: Array, personas: Array, ids: Callable[[int], str]
     ) -> list[tuple[Member, float, list[tuple[float, int]]]]:
-        """Set up the members with these ``numbers`` (joining at ``joined`` seconds, as
-        ``personas``): each member, when it joins, and when (seconds, type) it starts each
-        event type it will send."""
+        """Set up the members with these ``numbers`` (the ``first``-th to join onwards, joining
+        at ``joined`` seconds, as ``personas``): each member, when it joins, and when (seconds,
+        type) it starts each event type it will send."""
         out: list[tuple[Member, float, list[tuple[float, int]]]] = []
+        ranks = np.arange(first, first + len(numbers), dtype=np.int64)
         for plan in self.plans:
             mine = personas == plan.number
-            if not mine.any():
-                continue
-            out.extend(self._join_plan(plan, numbers[mine], joined[mine], ids))
+            if mine.any():
+                out.extend(self._join(plan, ranks[mine], numbers[mine], joined[mine], ids))
         out.sort(key=lambda item: (item[1], item[0].id))  # by when they join, then by id
         return out
 
-    def _join_plan(
-        self, plan: Plan, numbers: Array, joined: Array, ids: Callable[[int], str]
+    def _join(
+        self, plan: Plan, ranks: Array, numbers: Array, joined: Array, ids: Callable[[int], str]
     ) -> list[tuple[Member, float, list[tuple[float, int]]]]:
         keys = member_keys(self.seed, numbers)
+        bases = self.bases[ranks]
         count = len(numbers)
         zero = np.zeros(count, dtype=np.uint64)
         members = [
-            Member(ids(number), key, plan)
-            for number, key in zip(numbers.tolist(), keys.tolist(), strict=True)
+            Member(ids(number), key, plan, base)
+            for number, key, base in zip(
+                numbers.tolist(), keys.tolist(), bases.tolist(), strict=True
+            )
         ]
+        for member in members:
+            for t in range(len(plan.types)):
+                self.owner[member.base + t] = member
         columns = {
             name: values.many(keys, zero, attribute_stream(i))
             for i, (name, values) in enumerate(plan.attributes)
@@ -236,8 +290,8 @@ class Ahead:
         for j, (name, declared) in enumerate(plan.synthetic):
             drawn = uniforms(keys, SYNTHETIC, j).tolist()
             columns[name] = [synthetic(declared, u, self.start) for u in drawn]
-        for i, member in enumerate(members):
-            if columns:
+        if columns:
+            for i, member in enumerate(members):
                 member.profile = {name: column[i] for name, column in columns.items()}
         starts: list[list[tuple[float, int]]] = [[] for _ in range(count)]
         for t, kind in enumerate(plan.types):
@@ -248,47 +302,59 @@ class Ahead:
             going = when <= self.end
             if chance < 1.0:
                 going &= uniforms(keys, kind.stream + START_CHANCE, zero) < chance
-            rates: list[float] | None = None
-            drops: list[float] | None = None
+            slots = bases + t
             if kind.every is not None:
-                rates = [1.0 / kind.every] * count
+                self.rate[slots] = 1.0 / kind.every
             elif kind.bgnbd is not None:
                 r, alpha, a, b, unit = kind.bgnbd
                 # per member lambda ~ Gamma(r, rate alpha) per unit, as a rate per second
                 u = uniforms(keys, kind.stream + RATE, zero)
-                rates = (gamma_variates(r, u) / alpha / unit).tolist()
-                drops = beta_variates(a, b, uniforms(keys, kind.stream + DROP, zero)).tolist()
-            started = []
-            for i in np.flatnonzero(going).tolist():
-                member = members[i]
-                if rates is not None:
-                    member.rates[t] = rates[i]
-                if drops is not None:
-                    member.drop[t] = drops[i]
+                self.rate[slots] = gamma_variates(r, u) / alpha / unit
+                self.drop[slots] = beta_variates(a, b, uniforms(keys, kind.stream + DROP, zero))
+            started = np.flatnonzero(going)
+            if not started.size:
+                continue
+            if kind.repeat:  # its first event is made with the week's repeat events
+                self.next[slots[started]] = self.first[slots[started]] = when[started]
+                self.fresh[slots[started]] = True
+                continue
+            for i, row in zip(started.tolist(), self._rows(slots[started]), strict=True):
+                members[i].ready[t] = row  # the fields of its event, drawn together
                 starts[i].append((float(when[i]), t))
-                started.append(member)
-            if started:
-                self.top_up(plan, t, started, float(joined.min()))
         return [
             (member, float(at), sorted(first))
             for member, at, first in zip(members, joined.tolist(), starts, strict=True)
         ]
 
 
-def _share(
-    values: list[Any],
-    members: list[Member],
-    need: Array,
-    stock: str,
-    t: int,
-) -> None:
-    """Hand each member its ``need`` of ``values`` (in counter order), in front of what it
-    still has (the stock is used from its end)."""
-    at = 0
-    for member, n in zip(members, need.tolist(), strict=True):
-        if n:
-            chunk = values[at : at + n]
-            chunk.reverse()
-            lists = getattr(member, stock)  # its rows, waits or drops: per type, a list
-            lists[t] = chunk + lists[t]
-            at += n
+def _after(
+    now: float, wait: float, rate: float, boosts: list[tuple[float, float]]
+) -> tuple[float, float, float]:
+    """When a process at ``rate`` (per second), multiplied by the ``boosts`` (until, factor)
+    that still run, has gone through ``wait`` (a unit exponential): the rate is piecewise
+    constant, so the wait is spent piece by piece, each at its rate. With what the boosts
+    multiply the rate by from then, and until when."""
+    t = now
+    while True:
+        factor, change = _factor(boosts, t)
+        speed = rate * factor
+        if change == math.inf:
+            return (t + wait / speed if speed > 0 else math.inf), factor, change
+        if speed * (change - t) >= wait:
+            when = t + wait / speed
+            if when < change:
+                return when, factor, change
+            return (when, *_factor(boosts, when))
+        wait -= speed * (change - t)
+        t = change
+
+
+def _factor(boosts: Iterable[tuple[float, float]], at: float) -> tuple[float, float]:
+    """What the ``boosts`` running at ``at`` multiply a rate by, and when that changes next."""
+    factor, change = 1.0, math.inf
+    for until, by in boosts:
+        if until > at:
+            factor *= by
+            if until < change:
+                change = until
+    return factor, change

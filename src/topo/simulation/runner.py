@@ -29,7 +29,7 @@ from topo.engine.engine import Engine
 from topo.engine.triggers import Trigger
 from topo.errors import InvalidEvent, UsageError
 from topo.journey.model import Journey
-from topo.simulation.members import Ahead, Member
+from topo.simulation.members import DROPS_OUT, FIRST, Member, Population
 from topo.simulation.model import Personas
 from topo.simulation.plans import CHANCES, JOIN, PERSONA, Plan, Response, plan
 from topo.simulation.sampling import choice, member_keys, uniform, uniforms
@@ -93,20 +93,26 @@ def run_population(
         run.events = []
     events = run.events
     width = max(7, len(str(members)))
-    ahead = Ahead(seed, plans, end_s, start)
-    numbers, joined, chosen = _joining(seed, plans, members, [p.share for p in personas.population])
+    numbers, joined, chosen, keys = _joining(
+        seed, plans, members, [p.share for p in personas.population]
+    )
     last = int(np.searchsorted(joined, end_s, side="right"))  # who joins by the end
     days_of = (joined[:last] // _DAY).astype(np.int64)
+    people = Population(seed, plans, chosen[:last], keys[:last], end_s, start)
+    alive, version, nxt, owner = people.alive, people.version, people.next, people.owner
     by_id: dict[str, Member] = {}
-    # A calendar queue: items of later days wait in their day's list; today's are a heap.
+    # Members' single events (joining, once, responses) and repeat events a response drew
+    # again within the week: those of later days wait in their day's list, today's are a heap.
+    # The other repeat events of a week are made together, as it starts (Population.made).
     Item = tuple[float, int, Member, int, int, int]  # exact times: no rounding drift
     later: list[list[Item]] = [[] for _ in range(days + 1)]
     today: list[Item] = []
-    midnight = 0.0  # the end of the day being run: later items wait in their day's list
+    moved: set[int] = set()  # slots whose rest of the week's made events no longer hold
+    midnight = 0.0  # the end of the day being run
+    horizon = 0.0  # the end of the week whose repeat events are made
     seq = 0
     at_text = _Clock(start)
     heappush = heapq.heappush
-    want = ahead.want
 
     def push(when: float, member: Member, kind: int, t: int, version: int) -> None:
         nonlocal seq
@@ -119,18 +125,7 @@ def run_population(
     def ids(number: int) -> str:
         return f"m{number:0{width}d}"
 
-    def take(stock: list[Any], member: Member, t: int, alone: Callable[[Member, int], Any]) -> Any:
-        """The next value of a member's stock of type ``t`` (asking for a top-up at the next
-        week when it runs low), or, out of stock, the value ``alone`` draws on its own."""
-        if not stock:
-            return alone(member, t)
-        value = stock.pop()
-        if len(stock) <= member.low[t] and not member.flagged[t]:
-            want(member, t)
-        return value
-
-    def send(member: Member, t: int, now: float) -> None:
-        values = take(member.rows[t], member, t, ahead.row)
+    def send(member: Member, t: int, now: float, values: tuple[Any, ...]) -> None:
         member.n += 1
         member_id = member.id
         kind = member.plan.types[t]
@@ -162,20 +157,11 @@ def run_population(
 
     def schedule(member: Member, t: int, now: float) -> None:
         """Draw the wait to the next event of a running repeat process, from ``now``."""
-        version = member.version[t] = member.version[t] + 1
-        rate = member.rates[t]
-        if rate <= 0:  # a BG/NBD rate too small to be a number of seconds: never again
-            return
-        wait = take(member.waits[t], member, t, ahead.wait)
-        boosts = None if member.boosts is None else member.boosts[t]
-        when = now + wait / rate if not boosts else _after(now, wait, rate, boosts)
-        if when <= end_s:
-            push(when, member, _REPEAT, t, version)
-
-    def dropped(member: Member, t: int) -> bool:
-        """BG/NBD: whether the member drops out after this repeat event."""
-        number: float = take(member.drops[t], member, t, ahead.drop_number)
-        return number < member.drop[t]
+        slot = member.base + t
+        moved.add(slot)  # what Population.day made for it today no longer holds
+        when = people.schedule(slot, now, horizon)
+        if when is not None:
+            push(when, member, _REPEAT, t, version[slot])
 
     def granted(triggers: Sequence[Trigger], now: float) -> None:
         run.triggers.extend(triggers)
@@ -198,13 +184,17 @@ def run_population(
                 push(now, member, _RESPONSE, t, 0)
             return
         assert response.rate is not None and response.seconds is not None
-        if member.boosts is None:
-            member.boosts = [[] for _ in member.plan.types]
-        boosts = member.boosts[t]
-        boosts[:] = [b for b in boosts if b[0] > now]
-        boosts.append((now + response.seconds, response.rate))
-        if member.alive[t]:
+        slot = member.base + t
+        people.boost(slot, now + response.seconds, response.rate, now)
+        if alive[slot]:
             schedule(member, t, now)
+            return
+        first = people.first[slot]  # a process whose first event is still to come
+        if now <= first < horizon and slot not in moved:  # made already, at the old rate
+            moved.add(slot)
+            push(float(first), member, _FIRST, t, 0)
+        elif first >= horizon:
+            people.refresh(slot, float(first))
 
     def join(member: Member, now: float) -> None:
         """The member's attributes, as one profile event when it joins."""
@@ -218,46 +208,75 @@ def run_population(
 
     def joining(first: int, until: int) -> None:
         """Set up the members who join from day ``first`` to before day ``until``."""
-        lo, hi = np.searchsorted(days_of, [first, until])
+        lo, hi = np.searchsorted(days_of, [first, until]).tolist()
         if lo == hi:
             return
-        for member, at, starts in ahead.join(numbers[lo:hi], joined[lo:hi], chosen[lo:hi], ids):
+        for member, at, starts in people.join(
+            lo, numbers[lo:hi], joined[lo:hi], chosen[lo:hi], ids
+        ):
             by_id[member.id] = member
             if member.profile:
                 push(at, member, _JOIN, 0, 0)
             for when, t in starts:
                 push(when, member, _FIRST if member.plan.types[t].repeat else _ONCE, t, 0)
 
+    def single(item: Item) -> None:
+        """One of today's queued events."""
+        now, _, member, kind, t, drawn = item
+        slot = member.base + t
+        if kind == _REPEAT:
+            if drawn != version[slot] or not alive[slot]:
+                return  # a wait drawn again since, or a member who dropped out
+            send(member, t, now, people.row(member, t))  # a response may draw the next wait
+            if people.dropped(slot):
+                alive[slot] = False  # BG/NBD: drops out after a repeat event
+                nxt[slot] = math.inf
+            elif version[slot] == drawn:
+                schedule(member, t, now)
+        elif kind == _JOIN:
+            join(member, now)
+        elif kind == _FIRST:
+            alive[slot] = True  # a response to its first event may draw a wait
+            before = version[slot]
+            send(member, t, now, people.row(member, t))
+            if version[slot] == before:
+                schedule(member, t, now)
+        else:  # _ONCE, _RESPONSE
+            send(member, t, now, people.row(member, t))
+
     pop = heapq.heappop
     with paused():  # bulk work: see topo.engine.collector
+        made: list[int] = []
         for day in range(days + 1):  # the last "day" holds only what is due at the end
-            if day % 7 == 0:  # members of the week set up, stocks topped up, together
+            if day % 7 == 0:  # members of the week set up, its repeat events made, together
                 joining(day, day + 7)
-                ahead.top_up_wanted(float(day * _DAY))
+                horizon = (day + 7) * _DAY
+                moved.clear()
+                order, times, slots, rows, drops = people.made(horizon)
+                made = order[::-1]  # used from its end
             midnight = (day + 1) * _DAY
             today = later[day]
             later[day] = []
             heapq.heapify(today)
+            while made and times[made[-1]] < midnight:
+                i = made.pop()
+                now = times[i]
+                while today and today[0][0] <= now:
+                    single(pop(today))
+                slot = slots[i]
+                if slot in moved:
+                    continue  # a response drew this process's next event again
+                member = owner[slot]
+                assert member is not None  # set up when it joined
+                then = drops[i]
+                if then == FIRST:
+                    alive[slot] = True  # a response to its first event may draw a wait
+                send(member, slot - member.base, now, rows[i])
+                if then == DROPS_OUT:
+                    alive[slot] = False  # BG/NBD: drops out after a repeat event
+                    nxt[slot] = math.inf
             while today:
-                now, _, member, kind, t, version = pop(today)
-                if kind == _REPEAT:
-                    if version != member.version[t] or not member.alive[t]:
-                        continue  # a wait drawn again since, or a member who dropped out
-                    send(member, t, now)  # a response to it may draw the next wait already
-                    if member.drop[t] and dropped(member, t):
-                        member.alive[t] = False  # BG/NBD: drops out after a repeat event
-                    elif member.version[t] == version:
-                        schedule(member, t, now)
-                elif kind == _JOIN:
-                    join(member, now)
-                elif kind == _FIRST:
-                    member.alive[t] = True  # a response to its first event may draw a wait
-                    before = member.version[t]
-                    send(member, t, now)
-                    if member.version[t] == before:
-                        schedule(member, t, now)
-                else:  # _ONCE, _RESPONSE
-                    send(member, t, now)
+                single(pop(today))
             if day == days:
                 break
             ticked = engine.tick(start + timedelta(seconds=midnight))
@@ -278,8 +297,8 @@ def run_population(
 
 def _joining(
     seed: int, plans: Sequence[Plan], members: int, shares: Sequence[float]
-) -> tuple[Any, Any, Any]:
-    """Every member's number, when it joins (seconds) and persona, in the order they join
+) -> tuple[Any, Any, Any, Any]:
+    """Every member's number, when it joins (seconds), persona and key, in the order they join
     (members who join at the same time in the order of their numbers)."""
     numbers = np.arange(members, dtype=np.int64)
     keys = member_keys(seed, numbers)
@@ -288,27 +307,7 @@ def _joining(
     spreads = np.array([p.spread or 0 for p in plans], dtype=float)
     joined = uniforms(keys, JOIN, 0) * spreads[chosen] if members else np.zeros(0)
     order = np.argsort(joined, kind="stable")
-    return numbers[order], joined[order], chosen[order]
-
-
-def _after(now: float, wait: float, rate: float, boosts: list[tuple[float, float]]) -> float:
-    """When a process at ``rate`` (per second), multiplied by the ``boosts`` (until, factor)
-    that still run, has gone through ``wait`` (a unit exponential): the rate is piecewise
-    constant, so the wait is spent piece by piece, each at its rate."""
-    t = now
-    while True:
-        factor, changes = 1.0, math.inf
-        for until, by in boosts:
-            if until > t:
-                factor *= by
-                changes = min(changes, until)
-        speed = rate * factor
-        if changes == math.inf:
-            return t + wait / speed if speed > 0 else math.inf
-        if speed * (changes - t) >= wait:
-            return t + wait / speed
-        wait -= speed * (changes - t)
-        t = changes
+    return numbers[order], joined[order], chosen[order], keys[order]
 
 
 class _Clock:

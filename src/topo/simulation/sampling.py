@@ -82,12 +82,13 @@ def member_keys(seed: int, numbers: Array) -> Array:
         return _mix(steps + np.uint64(base))
 
 
-def uniforms(keys: Array, stream: int, counters: Array | int) -> Array:
-    """Uniform numbers in (0, 1), one per key: number ``counter`` of ``stream`` of each member's
-    sequence (2**32 numbers a stream). Multiples of 2**-52 plus half of it: never 0 or 1, so
-    every quantile function is finite."""
+def uniforms(keys: Array, stream: int | Array, counters: Array | int) -> Array:
+    """Uniform numbers in (0, 1), one per key: number ``counter`` of ``stream`` (one for all,
+    or one per key) of each member's sequence (2**32 numbers a stream). Multiples of 2**-52
+    plus half of it: never 0 or 1, so every quantile function is finite."""
     with np.errstate(over="ignore"):
-        position = np.asarray(counters, dtype=np.uint64) + np.uint64((stream << 32) + 1)
+        streams = np.asarray(stream, dtype=np.uint64) << np.uint64(32)
+        position = np.asarray(counters, dtype=np.uint64) + streams + np.uint64(1)
         z = _mix(keys + position * np.uint64(_GOLDEN))
     return (z >> np.uint64(12)).astype(np.float64) * (2 * _HALF_ULP) + _HALF_ULP
 
