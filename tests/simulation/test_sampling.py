@@ -126,8 +126,8 @@ def test_events_made_in_bulk_hold_the_events_drawn_one_by_one(members: int, days
     bulk, alone = population(journey, reader, t, members), population(journey, reader, t, members)
     made = []
     for day in range(1, days + 1):
-        order, times, slots, rows, drops = bulk.made(day * 86_400.0)
-        made += [(times[i], slots[i], rows[i], drops[i]) for i in order]
+        times, slots, thens, rows = bulk.made(day * 86_400.0)
+        made += list(zip(times, slots, rows, thens, strict=True))
     one_by_one = []
     for slot in (alone.bases + t).tolist():
         member = Member(f"m{slot}", int(alone.keys[slot]), reader, slot - t)

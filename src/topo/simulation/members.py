@@ -47,9 +47,9 @@ from topo.simulation.sampling import (
 __all__ = ["DROPS_OUT", "FIRST", "Made", "Member", "Population"]
 
 _ROWS, _WAITS, _DROPS = range(3)  # the counters of each slot
-Made = tuple[list[int], list[float], list[int], list[tuple[Any, ...]], list[int]]
-"""A week's repeat events: their order (positions in time order), and per position its time,
-slot, fields and what it does to its process (:data:`FIRST`, :data:`DROPS_OUT` or 0)."""
+Made = tuple[list[float], list[int], list[int], list[tuple[Any, ...]]]
+"""A week's repeat events in time order: their times, slots, what each does to its process
+(:data:`FIRST`, :data:`DROPS_OUT` or 0) and fields."""
 FIRST, DROPS_OUT = 1, 2
 
 
@@ -108,6 +108,7 @@ class Population:
         self.alive = [False] * size  # a repeat process started, and not dropped out
         self.version = [0] * size  # bumped when its next event is drawn again
         self.owner: list[Member | None] = [None] * size
+        self.kind: list[Type | None] = [None] * size
         self.boosts: dict[int, list[tuple[float, float]]] = {}  # slot: (until, factor)
 
     # -- a week of repeat events, many slots at a time -------------------------------------
@@ -154,15 +155,14 @@ class Population:
             nxt[going] = when
             due = going[when < until]
         if not times:
-            return [], [], [], [], []
+            return [], [], [], []
         at_all, slot_all = np.concatenate(times), np.concatenate(slots)
         order = np.lexsort((slot_all, at_all))
         return (
-            order.tolist(),
-            at_all.tolist(),
-            slot_all.tolist(),
-            rows,
-            np.concatenate(drops).tolist(),
+            at_all[order].tolist(),
+            slot_all[order].tolist(),
+            np.concatenate(drops)[order].tolist(),
+            [rows[i] for i in order.tolist()],
         )
 
     def _rows(self, slots: Array) -> list[tuple[Any, ...]]:
@@ -281,8 +281,9 @@ class Population:
             )
         ]
         for member in members:
-            for t in range(len(plan.types)):
+            for t, kind in enumerate(plan.types):
                 self.owner[member.base + t] = member
+                self.kind[member.base + t] = kind
         columns = {
             name: values.many(keys, zero, attribute_stream(i))
             for i, (name, values) in enumerate(plan.attributes)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from topo.errors import InvalidEvent, UsageError
 from topo.journey.model import Journey
 from topo.simulation.members import DROPS_OUT, FIRST, Member, Population
 from topo.simulation.model import Personas
-from topo.simulation.plans import CHANCES, JOIN, PERSONA, Plan, Response, plan
+from topo.simulation.plans import CHANCES, JOIN, PERSONA, Plan, Response, Type, plan
 from topo.simulation.sampling import choice, member_keys, uniform, uniforms
 
 __all__ = ["START", "Run", "run_population"]
@@ -111,7 +112,8 @@ def run_population(
     midnight = 0.0  # the end of the day being run
     horizon = 0.0  # the end of the week whose repeat events are made
     seq = 0
-    at_text = _Clock(start)
+    wall, dates, times_of_day = _clock(start, days)
+    kind_of = people.kind
     heappush = heapq.heappush
 
     def push(when: float, member: Member, kind: int, t: int, version: int) -> None:
@@ -125,18 +127,18 @@ def run_population(
     def ids(number: int) -> str:
         return f"m{number:0{width}d}"
 
-    def send(member: Member, t: int, now: float, values: tuple[Any, ...]) -> None:
+    def send(member: Member, kind: Type, now: float, values: tuple[Any, ...]) -> None:
         member.n += 1
         member_id = member.id
-        kind = member.plan.types[t]
+        second = wall + int(now)  # written to the second; kept exact
         event = {
             "id": f"{member_id}-{member.n}",
             "member": member_id,
             "type": kind.name,
-            "at": at_text(int(now)),  # written to the second; kept exact
+            "at": dates[second // _DAY] + times_of_day[second % _DAY],
         }
-        for name, value in zip(kind.names, values):  # noqa: B905 (made together, one length)
-            event[name] = value
+        if values:
+            event.update(zip(kind.names, values))  # noqa: B905 (made together, one length)
         deliver(event, now)
 
     def deliver(event: dict[str, Any], now: float) -> None:
@@ -201,8 +203,9 @@ def run_population(
         profile = member.profile or {}
         member.profile = None
         member.n += 1
+        second = wall + int(now)
         event = {"id": f"{member.id}-{member.n}", "member": member.id, "type": "profile"}
-        event["at"] = at_text(int(now))
+        event["at"] = dates[second // _DAY] + times_of_day[second % _DAY]
         event.update(profile)
         deliver(event, now)
 
@@ -227,7 +230,8 @@ def run_population(
         if kind == _REPEAT:
             if drawn != version[slot] or not alive[slot]:
                 return  # a wait drawn again since, or a member who dropped out
-            send(member, t, now, people.row(member, t))  # a response may draw the next wait
+            # a response to it may draw the next wait already
+            send(member, member.plan.types[t], now, people.row(member, t))
             if people.dropped(slot):
                 alive[slot] = False  # BG/NBD: drops out after a repeat event
                 nxt[slot] = math.inf
@@ -238,43 +242,45 @@ def run_population(
         elif kind == _FIRST:
             alive[slot] = True  # a response to its first event may draw a wait
             before = version[slot]
-            send(member, t, now, people.row(member, t))
+            send(member, member.plan.types[t], now, people.row(member, t))
             if version[slot] == before:
                 schedule(member, t, now)
         else:  # _ONCE, _RESPONSE
-            send(member, t, now, people.row(member, t))
+            send(member, member.plan.types[t], now, people.row(member, t))
 
     pop = heapq.heappop
     with paused():  # bulk work: see topo.engine.collector
-        made: list[int] = []
+        times: list[float] = []
+        slots: list[int] = []
+        thens: list[int] = []
+        rows: list[tuple[Any, ...]] = []
+        lo = 0
         for day in range(days + 1):  # the last "day" holds only what is due at the end
             if day % 7 == 0:  # members of the week set up, its repeat events made, together
                 joining(day, day + 7)
                 horizon = (day + 7) * _DAY
                 moved.clear()
-                order, times, slots, rows, drops = people.made(horizon)
-                made = order[::-1]  # used from its end
+                times, slots, thens, rows = people.made(horizon)
+                lo = 0
             midnight = (day + 1) * _DAY
             today = later[day]
             later[day] = []
             heapq.heapify(today)
-            while made and times[made[-1]] < midnight:
-                i = made.pop()
-                now = times[i]
+            hi = bisect_left(times, midnight, lo)
+            for now, slot, then, values in zip(  # noqa: B905 (made together, one length)
+                times[lo:hi], slots[lo:hi], thens[lo:hi], rows[lo:hi]
+            ):
                 while today and today[0][0] <= now:
                     single(pop(today))
-                slot = slots[i]
                 if slot in moved:
                     continue  # a response drew this process's next event again
-                member = owner[slot]
-                assert member is not None  # set up when it joined
-                then = drops[i]
                 if then == FIRST:
                     alive[slot] = True  # a response to its first event may draw a wait
-                send(member, slot - member.base, now, rows[i])
+                send(owner[slot], kind_of[slot], now, values)  # type: ignore[arg-type]
                 if then == DROPS_OUT:
                     alive[slot] = False  # BG/NBD: drops out after a repeat event
                     nxt[slot] = math.inf
+            lo = hi
             while today:
                 single(pop(today))
             if day == days:
@@ -310,37 +316,21 @@ def _joining(
     return numbers[order], joined[order], chosen[order], keys[order]
 
 
-class _Clock:
-    """RFC 3339 text of a time ``second`` seconds after the start, in the start's offset, as
-    ``datetime.isoformat`` writes it: the date of each day worked out once, the time of day
-    read from a table of the day's 86,400 seconds."""
-
-    __slots__ = ("dates", "offset", "start", "times", "wall")
-
-    def __init__(self, start: datetime) -> None:
-        self.start = start
-        self.wall = start.hour * 3600 + start.minute * 60 + start.second
-        text = start.isoformat()
-        self.offset = text[19:] if start.microsecond == 0 else ""
-        self.dates: dict[int, str] = {}
-        self.times: list[str] | None = None
-
-    def __call__(self, second: int) -> str:
-        if not self.offset:  # a start with microseconds: as datetime writes it
-            return (self.start + timedelta(seconds=second)).isoformat()
-        day, rest = divmod(self.wall + second, _DAY)
-        date = self.dates.get(day)
-        if date is None:
-            date = self.dates[day] = (self.start.date() + timedelta(days=day)).isoformat()
-        times = self.times
-        if times is None:
-            times = self.times = _times_of_day(self.offset)
-        return date + times[rest]
+def _clock(start: datetime, days: int) -> tuple[int, list[str], list[str]]:
+    """How to write the time ``s`` seconds after the start as ``datetime.isoformat`` does, in
+    the start's offset, for a run of ``days`` days: with ``wall, dates, times = _clock(...)``
+    and ``w = wall + s``, ``dates[w // 86_400] + times[w % 86_400]``. The date of each day is
+    worked out once, and the time of day (with the start's microseconds and offset, which whole
+    seconds from the start keep) read from a table of a day's 86,400 seconds."""
+    wall = start.hour * 3600 + start.minute * 60 + start.second
+    first = start.date()
+    dates = [(first + timedelta(days=d)).isoformat() for d in range(days + 1)]
+    return wall, dates, _times_of_day(start.isoformat()[19:])
 
 
-@cache
-def _times_of_day(offset: str) -> list[str]:
-    """``THH:MM:SS`` and ``offset`` for each second of a day (made once per offset)."""
+@lru_cache(maxsize=4)  # 86,400 texts each
+def _times_of_day(suffix: str) -> list[str]:
+    """``THH:MM:SS`` and ``suffix`` for each second of a day (made once per suffix)."""
     return [
-        f"T{h:02d}:{m:02d}:{s:02d}{offset}" for h in range(24) for m in range(60) for s in range(60)
+        f"T{h:02d}:{m:02d}:{s:02d}{suffix}" for h in range(24) for m in range(60) for s in range(60)
     ]
