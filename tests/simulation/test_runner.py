@@ -295,3 +295,56 @@ def test_event_times_are_written_as_isoformat_writes_them(
             dates[w // 86_400] + times[w % 86_400]
             == (begin + timedelta(seconds=second)).isoformat()
         )
+
+
+WELCOME = """
+    topo: 1
+    journey: welcome
+    version: 1
+    owners: {crm: {}}
+    attributes:
+      region: {type: str}
+    events:
+      purchase: {}
+    nodes:
+      visitor: {kind: start, owner: crm, on_enter: [welcome]}
+      buyer: {kind: peak, owner: crm}
+    moves:
+      - {from: visitor, to: buyer, on: purchase}
+    incentives:
+      welcome: {kind: coupon, channel: email, cost: 1}
+"""
+
+
+@pytest.mark.parametrize("first", ["1h", "20d"])
+def test_a_response_before_the_first_event_applies_from_it(tmp_path: Any, first: str) -> None:
+    """``welcome``, granted as a member joins, multiplies its purchase rate by 50 for 60
+    days: its purchases come fast from its first one on, whether that first one falls in the
+    week being made (1h after joining) or a later one (20 days after)."""
+    path = tmp_path / "welcome.yaml"
+    path.write_text(dedent(WELCOME), encoding="utf-8")
+    journey = load_journey(path)
+    text = f"""
+        personas: 1
+        population:
+          - id: new
+            share: 100%
+            join: {{spread: 3d}}
+            attributes:
+              region: {{value: north}}  # sent as the member joins: welcome comes then
+            events:
+              purchase:
+                repeat: {{poisson: {{every: 60d}}, first: {{probability: 100%, after: {{value: {first}}}}}}}
+            respond:
+              welcome: {{purchase: {{rate: 50, for: 60d}}}}
+    """
+    boosted = run(journey, members=100, days=40, text=text)
+    plain = run(journey, members=100, days=40, text=text.replace("rate: 50", "rate: 1"))
+    assert {t.incentive for t in boosted.triggers} == {"welcome"}
+
+    def repeats(done: Any) -> int:  # purchases after each member's first
+        return sum(e["type"] == "purchase" for e in done.events) - 100
+
+    # 50 purchases in 60 days from the first: from 17 (20d) to 30 each in the run, against
+    # 0.3 to 0.6
+    assert repeats(boosted) > 10 * repeats(plain) > 0
