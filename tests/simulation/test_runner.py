@@ -334,7 +334,9 @@ def test_a_response_before_the_first_event_applies_from_it(tmp_path: Any, first:
               region: {{value: north}}  # sent as the member joins: welcome comes then
             events:
               purchase:
-                repeat: {{poisson: {{every: 60d}}, first: {{probability: 100%, after: {{value: {first}}}}}}}
+                repeat:
+                  poisson: {{every: 60d}}
+                  first: {{probability: 100%, after: {{value: {first}}}}}
             respond:
               welcome: {{purchase: {{rate: 50, for: 60d}}}}
     """

@@ -55,10 +55,9 @@ FIRST, DROPS_OUT = 1, 2
 
 class Member:
     """One simulated member: its id, key, persona and first slot; the events it has sent (for
-    their ids); the fields of its first events, drawn when it joined; its attributes until
-    they are sent."""
+    their ids); its attributes until they are sent."""
 
-    __slots__ = ("base", "chances", "id", "key", "n", "plan", "profile", "ready")
+    __slots__ = ("base", "chances", "id", "key", "n", "plan", "profile")
 
     def __init__(self, member_id: str, key: int, plan: Plan, base: int) -> None:
         self.id = member_id
@@ -68,7 +67,6 @@ class Member:
         self.n = 0
         self.chances = 0  # probability responses drawn for
         self.profile: dict[str, Any] | None = None
-        self.ready: dict[int, tuple[Any, ...]] = {}
 
 
 class Population:
@@ -114,9 +112,9 @@ class Population:
     # -- a week of repeat events, many slots at a time -------------------------------------
 
     def made(self, until: float) -> Made:
-        """The repeat events due before ``until``: for each slot due, its event, whether it
-        drops out after it, and its next wait, again while any falls before ``until``. Slots
-        whose next event falls later keep it in :attr:`next`."""
+        """The events due before ``until``: for each slot due, its event, and for a repeat
+        process whether it drops out after it and its next wait, again while any falls before
+        ``until``. Slots whose next event falls later keep it in :attr:`next`."""
         nxt, counters = self.next, self.counters
         due = np.flatnonzero(nxt < until)
         times: list[Array] = []
@@ -140,8 +138,9 @@ class Population:
             if fresh.any():
                 self.fresh[due[fresh]] = False
             drops.append(fresh * FIRST + dropping * DROPS_OUT)
-            nxt[due[dropping]] = math.inf
-            going, at = due[~dropping], at[~dropping]
+            nxt[due] = math.inf
+            going = ~dropping & (self.rate[due] > 0)  # a once event, or a rate too small: no next
+            going, at = due[going], at[going]
             u = uniforms(self.keys[going], self.streams[going] + WAITS, counters[_WAITS, going])
             counters[_WAITS, going] += 1
             wait = exponential_variates(u)
@@ -224,9 +223,6 @@ class Population:
 
     def row(self, member: Member, t: int) -> tuple[Any, ...]:
         """The fields of ``member``'s next event of type ``t`` sent on its own."""
-        ready = member.ready.pop(t, None)
-        if ready is not None:
-            return ready
         slot = member.base + t
         counter = int(self.counters[_ROWS, slot])
         self.counters[_ROWS, slot] = counter + 1
@@ -254,11 +250,11 @@ class Population:
 
     def join(
         self, first: int, numbers: Array, joined: Array, personas: Array, ids: Callable[[int], str]
-    ) -> list[tuple[Member, float, list[tuple[float, int]]]]:
+    ) -> list[tuple[Member, float]]:
         """Set up the members with these ``numbers`` (the ``first``-th to join onwards, joining
-        at ``joined`` seconds, as ``personas``): each member, when it joins, and when (seconds,
-        type) it starts each event type it will send."""
-        out: list[tuple[Member, float, list[tuple[float, int]]]] = []
+        at ``joined`` seconds, as ``personas``), their first event of each type they will send
+        made with its week's events: each member, and when it joins."""
+        out: list[tuple[Member, float]] = []
         ranks = np.arange(first, first + len(numbers), dtype=np.int64)
         for plan in self.plans:
             mine = personas == plan.number
@@ -269,7 +265,7 @@ class Population:
 
     def _join(
         self, plan: Plan, ranks: Array, numbers: Array, joined: Array, ids: Callable[[int], str]
-    ) -> list[tuple[Member, float, list[tuple[float, int]]]]:
+    ) -> list[tuple[Member, float]]:
         keys = member_keys(self.seed, numbers)
         bases = self.bases[ranks]
         count = len(numbers)
@@ -294,7 +290,6 @@ class Population:
         if columns:
             for i, member in enumerate(members):
                 member.profile = {name: column[i] for name, column in columns.items()}
-        starts: list[list[tuple[float, int]]] = [[] for _ in range(count)]
         for t, kind in enumerate(plan.types):
             if kind.start is None:
                 continue
@@ -315,17 +310,11 @@ class Population:
             started = np.flatnonzero(going)
             if not started.size:
                 continue
-            if kind.repeat:  # its first event is made with the week's repeat events
-                self.next[slots[started]] = self.first[slots[started]] = when[started]
+            self.next[slots[started]] = when[started]  # made with its week's events
+            if kind.repeat:
+                self.first[slots[started]] = when[started]
                 self.fresh[slots[started]] = True
-                continue
-            for i, row in zip(started.tolist(), self._rows(slots[started]), strict=True):
-                members[i].ready[t] = row  # the fields of its event, drawn together
-                starts[i].append((float(when[i]), t))
-        return [
-            (member, float(at), sorted(first))
-            for member, at, first in zip(members, joined.tolist(), starts, strict=True)
-        ]
+        return list(zip(members, joined.tolist(), strict=True))
 
 
 def _after(

@@ -42,7 +42,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 the day it is made."""
 
 _DAY = 86_400
-_JOIN, _ONCE, _FIRST, _REPEAT, _RESPONSE = range(5)
+_JOIN, _FIRST, _REPEAT, _RESPONSE = range(4)
 
 
 @dataclass
@@ -102,9 +102,9 @@ def run_population(
     people = Population(seed, plans, chosen[:last], keys[:last], end_s, start)
     alive, version, nxt, owner = people.alive, people.version, people.next, people.owner
     by_id: dict[str, Member] = {}
-    # Members' single events (joining, once, responses) and repeat events a response drew
-    # again within the week: those of later days wait in their day's list, today's are a heap.
-    # The other repeat events of a week are made together, as it starts (Population.made).
+    # Members' single events (joining, responses) and repeat events a response drew again
+    # within the week: those of later days wait in their day's list, today's are a heap. The
+    # other events of a week are made together, as it starts (Population.made).
     Item = tuple[float, int, Member, int, int, int]  # exact times: no rounding drift
     later: list[list[Item]] = [[] for _ in range(days + 1)]
     today: list[Item] = []
@@ -214,14 +214,10 @@ def run_population(
         lo, hi = np.searchsorted(days_of, [first, until]).tolist()
         if lo == hi:
             return
-        for member, at, starts in people.join(
-            lo, numbers[lo:hi], joined[lo:hi], chosen[lo:hi], ids
-        ):
+        for member, at in people.join(lo, numbers[lo:hi], joined[lo:hi], chosen[lo:hi], ids):
             by_id[member.id] = member
             if member.profile:
                 push(at, member, _JOIN, 0, 0)
-            for when, t in starts:
-                push(when, member, _FIRST if member.plan.types[t].repeat else _ONCE, t, 0)
 
     def single(item: Item) -> None:
         """One of today's queued events."""
@@ -245,7 +241,7 @@ def run_population(
             send(member, member.plan.types[t], now, people.row(member, t))
             if version[slot] == before:
                 schedule(member, t, now)
-        else:  # _ONCE, _RESPONSE
+        else:  # _RESPONSE
             send(member, member.plan.types[t], now, people.row(member, t))
 
     pop = heapq.heappop
