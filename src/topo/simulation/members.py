@@ -139,8 +139,8 @@ class Population:
                 self.fresh[due[fresh]] = False
             drops.append(fresh * FIRST + dropping * DROPS_OUT)
             nxt[due] = math.inf
-            going = ~dropping & (self.rate[due] > 0)  # a once event, or a rate too small: no next
-            going, at = due[going], at[going]
+            repeats = ~dropping & (self.rate[due] > 0)  # not a once event, nor a rate too small
+            going, at = due[repeats], at[repeats]
             u = uniforms(self.keys[going], self.streams[going] + WAITS, counters[_WAITS, going])
             counters[_WAITS, going] += 1
             wait = exponential_variates(u)

@@ -1,0 +1,303 @@
+"""Personas fitted to a real history: what :func:`calibrate` fits, and the file it writes.
+
+One persona, ``calibrated``, for all members (see docs/calibrate.md):
+
+- joining: members join at their first event, uniformly over the span of first events;
+- an event type no member sends on two days is ``once``: the share of members who send it,
+  and an exponential delay from joining with the observed mean (none when it is always at
+  joining);
+- an event type some member sends on two days or more is ``repeat``: its first event as a
+  ``once`` above, then BG/NBD fitted on customer-days with time in weeks (or, when fewer than
+  :data:`FEWEST` members send it, Poisson at the observed rate of repeat days);
+- fields: Gamma-Gamma for a number field a ``sum`` metric reads (a day's total, on the members'
+  repeat days), lognormal for other positive numbers (normal when some are not), observed
+  shares for text and true/false; attributes alike, from the members' ``profile`` events,
+  never a pii one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from topo.calibration import bgnbd, spend
+from topo.calibration.histories import Day, Histories, read_histories
+from topo.errors import UsageError
+from topo.journey.model import Journey
+from topo.simulation.model import Personas
+from topo.simulation.personas import check_personas
+
+__all__ = ["FEWEST", "Calibration", "TypeFit", "calibrate"]
+
+FEWEST = 10
+"""Members who must send a repeat event type for a BG/NBD fit of it."""
+
+_WEEK = 7.0  # BG/NBD time unit, in days
+
+
+@dataclass
+class TypeFit:
+    """What was fitted for one event type: how many members sent it, the share and mean delay
+    of its (first) event, and, for a repeat type, its BG/NBD (or the Poisson rate)."""
+
+    name: str
+    members: int
+    share: float
+    delay_days: float
+    repeat: bool
+    bgnbd: bgnbd.BgNbdFit | None = None
+    every_days: float | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Calibration:
+    """The fitted personas and what they were fitted on."""
+
+    personas: Personas
+    written: dict[str, Any]  # the personas file as data, as it is written
+    members: int
+    first: datetime
+    last: datetime
+    end: date
+    spread_days: int
+    types: dict[str, TypeFit]
+    histories: Histories
+
+    def text(self, journey_name: str) -> str:
+        """The personas file, with a comment block saying what was fitted on what."""
+        lines = [
+            f"# Personas calibrated by topo calibrate on {journey_name}'s events from",
+            f"# {self.first.date().isoformat()} to {self.end.isoformat()}: {self.members:,} members"
+            f", joining over {self.spread_days} days.",
+        ]
+        for fit in self.types.values():
+            lines.append(f"# {fit.name}: sent by {fit.members:,} members ({fit.share:.1%}),"
+                         f" first after {fit.delay_days:.1f} days on average")  # fmt: skip
+            if fit.bgnbd is not None:
+                b = fit.bgnbd
+                lines.append(
+                    f"#   BG/NBD on customer-days, weeks: r={b.r:.4f} alpha={b.alpha:.4f} "
+                    f"a={b.a:.4f} b={b.b:.4f}, log-likelihood {b.log_likelihood:.1f} on "
+                    f"{b.members:,} members; histogram chi-square {b.chi_square:.1f} "
+                    f"({b.degrees} degrees of freedom, p = {b.p_value:.3f})"
+                )
+            elif fit.every_days is not None:
+                lines.append(f"#   Poisson: a repeat day every {fit.every_days:.1f} days")
+            for name, fitted in fit.fields.items():
+                lines.append(f"#   {name}: {_describe(fitted)}")
+        lines.append("# A low chi-square p-value says the model misses the shape of the history")
+        lines.append("# (see docs/calibrate.md).")
+        body = yaml.safe_dump(self.written, sort_keys=False, allow_unicode=True, width=100)
+        return "\n".join(lines) + "\n" + body
+
+
+def _describe(fitted: Any) -> str:
+    if isinstance(fitted, spend.GammaGammaFit):
+        return (
+            f"Gamma-Gamma p={fitted.p:.4f} q={fitted.q:.4f} gamma={fitted.gamma:.4f}, "
+            f"log-likelihood {fitted.log_likelihood:.1f} on {fitted.members:,} repeat buyers"
+        )
+    if isinstance(fitted, spend.LogNormalFit):
+        return (f"lognormal median {fitted.median:.4g} sigma {fitted.sigma:.4f} on "
+                f"{fitted.values:,} values")  # fmt: skip
+    return "observed shares"
+
+
+def calibrate(
+    source: str | Path | Iterable[Mapping[str, Any]],
+    journey: Journey,
+    *,
+    until: datetime | None = None,
+) -> Calibration:
+    """Personas fitted to the events of ``source`` before ``until`` (see the module)."""
+    if until is not None and until.utcoffset() is None:
+        raise UsageError("--until needs an offset, as in 1997-10-01T00:00:00+00:00")
+    histories = read_histories(source, journey, until=until)
+    members = histories.members
+    if histories.first is None or histories.last is None:
+        raise UsageError(_nothing(histories, until))
+    if len(members) < 2:
+        raise UsageError(
+            f"the events hold {len(members)} member; calibration fits a population, and needs "
+            "the histories of at least 2 members"
+        )
+    end = (until - timedelta(microseconds=1)).date() if until else histories.last.date()
+    joined = sorted(h.joined for h in members.values())
+    spread = max(1, math.ceil((joined[-1] - joined[0]).total_seconds() / 86_400))
+    types: dict[str, TypeFit] = {}
+    events: dict[str, Any] = {}
+    for name in journey.events:
+        fit = _fit_type(name, histories, end, journey)
+        if fit is None:
+            continue
+        types[name] = fit
+        events[name] = _behaviour(fit)
+    persona: dict[str, Any] = {"id": "calibrated", "share": "100%"}
+    persona["join"] = {"spread": f"{spread}d"} if len(set(joined)) > 1 else {"at": "start"}
+    attributes = _attributes(histories, journey)
+    if attributes:
+        persona["attributes"] = attributes
+    persona["events"] = events
+    written = {"personas": 1, "population": [persona]}
+    personas = check_personas(Personas.model_validate(written), journey)
+    return Calibration(personas, written, len(members), histories.first, histories.last, end,
+                       spread, types, histories)  # fmt: skip
+
+
+def _nothing(histories: Histories, until: datetime | None) -> str:
+    said = []
+    if histories.refused:
+        said.append(f"{histories.refused:,} refused by the journey (run topo replay with "
+                    "--rejects to see why)")  # fmt: skip
+    if histories.unreadable:
+        said.append(f"{histories.unreadable:,} lines that are not events")
+    if histories.later:
+        said.append(f"{histories.later:,} at or after {until.isoformat() if until else ''}")
+    found = "; ".join(said) if said else "the log is empty"
+    return f"no event to fit: {found}"
+
+
+def _fit_type(name: str, histories: Histories, end: date, journey: Journey) -> TypeFit | None:
+    members = histories.members
+    senders = [(h, h.days[name]) for h in members.values() if name in h.days]
+    if not senders:
+        return None
+    delays = [(days[min(days)].first - h.joined).total_seconds() for h, days in senders]
+    repeat = any(len(days) > 1 for _, days in senders)
+    fit = TypeFit(name, len(senders), len(senders) / len(members),
+                  float(np.mean(delays)) / 86_400, repeat)  # fmt: skip
+    firsts = [min(days) for _, days in senders]
+    if repeat:
+        x = np.array([len(days) - 1 for _, days in senders], dtype=float)
+        t_x = np.array([(max(d) - f).days for (_, d), f in zip(senders, firsts, strict=True)])
+        T = np.array([(end - f).days for f in firsts], dtype=float)
+        if len(senders) >= FEWEST and x.sum() > 0:
+            fit.bgnbd = bgnbd.fit(x, t_x / _WEEK, T / _WEEK)
+        elif x.sum() > 0:
+            fit.every_days = float(T.sum() / x.sum())
+        else:
+            fit.repeat = False
+    declared = journey.events[name].fields
+    spends = _spend_fields(name, journey)
+    for field_name, declared_field in declared.items():
+        kind = declared_field.type
+        day_lists = [(f, days) for (_, days), f in zip(senders, firsts, strict=True)]
+        if kind == "float" and field_name in spends and fit.repeat:  # money, not a count
+            fitted = _gamma_gamma(field_name, day_lists)
+            if fitted is not None:
+                fit.fields[field_name] = fitted
+                continue
+        values = [v for _, days in senders for day in days.values()
+                  for v in day.values.get(field_name, ())]  # fmt: skip
+        fitted = _values_fit(values, kind)
+        if fitted is not None:
+            fit.fields[field_name] = fitted
+    return fit
+
+
+def _spend_fields(name: str, journey: Journey) -> set[str]:
+    """Fields of event type ``name`` that a ``sum`` metric reads: a float one is spend."""
+    found = set()
+    for metric in journey.metrics.values():
+        source = getattr(metric, "sum", None)
+        if isinstance(source, str) and "." in source:
+            kind, _, field_name = source.partition(".")
+            if kind == name:
+                found.add(field_name)
+    return found
+
+
+def _gamma_gamma(
+    field_name: str, day_lists: list[tuple[date, dict[date, Day]]]
+) -> spend.GammaGammaFit | None:
+    """Gamma-Gamma on each member's repeat days' totals of ``field_name``."""
+    x, m = [], []
+    for first, days in day_lists:
+        totals = [sum(day.values.get(field_name, ())) for d, day in days.items() if d != first]
+        if totals:
+            x.append(len(totals))
+            m.append(float(np.mean(totals)))
+    return spend.fit_gamma_gamma(np.array(x, dtype=float), np.array(m))
+
+
+def _values_fit(values: list[Any], kind: str) -> Any:
+    if not values:
+        return None
+    if kind in ("str", "bool"):
+        return spend.shares(values)
+    if kind in ("int", "float"):
+        numbers = [float(v) for v in values]
+        if min(numbers) > 0:
+            return spend.fit_lognormal(numbers)
+        return ("normal", float(np.mean(numbers)), float(np.std(numbers)))
+    return None  # dates and timestamps are not drawn
+
+
+def _distribution(fitted: Any) -> dict[str, Any] | None:
+    if isinstance(fitted, spend.GammaGammaFit):
+        return {"gamma_gamma": {"p": _round(fitted.p), "q": _round(fitted.q),
+                                "gamma": _round(fitted.gamma)}}  # fmt: skip
+    if isinstance(fitted, spend.LogNormalFit):
+        return {"lognormal": {"median": _round(fitted.median), "sigma": _round(fitted.sigma)}}
+    if isinstance(fitted, tuple):
+        return {"normal": {"mean": _round(fitted[1]), "sd": _round(fitted[2])}}
+    if isinstance(fitted, dict):
+        return {"choice": {value: f"{share * 100:.4g}%" for value, share in fitted.items()}}
+    return None
+
+
+def _behaviour(fit: TypeFit) -> dict[str, Any]:
+    first: dict[str, Any] = {"probability": f"{fit.share * 100:.4g}%"}
+    if fit.delay_days > 0:
+        first["after"] = {"exponential": _duration(fit.delay_days * 86_400)}
+    behaviour: dict[str, Any]
+    if fit.repeat and fit.bgnbd is not None:
+        b = fit.bgnbd
+        model = {"r": _round(b.r), "alpha": _round(b.alpha), "a": _round(b.a),
+                 "b": _round(b.b), "unit": "7d"}  # fmt: skip
+        behaviour = {"repeat": {"bgnbd": model, "first": first}}
+    elif fit.repeat and fit.every_days is not None:
+        every = _duration(fit.every_days * 86_400)
+        behaviour = {"repeat": {"poisson": {"every": every}, "first": first}}
+    else:
+        behaviour = {"once": first}
+    fields = {name: _distribution(f) for name, f in fit.fields.items()}
+    fields = {name: d for name, d in fields.items() if d is not None}
+    if fields:
+        behaviour["fields"] = fields
+    return behaviour
+
+
+def _attributes(histories: Histories, journey: Journey) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, attribute in journey.attributes.items():
+        if attribute.pii:
+            continue  # never fitted: the simulator makes synthetic values
+        values = [h.attributes[name] for h in histories.members.values()
+                  if h.attributes.get(name) is not None]  # fmt: skip
+        distribution = _distribution(_values_fit(values, attribute.type))
+        if distribution is not None:
+            out[name] = distribution
+    return out
+
+
+def _round(value: float) -> float:
+    """Six significant digits: enough for any figure a person reads, and stable in a diff."""
+    return float(f"{value:.6g}")
+
+
+def _duration(seconds: float) -> str:
+    """A whole number of the largest unit that keeps the duration within a second."""
+    whole = max(1, round(seconds))
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"

@@ -1,0 +1,100 @@
+"""The fits reproduce the published figures of the CDNOW 1/10 sample (Fader, Hardie & Lee
+2005; Fader & Hardie's note on Gamma-Gamma), and what the simulator draws from the calibrated
+personas is what happened."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import CDNOW, ROOT
+from topo.calibration import bgnbd, spend
+from topo.calibration.calibrate import Calibration, calibrate
+from topo.validation import load_journey
+
+EVENTS = ROOT / "data" / "cdnow" / "events.jsonl.gz"
+SAMPLE = ROOT / "data" / "cdnow" / "sample-members.txt"
+UNTIL = datetime(1997, 10, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def sample_events() -> list[dict[str, Any]]:
+    members = set(SAMPLE.read_text(encoding="utf-8").split())
+    with gzip.open(EVENTS, "rt", encoding="utf-8") as lines:
+        return [e for e in map(json.loads, lines) if e["member"] in members]
+
+
+@pytest.fixture(scope="module")
+def fitted(sample_events: list[dict[str, Any]]) -> Calibration:
+    return calibrate(sample_events, load_journey(CDNOW), until=UNTIL)
+
+
+def test_the_sample_is_the_published_one(sample_events: list[dict[str, Any]]) -> None:
+    assert len({e["member"] for e in sample_events}) == 2_357
+    assert len(sample_events) == 6_919
+
+
+def test_bgnbd_gives_the_published_parameters(fitted: Calibration) -> None:
+    fit = fitted.types["purchase"].bgnbd
+    assert fit is not None
+    for got, published in ((fit.r, 0.243), (fit.alpha, 4.414), (fit.a, 0.793), (fit.b, 2.426)):
+        assert got == pytest.approx(published, abs=0.002)
+    assert fit.log_likelihood == pytest.approx(-9582.4, abs=0.1)
+    assert fit.members == 2_357
+
+
+def test_the_calibration_histogram_is_the_paper_s(fitted: Calibration) -> None:
+    """Figure 2 of the paper: 1,411 members with no repeat, 439 with one, ...; the model's
+    expectation close to it (chi-square small for 7 classes)."""
+    fit = fitted.types["purchase"].bgnbd
+    assert fit is not None
+    histories = fitted.histories.members.values()
+    x = np.array([len(h.days["purchase"]) - 1 for h in histories], dtype=float)
+    assert x.sum() == 2_457  # repeat purchases in weeks 1-39
+    observed, expected = bgnbd.histogram((fit.r, fit.alpha, fit.a, fit.b), x,
+                                         np.full(len(x), 30.0))  # fmt: skip
+    assert observed[:3].tolist() == [1_411, 439, 214]
+    assert expected.sum() == pytest.approx(len(x))
+    assert fit.p_value > 0.05
+
+
+def test_gamma_gamma_gives_the_published_parameters(fitted: Calibration) -> None:
+    fit = fitted.types["purchase"].fields["amount"]
+    assert isinstance(fit, spend.GammaGammaFit)
+    assert (fit.p, fit.q, fit.gamma) == (
+        pytest.approx(6.25, abs=0.02),
+        pytest.approx(3.74, abs=0.02),
+        pytest.approx(15.44, abs=0.02),
+    )
+    assert fit.members == 946
+
+
+def test_a_count_field_is_lognormal_not_gamma_gamma(fitted: Calibration) -> None:
+    """``cds`` is read by a sum metric too, but it is a count of CDs, not money."""
+    assert isinstance(fitted.types["purchase"].fields["cds"], spend.LogNormalFit)
+
+
+def test_the_file_written_is_a_personas_file_that_says_what_was_fitted(
+    fitted: Calibration,
+) -> None:
+    from topo.simulation.personas import check_personas_text
+
+    text = fitted.text("cdnow")
+    model, diagnostics = check_personas_text(text, "calibrated.yaml", load_journey(CDNOW))
+    assert model is not None and not diagnostics
+    assert "2,357 members" in text and "log-likelihood -9582.4" in text
+    assert "r: 0.242595" in text
+
+
+def test_p_alive_is_one_without_repeats_and_falls_with_a_long_silence() -> None:
+    params = (0.243, 4.414, 0.793, 2.426)
+    x, t_x, T = np.array([0.0, 4, 4]), np.array([0.0, 38, 10]), np.array([39.0, 39, 39])
+    alive = bgnbd.p_alive(params, x, t_x, T)
+    assert alive[0] == 1.0
+    assert alive[1] == pytest.approx(0.861, abs=0.001)  # by equation 11, by hand
+    assert alive[2] < 0.1
