@@ -98,3 +98,15 @@ def test_p_alive_is_one_without_repeats_and_falls_with_a_long_silence() -> None:
     assert alive[0] == 1.0
     assert alive[1] == pytest.approx(0.861, abs=0.001)  # by equation 11, by hand
     assert alive[2] < 0.1
+
+
+def test_a_member_who_joined_on_the_last_day_keeps_the_histogram_finite() -> None:
+    """T = 0 (first event on the last day of calibration): no repeat is expected of it; the
+    expectation and its chi-square stay numbers (they were NaN, read as a perfect fit)."""
+    params = (0.243, 4.414, 0.793, 2.426)
+    x, T = np.array([0.0, 0.0, 2.0]), np.array([0.0, 39.0, 39.0])
+    expected = bgnbd.histogram(params, x, T)[1]
+    assert np.isfinite(expected).all()
+    assert expected.sum() == pytest.approx(3)
+    one = bgnbd.histogram(params, x[:1], T[:1])[1]
+    assert one[0] == pytest.approx(1.0)

@@ -106,23 +106,23 @@ def histogram(
 
 
 def _p_count(params: tuple[float, float, float, float], k: int, T: Array) -> Array:
-    """P(X(T) = k) for a new member watched for ``T`` (equation 8)."""
+    """P(X(T) = k) for a new member watched for ``T`` (equation 8; a member watched for no
+    time has made no repeat event)."""
     r, alpha, a, b = params
-    ln_beta = special.betaln(a, b + k) - special.betaln(a, b)
-    ln_gamma = special.gammaln(r + k) - special.gammaln(r) - special.gammaln(k + 1)
-    first = np.exp(ln_beta + ln_gamma + r * np.log(alpha / (alpha + T))
-                   + k * np.log(T / (alpha + T)))  # fmt: skip
-    if k == 0:
-        return first  # type: ignore[no-any-return]
-    ln_beta1 = special.betaln(a + 1, b + k - 1) - special.betaln(a, b)
-    tail = 1.0 - sum(
-        np.exp(
+    stays = np.log(alpha / (alpha + T))  # ln of the NBD's chance of nothing, per unit of r
+    moves = T / (alpha + T)
+
+    def nbd(j: int) -> Array:  # P(j events by T) for a member who never drops out
+        return np.exp(  # type: ignore[no-any-return]
             special.gammaln(r + j) - special.gammaln(r) - special.gammaln(j + 1)
-            + r * np.log(alpha / (alpha + T)) + j * np.log(T / (alpha + T))
-        )
-        for j in range(k)
-    )  # fmt: skip
-    return first + math.exp(ln_beta1) * tail  # type: ignore[no-any-return]
+            + r * stays + special.xlogy(j, moves)
+        )  # fmt: skip
+
+    first = math.exp(special.betaln(a, b + k) - special.betaln(a, b)) * nbd(k)
+    if k == 0:
+        return first
+    tail = 1.0 - sum(nbd(j) for j in range(k))
+    return first + math.exp(special.betaln(a + 1, b + k - 1) - special.betaln(a, b)) * tail
 
 
 def _chi_square(observed: Array, expected: Array, *, fitted: int) -> tuple[float, int, float]:

@@ -155,8 +155,11 @@ def calibrate(
 def _nothing(histories: Histories, until: datetime | None) -> str:
     said = []
     if histories.refused:
-        said.append(f"{histories.refused:,} refused by the journey (run topo replay with "
-                    "--rejects to see why)")  # fmt: skip
+        total = sum(histories.refused.values())
+        top = sorted(histories.refused.items(), key=lambda kv: -kv[1])[:3]
+        which = ", ".join(f"{where}: {count:,}" for where, count in top)
+        said.append(f"{total:,} refused by the journey ({which}; topo replay with --rejects "
+                    "says why)")  # fmt: skip
     if histories.unreadable:
         said.append(f"{histories.unreadable:,} lines that are not events")
     if histories.later:

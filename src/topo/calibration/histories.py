@@ -46,15 +46,16 @@ class History:
 @dataclass
 class Histories:
     """Every member's history, the span of the events read (first and last event), and what
-    was left out: events the journey refuses, lines that are not events, events at or after
-    ``until``."""
+    was left out: events the journey refuses (counted by type and field), lines that are not
+    events, events at or after ``until``, and events whose id the member used before."""
 
     members: dict[str, History]
     first: datetime | None
     last: datetime | None
-    refused: int = 0
+    refused: dict[str, int] = field(default_factory=dict)  # by type and field, never a value
     unreadable: int = 0
     later: int = 0
+    duplicates: int = 0
 
 
 def read_histories(
@@ -72,6 +73,7 @@ def read_histories(
         else source
     )
     members: dict[str, History] = {}
+    seen: set[tuple[str, str]] = set()
     out = Histories(members, None, None)
     for item in items:
         if isinstance(item, Unreadable):
@@ -79,13 +81,20 @@ def read_histories(
             continue
         try:
             event = reader.read(item)
-        except InvalidEvent:
-            out.refused += 1
+        except InvalidEvent as error:
+            kind = item.get("type") if isinstance(item, Mapping) else None
+            where = f"{kind if isinstance(kind, str) else 'an event'}"
+            where += "" if error.field is None else f".{error.field}"
+            out.refused[where] = out.refused.get(where, 0) + 1
             continue
         at = event.at
         if until is not None and at >= until:
             out.later += 1
             continue
+        if (event.member, event.id) in seen:
+            out.duplicates += 1
+            continue
+        seen.add((event.member, event.id))
         out.first = at if out.first is None or at < out.first else out.first
         out.last = at if out.last is None or at > out.last else out.last
         history = members.get(event.member)

@@ -138,6 +138,24 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     sim.set_defaults(run=_simulate)
 
+    fit = commands.add_parser(
+        "calibrate",
+        help="fit personas to a real event history: a personas file topo simulate reads",
+        description="Read events as replay does and fit one persona to them: joining, once "
+        "events, BG/NBD for repeat events, Gamma-Gamma for spend, shares for categories. "
+        "What was fitted goes to stderr and into the file's comments.",
+    )
+    fit.add_argument(
+        "events",
+        metavar="EVENTS",
+        help=".jsonl or .csv (gzipped or not), .parquet, or - for JSON lines on stdin",
+    )
+    fit.add_argument("--journey", metavar="J", required=True, help="the journey of the events")
+    fit.add_argument("--until", metavar="TIMESTAMP", help="fit on the events before this time")
+    fit.add_argument("--out", metavar="FILE", help="write the personas file here (default stdout)")
+    fit.add_argument("--strict", action="store_true", help=_STRICT_HELP)
+    fit.set_defaults(run=_calibrate)
+
     outbox = commands.add_parser(
         "outbox",
         help="print a durable store's pending triggers as JSON lines; --ack marks them sent",
@@ -339,6 +357,24 @@ def _replay(args: argparse.Namespace) -> int:
     if isinstance(store, SqliteStore):
         store.close()
     print(report.summary(), file=sys.stderr)
+    return EXIT_OK
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from topo.calibration.calibrate import calibrate
+
+    journey = _load(args.journey, strict=args.strict)
+    until = _timestamp(args.until, "--until") if args.until else None
+    fitted = calibrate(args.events, journey, until=until)
+    text = fitted.text(journey.journey)
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.out).write_text(text, encoding="utf-8")
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        print(line[2:], file=sys.stderr)
     return EXIT_OK
 
 
