@@ -92,3 +92,25 @@ def test_a_missing_journey_option_is_a_usage_line(capsys: pytest.CaptureFixture[
         main(["calibrate", str(EVENTS)])
     assert stopped.value.code == 2
     assert "the following arguments are required: --journey" in capsys.readouterr().err
+
+
+def test_holdout_from_fits_before_and_compares_after(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gzip
+
+    members = set((ROOT / "data" / "cdnow" / "sample-members.txt").read_text().split())
+    sample = tmp_path / "sample.jsonl"
+    with gzip.open(EVENTS, "rt", encoding="utf-8") as lines:
+        sample.write_text("".join(line for line in lines if json.loads(line)["member"] in members),
+                          encoding="utf-8")  # fmt: skip
+    out = tmp_path / "sample.calibrated.yaml"
+    done = Done(["calibrate", str(sample), "--journey", CDNOW, "--out", str(out),
+                 "--holdout-from", "1997-10-01T00:00:00+00:00"], capsys)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Hold-out 1997-10-01 to 1998-07-01, 2,357 members" in done.stderr
+    assert "log-likelihood -9582.4" in done.stderr  # fitted on the weeks before only
+    assert "# Hold-out 1997-10-01" in out.read_text(encoding="utf-8")
+    late = Done(["calibrate", str(sample), "--journey", CDNOW,
+                 "--holdout-from", "1999-01-01T00:00:00+00:00"], capsys)  # fmt: skip
+    assert late.returncode == 2 and "outside the events' span" in late.stderr

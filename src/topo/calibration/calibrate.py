@@ -70,6 +70,7 @@ class Calibration:
     spread_days: int
     types: dict[str, TypeFit]
     histories: Histories
+    holdout: Any = None  # a topo.calibration.holdout.Holdout, with --holdout-from
 
     def text(self, journey_name: str) -> str:
         """The personas file, with a comment block saying what was fitted on what."""
@@ -95,6 +96,8 @@ class Calibration:
                 lines.append(f"#   {name}: {_describe(fitted)}")
         lines.append("# A low chi-square p-value says the model misses the shape of the history")
         lines.append("# (see docs/calibrate.md).")
+        if self.holdout is not None:
+            lines += [f"# {line}" for line in self.holdout.lines()]
         body = yaml.safe_dump(self.written, sort_keys=False, allow_unicode=True, width=100)
         return "\n".join(lines) + "\n" + body
 
@@ -116,10 +119,49 @@ def calibrate(
     journey: Journey,
     *,
     until: datetime | None = None,
+    holdout_from: datetime | None = None,
+    seed: int = 0,
 ) -> Calibration:
-    """Personas fitted to the events of ``source`` before ``until`` (see the module)."""
-    if until is not None and until.utcoffset() is None:
-        raise UsageError("--until needs an offset, as in 1997-10-01T00:00:00+00:00")
+    """Personas fitted to the events of ``source`` before ``until`` (see the module). With
+    ``holdout_from``, fitted on the events before it only, and proven on the rest (see
+    :mod:`topo.calibration.holdout`): the result's ``holdout``."""
+    for option, value in (("--until", until), ("--holdout-from", holdout_from)):
+        if value is not None and value.utcoffset() is None:
+            raise UsageError(f"{option} needs an offset, as in 1997-10-01T00:00:00+00:00")
+    if holdout_from is None:
+        return _fitted(source, journey, until)
+    from topo.calibration.holdout import prove
+    from topo.replay.readers import Unreadable, read_events
+
+    items = (
+        (item for _, item in read_events(source, journey))
+        if isinstance(source, str | Path)
+        else source
+    )
+    events = [item for item in items if not isinstance(item, Unreadable)]
+    whole = read_histories(events, journey, until=until)
+    if whole.first is None or whole.last is None:
+        raise UsageError(_nothing(whole, until))
+    end = until or _next_midnight(whole.last)
+    if not whole.first < holdout_from < end:
+        raise UsageError(
+            f"--holdout-from {holdout_from.isoformat()} is outside the events' span "
+            f"({whole.first.isoformat()} to {end.isoformat()}): the fit needs events before "
+            "it and the hold-out events after it"
+        )
+    fitted = _fitted(events, journey, holdout_from)
+    fitted.holdout = prove(events, journey, fitted, holdout_from, end, seed=seed)
+    return fitted
+
+
+def _next_midnight(at: datetime) -> datetime:
+    """The start of the day after ``at``'s, in its offset."""
+    return datetime.combine(at.date() + timedelta(days=1), datetime.min.time(), at.tzinfo)
+
+
+def _fitted(
+    source: str | Path | Iterable[Mapping[str, Any]], journey: Journey, until: datetime | None
+) -> Calibration:
     histories = read_histories(source, journey, until=until)
     members = histories.members
     if histories.first is None or histories.last is None:

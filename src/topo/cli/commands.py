@@ -151,7 +151,14 @@ def _parser() -> argparse.ArgumentParser:
         help=".jsonl or .csv (gzipped or not), .parquet, or - for JSON lines on stdin",
     )
     fit.add_argument("--journey", metavar="J", required=True, help="the journey of the events")
-    fit.add_argument("--until", metavar="TIMESTAMP", help="fit on the events before this time")
+    fit.add_argument("--until", metavar="TIMESTAMP", help="read the events before this time")
+    fit.add_argument(
+        "--holdout-from",
+        metavar="TIMESTAMP",
+        help="fit on the events before this time, and compare what the fit predicts after it "
+        "with what happened",
+    )
+    fit.add_argument("--seed", type=int, default=0, metavar="S", help="of the hold-out's run")
     fit.add_argument("--out", metavar="FILE", help="write the personas file here (default stdout)")
     fit.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     fit.set_defaults(run=_calibrate)
@@ -365,7 +372,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     journey = _load(args.journey, strict=args.strict)
     until = _timestamp(args.until, "--until") if args.until else None
-    fitted = calibrate(args.events, journey, until=until)
+    holdout = _timestamp(args.holdout_from, "--holdout-from") if args.holdout_from else None
+    if args.seed < 0:
+        raise UsageError(f"--seed is a whole number from 0, not {args.seed}")
+    fitted = calibrate(args.events, journey, until=until, holdout_from=holdout, seed=args.seed)
     text = fitted.text(journey.journey)
     if args.out in (None, "-"):
         sys.stdout.write(text)
