@@ -23,11 +23,11 @@ from conftest import ROOT
 from topo._old_paths import MOVED, QUIET
 
 PUBLIC = [
-    "CODES", "Code", "Diagnostic", "DuplicateEvent", "Engine", "Event", "InvalidEvent",
-    "InvalidJourney", "InvalidPersonas", "Journey", "LateEvent", "MemoryStore", "MigrationError",
-    "Outbox", "Severity", "Simulation", "SqliteOutbox", "SqliteStore", "Store", "StoreError",
-    "TopoError", "Trigger", "UsageError", "__version__", "findings_of", "load_journey", "simulate",
-    "validate", "validate_text",
+    "CODES", "Calibration", "Code", "Diagnostic", "DuplicateEvent", "Engine", "Event",
+    "InvalidEvent", "InvalidJourney", "InvalidPersonas", "Journey", "LateEvent", "MemoryStore",
+    "MigrationError", "Outbox", "Severity", "Simulation", "SqliteOutbox", "SqliteStore", "Store",
+    "StoreError", "TopoError", "Trigger", "UsageError", "__version__", "calibrate", "findings_of",
+    "load_journey", "simulate", "validate", "validate_text",
 ]  # fmt: skip
 TESTING = ["START", "JourneyMachine", "events", "from_journey", "journey_machine", "scenario_text"]
 

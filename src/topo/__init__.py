@@ -37,10 +37,12 @@ from topo.validation import findings_of, load_journey, validate, validate_text
 _install_old_paths()
 
 if TYPE_CHECKING:  # loaded on first use (numpy): see topo._old_paths.LAZY
+    from topo.calibration.calibrate import Calibration, calibrate
     from topo.simulation.simulation import Simulation, simulate
 
 __all__ = [
     "CODES",
+    "Calibration",
     "Code",
     "Diagnostic",
     "DuplicateEvent",
@@ -64,6 +66,7 @@ __all__ = [
     "Trigger",
     "UsageError",
     "__version__",
+    "calibrate",
     "findings_of",
     "load_journey",
     "simulate",

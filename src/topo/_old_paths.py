@@ -129,7 +129,12 @@ def _warn(old: str, new: str, stacklevel: int) -> None:
     )
 
 
-LAZY = {"simulate": "topo.simulation.simulation", "Simulation": "topo.simulation.simulation"}
+LAZY = {
+    "simulate": "topo.simulation.simulation",
+    "Simulation": "topo.simulation.simulation",
+    "calibrate": "topo.calibration.calibrate",
+    "Calibration": "topo.calibration.calibrate",
+}
 """Public names ``import topo`` does not load until they are used (they need numpy)."""
 
 

@@ -88,3 +88,16 @@ def test_a_hold_out_outside_the_events_is_refused(
 ) -> None:
     with pytest.raises(UsageError, match=said):
         calibrate(sample, load_journey(CDNOW), holdout_from=holdout_from)
+
+
+def test_the_shipped_calibrated_personas_are_what_the_command_fits(
+    cohort: list[dict[str, Any]],
+) -> None:
+    """journeys/cdnow.calibrated.personas.yaml was made by ``topo calibrate
+    data/cdnow/events.jsonl.gz --journey journeys/cdnow.yaml --holdout-from
+    1997-10-01T00:00:00+00:00``: a fit today gives its numbers (to the 6 digits written)."""
+    shipped = (ROOT / "journeys" / "cdnow.calibrated.personas.yaml").read_text(encoding="utf-8")
+    fitted = calibrate(cohort, load_journey(CDNOW), until=T)
+    body = fitted.text("cdnow").split("personas: 1\n", 1)[1]
+    assert shipped.split("personas: 1\n", 1)[1] == body
+    assert "# Hold-out 1997-10-01 to 1998-07-01, 23,570 members" in shipped

@@ -116,7 +116,7 @@ def _describe(fitted: Any) -> str:
 
 def calibrate(
     source: str | Path | Iterable[Mapping[str, Any]],
-    journey: Journey,
+    journey: Journey | str | Path,
     *,
     until: datetime | None = None,
     holdout_from: datetime | None = None,
@@ -124,7 +124,12 @@ def calibrate(
 ) -> Calibration:
     """Personas fitted to the events of ``source`` before ``until`` (see the module). With
     ``holdout_from``, fitted on the events before it only, and proven on the rest (see
-    :mod:`topo.calibration.holdout`): the result's ``holdout``."""
+    :mod:`topo.calibration.holdout`): the result's ``holdout``. ``journey`` is a model or a
+    journey file."""
+    if not isinstance(journey, Journey):
+        from topo.validation import load_journey
+
+        journey = load_journey(journey)
     for option, value in (("--until", until), ("--holdout-from", holdout_from)):
         if value is not None and value.utcoffset() is None:
             raise UsageError(f"{option} needs an offset, as in 1997-10-01T00:00:00+00:00")
