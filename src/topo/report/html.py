@@ -16,25 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from topo.errors import UsageError
+from topo.report.page import Page, mean, text
 
 __all__ = ["write_report", "write_summary"]
-
-_CONFIG = {"displaylogo": False, "responsive": True}
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-       max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { font-size: 1.7em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
-th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
-p.what { color: #444; font-style: italic; } .meta td { text-align: left; }
-"""
 
 
 def write_summary(summary: dict[str, Any], path: str | Path) -> None:
     """Write the summary as JSON: sorted keys, two-space indent, UTF-8, one final newline."""
-    text = json.dumps(summary, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-    Path(path).write_text(text, encoding="utf-8")
+    written = json.dumps(summary, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    Path(path).write_text(written, encoding="utf-8")
 
 
 def write_report(summary: dict[str, Any], path: str | Path, *, title: str | None = None) -> None:
@@ -66,7 +56,7 @@ def plotly_figures() -> Any:
 
 
 def _write_report(summary: dict[str, Any], path: str | Path, title: str | None) -> None:
-    page = _Page(plotly_figures())
+    page = Page(plotly_figures())
     header = summary["header"]
     heading = title or f"{header.get('title') or header['journey']}: {header['source']} report"
     _header_section(page, summary)
@@ -81,84 +71,10 @@ def _write_report(summary: dict[str, Any], path: str | Path, title: str | None) 
     Path(path).write_text(page.render(heading), encoding="utf-8")
 
 
-class _Page:
-    """The parts of the page in order; the first chart carries plotly.js."""
-
-    def __init__(self, go: Any) -> None:
-        self.go = go
-        self.parts: list[str] = []
-        self.charts = 0
-
-    def heading(self, text: str) -> None:
-        self.parts.append(f"<h2>{escape(text)}</h2>")
-
-    def say(self, text: str) -> None:
-        self.parts.append(f'<p class="what">{escape(text)}</p>')
-
-    def chart(self, figure: Any, name: str, height: int = 420) -> None:
-        figure.update_layout(template="plotly_white", height=height, margin={"t": 40})
-        self.parts.append(
-            figure.to_html(
-                full_html=False,
-                include_plotlyjs=self.charts == 0,
-                div_id=f"chart-{name}",
-                config=_CONFIG,
-            )
-        )
-        self.charts += 1
-
-    def table(self, head: list[str], rows: list[list[Any]]) -> None:
-        cells = "".join(f"<th>{escape(h)}</th>" for h in head)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
-        )
-        self.parts.append(f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>")
-
-    def render(self, title: str) -> str:
-        body = "\n".join(self.parts)
-        return (
-            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-            f"<h1>{escape(title)}</h1>\n{body}\n</body>\n</html>\n"
-        )
-
-
-# -- numbers as a person reads them ---------------------------------------------------------
-
-
-def _mean(value: Any) -> float | None:
-    """The number to draw: the value, or the mean of a combined figure."""
-    if isinstance(value, dict):
-        return float(value["mean"])
-    return None if value is None else float(value)
-
-
-def _text(value: Any, kind: str = "count") -> str:
-    """A figure as text; a combined one as ``mean (low to high)``."""
-    if isinstance(value, dict):
-        low, high = _text(value["low"], kind), _text(value["high"], kind)
-        return f"{_text(value['mean'], kind)} ({low} to {high})"
-    if value is None:
-        return "n/a"
-    if kind == "share":
-        return f"{100 * value:.1f}%"
-    if kind == "points":
-        return f"{100 * value:+.1f} pp"
-    if kind == "days":
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    if kind == "money":
-        return f"{value:,.2f}"
-    if kind == "p":
-        return "< 0.001" if value < 0.001 else f"{value:.3f}"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
-    return f"{int(value):,}"
-
-
 # -- sections -------------------------------------------------------------------------------
 
 
-def _header_section(page: _Page, summary: dict[str, Any]) -> None:
+def _header_section(page: Page, summary: dict[str, Any]) -> None:
     h = summary["header"]
     runs = h.get("runs", 1)
     rows = [
@@ -169,7 +85,7 @@ def _header_section(page: _Page, summary: dict[str, Any]) -> None:
         ],
         ["from", h["start"] or "n/a"],
         ["to", h["end"]],
-        ["members", _text(h["members"])],
+        ["members", text(h["members"])],
         ["topo", h["topo"]],
     ]
     page.parts.append(
@@ -179,21 +95,21 @@ def _header_section(page: _Page, summary: dict[str, Any]) -> None:
     )
 
 
-def _funnel(page: _Page, summary: dict[str, Any]) -> None:
+def _funnel(page: Page, summary: dict[str, Any]) -> None:
     go, funnel = page.go, summary["funnel"]
     nodes = funnel["nodes"]
     page.heading("Funnel: how far members got")
     names = [n["node"] for n in nodes]
     figure = go.Figure(
         [
-            go.Bar(name="ever reached", x=names, y=[_mean(n["reached"]) for n in nodes]),
-            go.Bar(name="there at the end", x=names, y=[_mean(n["at_end"]) for n in nodes]),
+            go.Bar(name="ever reached", x=names, y=[mean(n["reached"]) for n in nodes]),
+            go.Bar(name="there at the end", x=names, y=[mean(n["at_end"]) for n in nodes]),
         ]
     )
     figure.update_layout(barmode="group", yaxis_title="members")
     page.chart(figure, "funnel")
     page.say(
-        f"Of {_text(funnel['joined'])} members who joined, how many ever reached each stage "
+        f"Of {text(funnel['joined'])} members who joined, how many ever reached each stage "
         "(left bar) and how many were at it when the period ended (right bar)."
     )
     page.table(
@@ -203,18 +119,18 @@ def _funnel(page: _Page, summary: dict[str, Any]) -> None:
                 n["node"],
                 n["kind"],
                 n["owner"],
-                _text(n["reached"]),
-                _text(n["share"], "share"),
-                _text(n["at_end"]),
+                text(n["reached"]),
+                text(n["share"], "share"),
+                text(n["at_end"]),
             ]
             for n in nodes
         ],
     )
 
 
-def _moves(page: _Page, summary: dict[str, Any]) -> None:
+def _moves(page: Page, summary: dict[str, Any]) -> None:
     go, moves = page.go, summary["moves"]
-    edges = [e for e in moves["edges"] if (_mean(e["moves"]) or 0) > 0]
+    edges = [e for e in moves["edges"] if (mean(e["moves"]) or 0) > 0]
     page.heading("Moves: where members went")
     if not edges:
         page.say("No member moved in this period.")
@@ -225,7 +141,7 @@ def _moves(page: _Page, summary: dict[str, Any]) -> None:
     link = {
         "source": [names.index(e["from"]) for e in edges],
         "target": [names.index(e["to"]) for e in edges],
-        "value": [_mean(e["moves"]) for e in edges],
+        "value": [mean(e["moves"]) for e in edges],
     }
     figure = go.Figure(go.Sankey(node={"label": names, "pad": 20}, link=link))
     page.chart(figure, "moves", 460)
@@ -235,18 +151,18 @@ def _moves(page: _Page, summary: dict[str, Any]) -> None:
     )
     page.table(
         ["from", "to", "moves", "members who moved"],
-        [[e["from"], e["to"], _text(e["moves"]), _text(e["members"])] for e in moves["edges"]],
+        [[e["from"], e["to"], text(e["moves"]), text(e["members"])] for e in moves["edges"]],
     )
 
 
-def _time(page: _Page, summary: dict[str, Any]) -> None:
+def _time(page: Page, summary: dict[str, Any]) -> None:
     go, time = page.go, summary["time"]
     rows = time["to_node"]
     page.heading("Time: how long members take")
     figure = go.Figure()
-    drawn = [r for r in rows if _mean(r["median"]) is not None]
+    drawn = [r for r in rows if mean(r["median"]) is not None]
     if drawn:
-        medians = [_mean(r["median"]) or 0.0 for r in drawn]
+        medians = [mean(r["median"]) or 0.0 for r in drawn]
         figure.add_bar(
             x=[r["node"] for r in drawn],
             y=medians,
@@ -265,8 +181,8 @@ def _time(page: _Page, summary: dict[str, Any]) -> None:
         "whisker runs from the first to the third quartile. Members still on the way count up "
         "to the end of the period (Kaplan-Meier), so n/a means fewer than that share got there."
     )
-    open_ended = [r["node"] for r in drawn if _mean(r["q3"]) is None]
-    undrawn = [r["node"] for r in rows if _mean(r["median"]) is None]
+    open_ended = [r["node"] for r in drawn if mean(r["q3"]) is None]
+    undrawn = [r["node"] for r in rows if mean(r["median"]) is None]
     if open_ended:
         page.say(
             f"No upper whisker for {', '.join(open_ended)}: fewer than three members in four "
@@ -292,26 +208,26 @@ def _time(page: _Page, summary: dict[str, Any]) -> None:
 
 
 def _gap(high: Any, low: Any) -> float:
-    a, b = _mean(high), _mean(low)
+    a, b = mean(high), mean(low)
     return 0.0 if a is None or b is None else max(a - b, 0.0)
 
 
 def _quartile_cells(row: dict[str, Any]) -> list[str]:
     return [
-        _text(row["arrived"]),
-        _text(row["censored"]),
-        *(_text(row[k], "days") for k in ("q1", "median", "q3")),
+        text(row["arrived"]),
+        text(row["censored"]),
+        *(text(row[k], "days") for k in ("q1", "median", "q3")),
     ]
 
 
-def _stuck(page: _Page, summary: dict[str, Any]) -> None:
+def _stuck(page: Page, summary: dict[str, Any]) -> None:
     go, rows = page.go, summary["stuck"]
     page.heading("Stuck: who is waiting at a stage")
     figure = go.Figure(
         go.Bar(
             x=[r["node"] for r in rows],
-            y=[_mean(r["members"]) for r in rows],
-            customdata=[[_mean(r["median"])] for r in rows],
+            y=[mean(r["members"]) for r in rows],
+            customdata=[[mean(r["median"])] for r in rows],
             hovertemplate="%{x}: %{y} members, median %{customdata[0]:.1f} days<extra></extra>",
         )
     )
@@ -326,20 +242,20 @@ def _stuck(page: _Page, summary: dict[str, Any]) -> None:
         [
             [
                 r["node"],
-                _text(r["members"]),
-                *(_text(r[k], "days") for k in ("q1", "median", "q3", "max")),
+                text(r["members"]),
+                *(text(r[k], "days") for k in ("q1", "median", "q3", "max")),
             ]
             for r in rows
         ],
     )
 
 
-def _incentives(page: _Page, summary: dict[str, Any]) -> None:
+def _incentives(page: Page, summary: dict[str, Any]) -> None:
     go, inc = page.go, summary["incentives"]
     page.heading("Incentives: what was granted and what it cost")
     page.say(
-        f"{_text(inc['grants'])} grants cost {_text(inc['total_cost'], 'money')} in total, "
-        f"{_text(inc['cost_per_member'], 'money')} per member who joined."
+        f"{text(inc['grants'])} grants cost {text(inc['total_cost'], 'money')} in total, "
+        f"{text(inc['cost_per_member'], 'money')} per member who joined."
     )
     page.table(
         ["incentive", "kind", "channel", "cost each", "grants", "members", "cost", "withheld"],
@@ -348,23 +264,23 @@ def _incentives(page: _Page, summary: dict[str, Any]) -> None:
                 r["incentive"],
                 r["kind"],
                 r["channel"],
-                _text(r["cost_each"], "money"),
-                _text(r["grants"]),
-                _text(r["members"]),
-                _text(r["cost"], "money"),
-                _text(r["withheld"]),
+                text(r["cost_each"], "money"),
+                text(r["grants"]),
+                text(r["members"]),
+                text(r["cost"], "money"),
+                text(r["withheld"]),
             ]
             for r in inc["by_incentive"]
         ],
     )
     page.table(
         ["channel", "grants", "cost"],
-        [[r["channel"], _text(r["grants"]), _text(r["cost"], "money")] for r in inc["by_channel"]],
+        [[r["channel"], text(r["grants"]), text(r["cost"], "money")] for r in inc["by_channel"]],
     )
     page.table(
         ["incentive", "owner", "grants", "cost"],
         [
-            [r["incentive"], r["owner"], _text(r["grants"]), _text(r["cost"], "money")]
+            [r["incentive"], r["owner"], text(r["grants"]), text(r["cost"], "money")]
             for r in inc["by_incentive_owner"]
         ],
     )
@@ -372,7 +288,7 @@ def _incentives(page: _Page, summary: dict[str, Any]) -> None:
     if weeks:
         figure = go.Figure(
             go.Scatter(
-                x=[w["week"] for w in weeks], y=[_mean(w["cost"]) for w in weeks], mode="lines"
+                x=[w["week"] for w in weeks], y=[mean(w["cost"]) for w in weeks], mode="lines"
             )
         )
         figure.update_layout(xaxis_title="week starting (Monday, UTC)", yaxis_title="cost")
@@ -383,7 +299,7 @@ def _incentives(page: _Page, summary: dict[str, Any]) -> None:
         )
         page.table(
             ["week starting", "grants", "cost"],
-            [[w["week"], _text(w["grants"]), _text(w["cost"], "money")] for w in weeks],
+            [[w["week"], text(w["grants"]), text(w["cost"], "money")] for w in weeks],
         )
     page.heading("Withheld grants: what the caps held back")
     reasons = inc["withheld_by_reason"]
@@ -391,7 +307,7 @@ def _incentives(page: _Page, summary: dict[str, Any]) -> None:
         page.say("No grant was withheld.")
         return
     figure = go.Figure(
-        go.Bar(x=[r["reason"] for r in reasons], y=[_mean(r["withheld"]) for r in reasons])
+        go.Bar(x=[r["reason"] for r in reasons], y=[mean(r["withheld"]) for r in reasons])
     )
     figure.update_layout(yaxis_title="grants withheld")
     page.chart(figure, "withheld")
@@ -401,17 +317,17 @@ def _incentives(page: _Page, summary: dict[str, Any]) -> None:
     )
     page.table(
         ["incentive", "reason", "withheld"],
-        [[r["incentive"], r["reason"], _text(r["withheld"])] for r in inc["withheld"]],
+        [[r["incentive"], r["reason"], text(r["withheld"])] for r in inc["withheld"]],
     )
 
 
-def _pressure(page: _Page, summary: dict[str, Any]) -> None:
+def _pressure(page: Page, summary: dict[str, Any]) -> None:
     go, p = page.go, summary["pressure"]
-    per = _text(p["per_days"], "days")
+    per = text(p["per_days"], "days")
     page.heading("Pressure: how many grants a member got at once")
     rows = p["histogram"]
     figure = go.Figure(
-        go.Bar(x=[r["grants_in_window"] for r in rows], y=[_mean(r["members"]) for r in rows])
+        go.Bar(x=[r["grants_in_window"] for r in rows], y=[mean(r["members"]) for r in rows])
     )
     figure.update_layout(
         xaxis_title=f"most grants in any {per} days", yaxis_title="members", xaxis_dtick=1
@@ -420,24 +336,24 @@ def _pressure(page: _Page, summary: dict[str, Any]) -> None:
     limit = "no limit is set" if p["limit"] is None else f"the journey allows {p['limit']}"
     page.say(
         f"For each member, the most grants received within any {per} days; the highest was "
-        f"{_text(p['maximum'])} ({limit})."
+        f"{text(p['maximum'])} ({limit})."
     )
     page.table(
         [f"grants in {per} days", "members"],
-        [[r["grants_in_window"], _text(r["members"])] for r in rows],
+        [[r["grants_in_window"], text(r["members"])] for r in rows],
     )
 
 
-def _control_groups(page: _Page, summary: dict[str, Any]) -> None:
+def _control_groups(page: Page, summary: dict[str, Any]) -> None:
     go, rows = page.go, summary["control_groups"]
-    window = _text(summary["header"]["window_days"], "days")
+    window = text(summary["header"]["window_days"], "days")
     page.heading("Control groups: does the incentive make a difference?")
     if not rows:
         page.say("No incentive has a holdout, so there is no control group to compare with.")
         return
-    drawn = [r for r in rows if _mean(r["difference"]) is not None]
+    drawn = [r for r in rows if mean(r["difference"]) is not None]
     if drawn:
-        diffs = [100 * (_mean(r["difference"]) or 0.0) for r in drawn]
+        diffs = [100 * (mean(r["difference"]) or 0.0) for r in drawn]
         figure = go.Figure(
             go.Scatter(
                 x=[r["incentive"] for r in drawn],
@@ -476,21 +392,21 @@ def _control_groups(page: _Page, summary: dict[str, Any]) -> None:
         [
             [
                 r["incentive"],
-                _text(r["granted"]["members"]),
-                _text(r["granted"]["share"], "share"),
-                _text(r["held_out"]["members"]),
-                _text(r["held_out"]["share"], "share"),
-                _text(r["difference"], "points"),
-                f"{_text(r['low'], 'points')} to {_text(r['high'], 'points')}",
-                _text(r["p_value"], "p"),
-                _text(r["detectable"], "points"),
+                text(r["granted"]["members"]),
+                text(r["granted"]["share"], "share"),
+                text(r["held_out"]["members"]),
+                text(r["held_out"]["share"], "share"),
+                text(r["difference"], "points"),
+                f"{text(r['low'], 'points')} to {text(r['high'], 'points')}",
+                text(r["p_value"], "p"),
+                text(r["detectable"], "points"),
             ]
             for r in rows
         ],
     )
 
 
-def _owners(page: _Page, summary: dict[str, Any]) -> None:
+def _owners(page: Page, summary: dict[str, Any]) -> None:
     page.heading("Owners: who has the members, who spends")
     page.say(
         "Per department: the members at the stages it owns when the period ended, and the "
@@ -503,9 +419,9 @@ def _owners(page: _Page, summary: dict[str, Any]) -> None:
             [
                 r["title"] or r["owner"],
                 ", ".join(r["nodes"]),
-                _text(r["members"]),
-                _text(r["grants"]),
-                _text(r["cost"], "money"),
+                text(r["members"]),
+                text(r["grants"]),
+                text(r["cost"], "money"),
             ]
             for r in summary["owners"]
         ],
