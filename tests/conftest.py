@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,24 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 def lines(path: Path) -> list[dict[str, Any]]:
     """A JSON lines output file, read back."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+class Links(HTMLParser):
+    """Every src and href of the page's tags, and how many plotly.js bundles it carries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.links += [v or "" for k, v in attrs if k in ("src", "href")]
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts.append(data)

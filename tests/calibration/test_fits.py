@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import CDNOW, ROOT
 from topo.calibration import bgnbd, spend
@@ -110,3 +112,32 @@ def test_a_member_who_joined_on_the_last_day_keeps_the_histogram_finite() -> Non
     assert expected.sum() == pytest.approx(3)
     one = bgnbd.histogram(params, x[:1], T[:1])[1]
     assert one[0] == pytest.approx(1.0)
+
+
+@given(st.lists(st.integers(1, 10_000), min_size=1, max_size=30))
+def test_shares_are_written_to_add_up_to_exactly_100_percent(counts: list[int]) -> None:
+    """A choice's shares, rounded to two decimals, add up to 100% as the personas check
+    requires (they used to be rounded one by one: 100.01%)."""
+    from topo.calibration.calibrate import _percentages
+
+    total = sum(counts)
+    written = _percentages({f"v{i}": c / total for i, c in enumerate(counts)})
+    points = [round(float(p.rstrip("%")) * 100) for p in written.values()]
+    assert sum(points) == 10_000
+    for i, count in enumerate(counts):  # each within a hundredth (a rarer one left out)
+        assert abs(float(written.get(f"v{i}", "0%").rstrip("%")) - 100 * count / total) < 0.0101
+
+
+def test_a_type_few_members_repeat_is_fitted_as_poisson() -> None:
+    """Three members of 40 send the type twice: too few repeaters for BG/NBD (its search runs
+    off on such data), so it is Poisson at the observed rate."""
+    events = []
+    for m in range(40):
+        for day in (1, 20) if m < 3 else (1,):
+            at = f"1997-01-{day:02d}T00:00:00+00:00"
+            events.append({"id": f"{m}-{day}", "member": f"m{m}", "type": "purchase",
+                           "at": at, "amount": 5.0, "cds": 1})  # fmt: skip
+    fitted = calibrate(events, load_journey(CDNOW), until=datetime(1997, 2, 1, tzinfo=UTC))
+    purchase = fitted.types["purchase"]
+    assert purchase.bgnbd is None and purchase.repeat and purchase.every_days is not None
+    assert "poisson" in fitted.text("cdnow")

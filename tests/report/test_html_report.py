@@ -6,13 +6,13 @@ import json
 import shutil
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 from club_population import END, EVENTS, PHONE, load, run
 
+from conftest import Links
 from topo.errors import UsageError
 from topo.report.aggregate import combine
 from topo.report.html import write_report, write_summary
@@ -25,27 +25,6 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 def summary(tmp_path: Path) -> dict[str, Any]:
     journey = load(tmp_path)
     return summarise(journey, run(journey), end=END)
-
-
-class Links(HTMLParser):
-    """Every src and href of the page's tags, and how many plotly.js bundles it carries."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-        self.scripts: list[str] = []
-        self._in_script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.links += [v or "" for k, v in attrs if k in ("src", "href")]
-        self._in_script = tag == "script"
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script:
-            self.scripts.append(data)
 
 
 class TestReport:

@@ -45,12 +45,14 @@ class BgNbdFit:
     chi_square: float
     degrees: int
     p_value: float
+    observed: tuple[float, ...] = ()  # the histogram's classes, 0 ... top - 1 and top or more
+    expected: tuple[float, ...] = ()
 
 
 def log_likelihoods(params: Array, x: Array, t_x: Array, T: Array) -> Array:
     """Each member's log-likelihood under ``params`` = (r, alpha, a, b)."""
     r, alpha, a, b = params
-    ln_a1 = special.gammaln(r + x) - special.gammaln(r) + r * math.log(alpha)
+    ln_a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
     ln_a2 = (
         special.gammaln(a + b)
         + special.gammaln(b + x)
@@ -73,7 +75,8 @@ def fit(x: Array, t_x: Array, T: Array, *, top: int = 7) -> BgNbdFit:
     r, alpha, a, b = found
     observed, expected = histogram((r, alpha, a, b), x, T, top=top)
     chi, degrees, p_value = _chi_square(observed, expected, fitted=4)
-    return BgNbdFit(r, alpha, a, b, best, len(x), chi, degrees, p_value)
+    return BgNbdFit(r, alpha, a, b, best, len(x), chi, degrees, p_value,
+                    tuple(observed.tolist()), tuple(expected.tolist()))  # fmt: skip
 
 
 def p_alive(params: tuple[float, float, float, float], x: Array, t_x: Array, T: Array) -> Array:
@@ -99,8 +102,9 @@ def histogram(
     counts = np.minimum(x, top).astype(int)
     observed = np.bincount(counts, minlength=top + 1).astype(float)
     expected = np.zeros(top + 1)
-    for k in range(top):
-        expected[k] = _p_count(params, k, np.asarray(T, dtype=float)).sum()
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a fit run off
+        for k in range(top):
+            expected[k] = _p_count(params, k, np.asarray(T, dtype=float)).sum()
     expected[top] = len(x) - expected[:top].sum()
     return observed, expected
 

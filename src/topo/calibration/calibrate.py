@@ -8,7 +8,8 @@ One persona, ``calibrated``, for all members (see docs/calibrate.md):
   joining);
 - an event type some member sends on two days or more is ``repeat``: its first event as a
   ``once`` above, then BG/NBD fitted on customer-days with time in weeks (or, when fewer than
-  :data:`FEWEST` members send it, Poisson at the observed rate of repeat days);
+  :data:`FEWEST` members send it on two days or more, or the fit runs off, Poisson at the
+  observed rate of repeat days);
 - fields: Gamma-Gamma for a number field a ``sum`` metric reads (a day's total, on the members'
   repeat days), lognormal for other positive numbers (normal when some are not), observed
   shares for text and true/false; attributes alike, from the members' ``profile`` events,
@@ -37,7 +38,11 @@ from topo.simulation.personas import check_personas
 __all__ = ["FEWEST", "Calibration", "TypeFit", "calibrate"]
 
 FEWEST = 10
-"""Members who must send a repeat event type for a BG/NBD fit of it."""
+"""Members who must send a repeat event type on two days or more for a BG/NBD fit of it."""
+
+_SANE = (1e-6, 1e6)
+"""BG/NBD parameters outside these bounds mean the search ran off (a flat likelihood): the
+type is then fitted as Poisson."""
 
 _WEEK = 7.0  # BG/NBD time unit, in days
 
@@ -229,12 +234,13 @@ def _fit_type(name: str, histories: Histories, end: date, journey: Journey) -> T
         x = np.array([len(days) - 1 for _, days in senders], dtype=float)
         t_x = np.array([(max(d) - f).days for (_, d), f in zip(senders, firsts, strict=True)])
         T = np.array([(end - f).days for f in firsts], dtype=float)
-        if len(senders) >= FEWEST and x.sum() > 0:
-            fit.bgnbd = bgnbd.fit(x, t_x / _WEEK, T / _WEEK)
-        elif x.sum() > 0:
-            fit.every_days = float(T.sum() / x.sum())
-        else:
-            fit.repeat = False
+        if (x > 0).sum() >= FEWEST:
+            model = bgnbd.fit(x, t_x / _WEEK, T / _WEEK)
+            if all(_SANE[0] < v < _SANE[1] for v in (model.r, model.alpha, model.a, model.b)):
+                fit.bgnbd = model
+        if fit.bgnbd is None:  # too few repeaters, or a fit that did not settle: Poisson
+            fit.every_days = float(T.sum() / x.sum()) if x.sum() > 0 else None
+            fit.repeat = fit.every_days is not None
     declared = journey.events[name].fields
     spends = _spend_fields(name, journey)
     for field_name, declared_field in declared.items():
@@ -300,7 +306,7 @@ def _distribution(fitted: Any) -> dict[str, Any] | None:
     if isinstance(fitted, tuple):
         return {"normal": {"mean": _round(fitted[1]), "sd": _round(fitted[2])}}
     if isinstance(fitted, dict):
-        return {"choice": {value: f"{share * 100:.4g}%" for value, share in fitted.items()}}
+        return {"choice": _percentages(fitted)}
     return None
 
 
@@ -337,6 +343,17 @@ def _attributes(histories: Histories, journey: Journey) -> dict[str, Any]:
         if distribution is not None:
             out[name] = distribution
     return out
+
+
+def _percentages(shares: dict[Any, float]) -> dict[Any, str]:
+    """Shares as percentages with two decimals that add up to exactly 100% (the largest
+    remainders rounded up), as a personas file's ``choice`` must."""
+    exact = {value: share * 10_000 for value, share in shares.items()}
+    basis = {value: math.floor(v) for value, v in exact.items()}
+    short = 10_000 - sum(basis.values())
+    for value in sorted(exact, key=lambda v: basis[v] - exact[v])[:short]:
+        basis[value] += 1
+    return {value: f"{points / 100:g}%" for value, points in basis.items() if points}
 
 
 def _round(value: float) -> float:

@@ -60,6 +60,7 @@ class Holdout:
     nodes: dict[str, tuple[float, float]]
     days: dict[str, tuple[int, int]]
     frequency: dict[str, tuple[int, float, float]] = field(default_factory=dict)
+    predicted: Engine | None = None  # the members continued from T, for the report
 
     def lines(self) -> list[str]:
         """The comparison as plain lines for a terminal."""
@@ -119,6 +120,7 @@ def prove(
         len(members),
         {n: (nodes[0].get(n, 0.0), nodes[1].get(n, 0.0)) for n in names},
         days,
+        predicted=predicted,
     )
     if repeat:
         holdout.frequency = _frequency(calibration, repeat[0], made_days, real_days)

@@ -3,12 +3,14 @@
 Each fit gives the sum of its members' log-likelihoods; the parameters are searched as their
 logarithms (so they stay positive), by Nelder-Mead from a start that does not depend on the
 data, then polished with L-BFGS-B. A parameter set where the likelihood is not a finite number
-counts as impossible, never as a result.
+counts as impossible, never as a result (a parameter that underflows to 0 included: the
+log-likelihoods take numpy's logarithm, which gives -inf there rather than an error).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -31,6 +33,8 @@ def maximise(
         return value if math.isfinite(value) else math.inf
 
     options = {"xatol": 1e-9, "fatol": 1e-9, "maxiter": 20_000}
-    found = optimize.minimize(minus, np.log(start), method="Nelder-Mead", options=options)
-    found = optimize.minimize(minus, found.x, method="L-BFGS-B")
+    with warnings.catch_warnings():  # differences of impossible (infinite) points: expected
+        warnings.simplefilter("ignore", RuntimeWarning)
+        found = optimize.minimize(minus, np.log(start), method="Nelder-Mead", options=options)
+        found = optimize.minimize(minus, found.x, method="L-BFGS-B")
     return [float(v) for v in np.exp(found.x)], -float(found.fun)

@@ -52,7 +52,7 @@ def _gamma_gamma_log_likelihoods(params: Array, x: Array, m: Array) -> Array:
     px = p * x
     return (  # type: ignore[no-any-return]
         special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q)
-        + q * math.log(gamma) + (px - 1) * np.log(m) + px * np.log(x)
+        + q * np.log(gamma) + (px - 1) * np.log(m) + px * np.log(x)
         - (px + q) * np.log(gamma + m * x)
     )  # fmt: skip
 

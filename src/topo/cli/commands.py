@@ -159,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
         "with what happened",
     )
     fit.add_argument("--seed", type=int, default=0, metavar="S", help="of the hold-out's run")
+    _report_options(fit)
     fit.add_argument("--out", metavar="FILE", help="write the personas file here (default stdout)")
     fit.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     fit.set_defaults(run=_calibrate)
@@ -375,12 +376,26 @@ def _calibrate(args: argparse.Namespace) -> int:
     holdout = _timestamp(args.holdout_from, "--holdout-from") if args.holdout_from else None
     if args.seed < 0:
         raise UsageError(f"--seed is a whole number from 0, not {args.seed}")
-    fitted = calibrate(args.events, journey, until=until, holdout_from=holdout, seed=args.seed)
+    if args.out not in (None, "-"):
+        _writable("--out", args.out)
+    elif "-" in (args.summary, args.report):
+        raise UsageError("the personas file goes to stdout without --out: give --out FILE")
+    with _Outputs(args, ()):  # --summary and --report checked before the fit
+        fitted = calibrate(args.events, journey, until=until, holdout_from=holdout,
+                           seed=args.seed)  # fmt: skip
     text = fitted.text(journey.journey)
     if args.out in (None, "-"):
         sys.stdout.write(text)
     else:
         Path(args.out).write_text(text, encoding="utf-8")
+    if args.summary or args.report:
+        from topo.calibration.summary import report_summary
+
+        summary = report_summary(fitted, journey, seed=args.seed)
+        if args.summary:
+            _write_summary(summary, args.summary)
+        if args.report:
+            _write_report(summary, args.report)
     for line in text.splitlines():
         if not line.startswith("#"):
             break

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from topo.errors import UsageError
+from topo.report.calibration_section import calibration_section
 from topo.report.page import Page, mean, text
 
 __all__ = ["write_report", "write_summary"]
@@ -68,6 +69,8 @@ def _write_report(summary: dict[str, Any], path: str | Path, title: str | None) 
     _pressure(page, summary)
     _control_groups(page, summary)
     _owners(page, summary)
+    if summary.get("calibration"):
+        calibration_section(page, summary["calibration"])
     Path(path).write_text(page.render(heading), encoding="utf-8")
 
 
