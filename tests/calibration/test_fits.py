@@ -141,3 +141,51 @@ def test_a_type_few_members_repeat_is_fitted_as_poisson() -> None:
     purchase = fitted.types["purchase"]
     assert purchase.bgnbd is None and purchase.repeat and purchase.every_days is not None
     assert "poisson" in fitted.text("cdnow")
+
+
+def test_segments_group_members_by_how_often_they_came_back(
+    sample_events: list[dict[str, Any]],
+) -> None:
+    """Three personas on the sample: groups of about a third, members with the same number
+    of repeat days never split (1,411 have none: the first group is theirs alone), shares
+    adding up to 100%, a file that loads; fitted alone, the group that never came back is
+    a ``once`` persona (docs/calibrate.md says why this forecasts badly)."""
+    from topo.simulation.personas import check_personas_text
+
+    fitted = calibrate(sample_events, load_journey(CDNOW), until=UNTIL, segments=3)
+    sizes = [len(segment.members) for segment in fitted.segments]
+    assert sum(sizes) == 2_357 and sizes[0] == 1_411 and len(sizes) == 3
+    counts = [
+        {len(fitted.histories.members[m].days["purchase"]) - 1 for m in segment.members}
+        for segment in fitted.segments
+    ]
+    assert all(a.isdisjoint(b) for i, a in enumerate(counts) for b in counts[i + 1 :])
+    assert [p.id for p in fitted.personas.population] == [
+        "frequency-1",
+        "frequency-2",
+        "frequency-3",
+    ]
+    assert sum(p.share for p in fitted.personas.population) == pytest.approx(1.0)
+    assert fitted.segments[0].types["purchase"].repeat is False
+    model, diagnostics = check_personas_text(fitted.text("cdnow"), "s.yaml", load_journey(CDNOW))
+    assert model is not None and not diagnostics
+
+
+def test_segments_of_one_count_give_fewer_personas() -> None:
+    events = [
+        {"id": f"{m}", "member": f"m{m}", "type": "purchase",
+         "at": "1997-01-01T00:00:00+00:00", "amount": 5.0, "cds": 1}
+        for m in range(30)
+    ]  # fmt: skip
+    fitted = calibrate(events, load_journey(CDNOW), segments=4)
+    assert len(fitted.segments) == 1 and fitted.personas.population[0].id == "calibrated"
+
+
+@pytest.mark.parametrize("segments", [0, -1, 1.5])
+def test_segments_must_be_a_whole_number_from_1(
+    sample_events: list[dict[str, Any]], segments: Any
+) -> None:
+    from topo.errors import UsageError
+
+    with pytest.raises(UsageError, match="--segments is a whole number from 1"):
+        calibrate(sample_events, load_journey(CDNOW), segments=segments)

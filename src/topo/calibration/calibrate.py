@@ -1,6 +1,8 @@
 """Personas fitted to a real history: what :func:`calibrate` fits, and the file it writes.
 
-One persona, ``calibrated``, for all members (see docs/calibrate.md):
+One persona, ``calibrated``, for all members, or with ``segments`` N, one per group of members
+by how often they came back (``frequency-1`` the least often), each fitted on its own members
+as below (see docs/calibrate.md):
 
 - joining: members join at their first event, uniformly over the span of first events;
 - an event type no member sends on two days is ``once``: the share of members who send it,
@@ -30,19 +32,19 @@ import yaml
 
 from topo.calibration import bgnbd, spend
 from topo.calibration.histories import Day, Histories, read_histories
-from topo.errors import UsageError
+from topo.errors import InvalidPersonas, UsageError
 from topo.journey.model import Journey
 from topo.simulation.model import Personas
 from topo.simulation.personas import check_personas
 
-__all__ = ["FEWEST", "Calibration", "TypeFit", "calibrate"]
+__all__ = ["FEWEST", "Calibration", "Segment", "TypeFit", "calibrate"]
 
 FEWEST = 10
 """Members who must send a repeat event type on two days or more for a BG/NBD fit of it."""
 
 _SANE = (1e-6, 1e6)
-"""BG/NBD parameters outside these bounds mean the search ran off (a flat likelihood): the
-type is then fitted as Poisson."""
+"""BG/NBD parameters outside these bounds, or a mean drop-out chance a / (a + b) of 99% or
+more, mean the search ran off (a flat likelihood): the type is then fitted as Poisson."""
 
 _WEEK = 7.0  # BG/NBD time unit, in days
 
@@ -63,8 +65,19 @@ class TypeFit:
 
 
 @dataclass
+class Segment:
+    """One persona: its id, the members it was fitted on, how long they took to join, and
+    what was fitted per event type."""
+
+    id: str
+    members: list[str]
+    spread_days: int
+    types: dict[str, TypeFit]
+
+
+@dataclass
 class Calibration:
-    """The fitted personas and what they were fitted on."""
+    """The fitted personas (one per segment) and what they were fitted on."""
 
     personas: Personas
     written: dict[str, Any]  # the personas file as data, as it is written
@@ -72,39 +85,74 @@ class Calibration:
     first: datetime
     last: datetime
     end: date
-    spread_days: int
-    types: dict[str, TypeFit]
+    segments: list[Segment]
     histories: Histories
+    journey: Journey
     holdout: Any = None  # a topo.calibration.holdout.Holdout, with --holdout-from
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The report's figures (see docs/report.md): of the members the calibration predicts,
+        with its fits and hold-out."""
+        from topo.calibration.summary import report_summary
+
+        return report_summary(self, self.journey)
+
+    def write_report(self, path: str | Path, *, title: str | None = None) -> None:
+        """The report as one HTML file (needs plotly, topo's ``report`` extra)."""
+        from topo.report.html import write_report
+
+        write_report(self.summary, path, title=title)
+
+    @property
+    def types(self) -> dict[str, TypeFit]:
+        """The first (with one segment, the only) persona's fits per event type."""
+        return self.segments[0].types
 
     def text(self, journey_name: str) -> str:
         """The personas file, with a comment block saying what was fitted on what."""
+        span = (
+            f"# {self.first.date().isoformat()} to {self.end.isoformat()}: {self.members:,} members"
+        )
+        several = len(self.segments) > 1
         lines = [
             f"# Personas calibrated by topo calibrate on {journey_name}'s events from",
-            f"# {self.first.date().isoformat()} to {self.end.isoformat()}: {self.members:,} members"
-            f", joining over {self.spread_days} days.",
+            f"{span}, in {len(self.segments)} personas by how often they came back."
+            if several
+            else f"{span}, joining over {self.segments[0].spread_days} days.",
         ]
-        for fit in self.types.values():
-            lines.append(f"# {fit.name}: sent by {fit.members:,} members ({fit.share:.1%}),"
-                         f" first after {fit.delay_days:.1f} days on average")  # fmt: skip
-            if fit.bgnbd is not None:
-                b = fit.bgnbd
-                lines.append(
-                    f"#   BG/NBD on customer-days, weeks: r={b.r:.4f} alpha={b.alpha:.4f} "
-                    f"a={b.a:.4f} b={b.b:.4f}, log-likelihood {b.log_likelihood:.1f} on "
-                    f"{b.members:,} members; histogram chi-square {b.chi_square:.1f} "
-                    f"({b.degrees} degrees of freedom, p = {b.p_value:.3f})"
-                )
-            elif fit.every_days is not None:
-                lines.append(f"#   Poisson: a repeat day every {fit.every_days:.1f} days")
-            for name, fitted in fit.fields.items():
-                lines.append(f"#   {name}: {_describe(fitted)}")
+        for segment in self.segments:
+            if several:
+                lines.append(f"# {segment.id}: {len(segment.members):,} members, joining over "
+                             f"{segment.spread_days} days")  # fmt: skip
+            lines += _described(segment)
         lines.append("# A low chi-square p-value says the model misses the shape of the history")
         lines.append("# (see docs/calibrate.md).")
         if self.holdout is not None:
             lines += [f"# {line}" for line in self.holdout.lines()]
         body = yaml.safe_dump(self.written, sort_keys=False, allow_unicode=True, width=100)
         return "\n".join(lines) + "\n" + body
+
+
+def _described(segment: Segment) -> list[str]:
+    """The comment lines of one persona's fits."""
+    lines = []
+    for fit in segment.types.values():
+        lines.append(f"# {fit.name}: sent by {fit.members:,} members ({fit.share:.1%}),"
+                     f" first after {fit.delay_days:.1f} days on average")  # fmt: skip
+        if fit.bgnbd is not None:
+            b = fit.bgnbd
+            lines.append(
+                f"#   BG/NBD on customer-days, weeks: r={b.r:.4f} alpha={b.alpha:.4f} "
+                f"a={b.a:.4f} b={b.b:.4f}, log-likelihood {b.log_likelihood:.1f} on "
+                f"{b.members:,} members; histogram chi-square {b.chi_square:.1f} "
+                f"({b.degrees} degrees of freedom, p = {b.p_value:.3f})"
+            )
+        elif fit.every_days is not None:
+            lines.append(f"#   Poisson: a repeat day every {fit.every_days:.1f} days")
+        for name, fitted in fit.fields.items():
+            lines.append(f"#   {name}: {_describe(fitted)}")
+    return lines
 
 
 def _describe(fitted: Any) -> str:
@@ -116,6 +164,8 @@ def _describe(fitted: Any) -> str:
     if isinstance(fitted, spend.LogNormalFit):
         return (f"lognormal median {fitted.median:.4g} sigma {fitted.sigma:.4f} on "
                 f"{fitted.values:,} values")  # fmt: skip
+    if isinstance(fitted, tuple):
+        return f"normal mean {fitted[1]:.4g} sd {fitted[2]:.4g} (some values are 0 or below)"
     return "observed shares"
 
 
@@ -126,11 +176,15 @@ def calibrate(
     until: datetime | None = None,
     holdout_from: datetime | None = None,
     seed: int = 0,
+    segments: int = 1,
 ) -> Calibration:
     """Personas fitted to the events of ``source`` before ``until`` (see the module). With
     ``holdout_from``, fitted on the events before it only, and proven on the rest (see
     :mod:`topo.calibration.holdout`): the result's ``holdout``. ``journey`` is a model or a
-    journey file."""
+    journey file. ``segments`` > 1 fits that many personas, on groups of members by how often
+    they came back."""
+    if type(segments) is not int or segments < 1:
+        raise UsageError(f"--segments is a whole number from 1, not {segments!r}")
     if not isinstance(journey, Journey):
         from topo.validation import load_journey
 
@@ -139,19 +193,21 @@ def calibrate(
         if value is not None and value.utcoffset() is None:
             raise UsageError(f"{option} needs an offset, as in 1997-10-01T00:00:00+00:00")
     if holdout_from is None:
-        return _fitted(source, journey, until)
+        return _fitted(source, journey, until, segments)
     from topo.calibration.holdout import prove
-    from topo.replay.readers import Unreadable, read_events
+    from topo.replay.readers import read_events
 
     items = (
         (item for _, item in read_events(source, journey))
         if isinstance(source, str | Path)
         else source
     )
-    events = [item for item in items if not isinstance(item, Unreadable)]
+    raw = list(items)
+    events = _valid(raw, journey, until)
+    if not events:  # said as without a hold-out: what was refused, unreadable, later
+        raise UsageError(_nothing(read_histories(raw, journey, until=until), until))
     whole = read_histories(events, journey, until=until)
-    if whole.first is None or whole.last is None:
-        raise UsageError(_nothing(whole, until))
+    assert whole.first is not None and whole.last is not None
     end = until or _next_midnight(whole.last)
     if not whole.first < holdout_from < end:
         raise UsageError(
@@ -159,9 +215,29 @@ def calibrate(
             f"({whole.first.isoformat()} to {end.isoformat()}): the fit needs events before "
             "it and the hold-out events after it"
         )
-    fitted = _fitted(events, journey, holdout_from)
+    fitted = _fitted(events, journey, holdout_from, segments)
     fitted.holdout = prove(events, journey, fitted, holdout_from, end, seed=seed)
     return fitted
+
+
+def _valid(items: Iterable[Any], journey: Journey, until: datetime | None) -> list[Any]:
+    """The events of ``items`` the journey accepts, before ``until``, as they came."""
+    from topo.engine.events import EventReader
+    from topo.errors import InvalidEvent
+    from topo.replay.readers import Unreadable
+
+    reader = EventReader(journey)
+    kept = []
+    for item in items:
+        if isinstance(item, Unreadable):
+            continue
+        try:
+            at = reader.read(item).at
+        except InvalidEvent:
+            continue
+        if until is None or at < until:
+            kept.append(item)
+    return kept
 
 
 def _next_midnight(at: datetime) -> datetime:
@@ -170,7 +246,10 @@ def _next_midnight(at: datetime) -> datetime:
 
 
 def _fitted(
-    source: str | Path | Iterable[Mapping[str, Any]], journey: Journey, until: datetime | None
+    source: str | Path | Iterable[Mapping[str, Any]],
+    journey: Journey,
+    until: datetime | None,
+    segments: int = 1,
 ) -> Calibration:
     histories = read_histories(source, journey, until=until)
     members = histories.members
@@ -181,7 +260,59 @@ def _fitted(
             f"the events hold {len(members)} member; calibration fits a population, and needs "
             "the histories of at least 2 members"
         )
-    end = (until - timedelta(microseconds=1)).date() if until else histories.last.date()
+    last = (until - timedelta(microseconds=1)) if until else histories.last
+    end = last.astimezone(histories.calendar).date()
+    groups = _frequency_groups(histories, segments)
+    shares = _percentages({k: len(group) / len(members) for k, group in enumerate(groups)})
+    fitted: list[Segment] = []
+    population = []
+    for k, group in enumerate(groups):
+        name = "calibrated" if len(groups) == 1 else f"frequency-{k + 1}"
+        part = Histories({m: members[m] for m in group}, histories.first, histories.last)
+        persona, types, spread = _persona(part, journey, end)
+        population.append({"id": name, "share": shares[k], **persona})
+        fitted.append(Segment(name, group, spread, types))
+    written = {"personas": 1, "population": population}
+    try:
+        personas = check_personas(Personas.model_validate(written), journey)
+    except InvalidPersonas as error:  # something the fits cannot draw yet (a date field)
+        said = error.diagnostics[0].message if error.diagnostics else str(error)
+        raise UsageError(f"the fitted personas do not fit {journey.journey}: {said}") from None
+    return Calibration(personas, written, len(members), histories.first, histories.last, end,
+                       fitted, histories, journey)  # fmt: skip
+
+
+def _frequency_groups(histories: Histories, segments: int) -> list[list[str]]:
+    """The members in ``segments`` groups of about equal size by their repeat days (a
+    member's days of each event type after its first, summed): members with the same count
+    are never split, so there may be fewer groups."""
+    counts = {m: sum(len(days) - 1 for days in h.days.values())
+              for m, h in histories.members.items()}  # fmt: skip
+    ordered = sorted(counts, key=lambda m: (counts[m], m))
+    groups: list[list[str]] = []
+    start = 0
+    for k in range(1, segments + 1):
+        cut = round(k * len(ordered) / segments)
+        while 0 < cut < len(ordered) and counts[ordered[cut]] == counts[ordered[cut - 1]]:
+            cut += 1
+        if cut > start:
+            groups.append(ordered[start:cut])
+            start = cut
+    least = math.ceil(len(ordered) / 20_000)  # a group's share written as at least 0.01%
+    for k in range(len(groups) - 1, 0, -1):
+        if len(groups[k]) < least:
+            groups[k - 1] += groups.pop(k)
+    if len(groups) > 1 and len(groups[0]) < least:
+        groups[1] = groups.pop(0) + groups[0]
+    return groups
+
+
+def _persona(
+    histories: Histories, journey: Journey, end: date
+) -> tuple[dict[str, Any], dict[str, TypeFit], int]:
+    """One persona fitted to ``histories``: its file entry (without id and share), its fits
+    per event type, and the days its members took to join."""
+    members = histories.members
     joined = sorted(h.joined for h in members.values())
     spread = max(1, math.ceil((joined[-1] - joined[0]).total_seconds() / 86_400))
     types: dict[str, TypeFit] = {}
@@ -192,16 +323,13 @@ def _fitted(
             continue
         types[name] = fit
         events[name] = _behaviour(fit)
-    persona: dict[str, Any] = {"id": "calibrated", "share": "100%"}
+    persona: dict[str, Any] = {}
     persona["join"] = {"spread": f"{spread}d"} if len(set(joined)) > 1 else {"at": "start"}
     attributes = _attributes(histories, journey)
     if attributes:
         persona["attributes"] = attributes
     persona["events"] = events
-    written = {"personas": 1, "population": [persona]}
-    personas = check_personas(Personas.model_validate(written), journey)
-    return Calibration(personas, written, len(members), histories.first, histories.last, end,
-                       spread, types, histories)  # fmt: skip
+    return persona, types, spread
 
 
 def _nothing(histories: Histories, until: datetime | None) -> str:
@@ -236,7 +364,8 @@ def _fit_type(name: str, histories: Histories, end: date, journey: Journey) -> T
         T = np.array([(end - f).days for f in firsts], dtype=float)
         if (x > 0).sum() >= FEWEST:
             model = bgnbd.fit(x, t_x / _WEEK, T / _WEEK)
-            if all(_SANE[0] < v < _SANE[1] for v in (model.r, model.alpha, model.a, model.b)):
+            sane = all(_SANE[0] < v < _SANE[1] for v in (model.r, model.alpha, model.a, model.b))
+            if sane and model.a / (model.a + model.b) < 0.99:  # not "all drop out at once"
                 fit.bgnbd = model
         if fit.bgnbd is None:  # too few repeaters, or a fit that did not settle: Poisson
             fit.every_days = float(T.sum() / x.sum()) if x.sum() > 0 else None
@@ -311,7 +440,7 @@ def _distribution(fitted: Any) -> dict[str, Any] | None:
 
 
 def _behaviour(fit: TypeFit) -> dict[str, Any]:
-    first: dict[str, Any] = {"probability": f"{fit.share * 100:.4g}%"}
+    first: dict[str, Any] = {"probability": _percent(fit.share)}
     if fit.delay_days > 0:
         first["after"] = {"exponential": _duration(fit.delay_days * 86_400)}
     behaviour: dict[str, Any]
@@ -354,6 +483,12 @@ def _percentages(shares: dict[Any, float]) -> dict[Any, str]:
     for value in sorted(exact, key=lambda v: basis[v] - exact[v])[:short]:
         basis[value] += 1
     return {value: f"{points / 100:g}%" for value, points in basis.items() if points}
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage a personas file reads: fixed point, no exponent."""
+    text = f"{share * 100:.6f}".rstrip("0").rstrip(".")
+    return f"{text if text != '0' else '0.000001'}%"
 
 
 def _round(value: float) -> float:

@@ -4,7 +4,7 @@ Each event is checked by the journey's own :class:`topo.engine.events.EventReade
 the journey would refuse is counted, not fitted); a member joins at its first event; per event
 type, its events are kept as *customer-days*: the dates (in each event's own offset) on which
 it sent that type, with each field's values of the day, as Fader, Hardie & Lee count
-purchases.
+purchases. Dates are read in one offset for every event: ``until``'s, or the first event's.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class Histories:
     members: dict[str, History]
     first: datetime | None
     last: datetime | None
+    calendar: Any = None  # the tzinfo whose dates are the customer-days
     refused: dict[str, int] = field(default_factory=dict)  # by type and field, never a value
     unreadable: int = 0
     later: int = 0
@@ -59,7 +60,7 @@ class Histories:
 
 
 def read_histories(
-    source: str | Path | Iterable[Mapping[str, Any]],
+    source: str | Path | Iterable[Mapping[str, Any] | Unreadable],
     journey: Journey,
     *,
     until: datetime | None = None,
@@ -105,10 +106,13 @@ def read_histories(
         if event.type == PROFILE:
             history.attributes.update(event.fields)
             continue
+        if out.calendar is None:  # customer-days are dates in one offset, the first event's
+            out.calendar = at.tzinfo if until is None else until.tzinfo
+        when = at.astimezone(out.calendar).date()
         days = history.days.setdefault(event.type, {})
-        day = days.get(at.date())
+        day = days.get(when)
         if day is None:
-            day = days[at.date()] = Day(at)
+            day = days[when] = Day(at)
         elif at < day.first:
             day.first = at
         day.events += 1

@@ -20,6 +20,7 @@ it). Calibrated personas have no responses, so the continuation needs no closed 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -34,10 +35,11 @@ from topo.calibration.calibrate import Calibration
 from topo.calibration.spend import GammaGammaFit
 from topo.engine.engine import Engine
 from topo.engine.field_values import timestamp
+from topo.errors import InvalidEvent
 from topo.journey.model import Journey
 from topo.replay.runner import replay
 from topo.simulation.plans import DROP, DROPS, RATE, WAITS, plan
-from topo.simulation.sampling import exponential_variates, member_keys, uniform
+from topo.simulation.sampling import exponential_variates, uniform
 
 __all__ = ["Holdout", "prove"]
 
@@ -97,6 +99,7 @@ def prove(
 ) -> Holdout:
     """The hold-out comparison of ``calibration`` (fitted on ``events`` before ``start``) on
     ``events`` from ``start`` to ``end`` (see the module)."""
+    events = [e for e in events if _at(e) < end]  # the truth as of the end, no later
     before = [e for e in events if _at(e) < start]
     actual = Engine(journey, explain=False)
     replay(actual, iter(enumerate(events)), until=end)
@@ -107,7 +110,10 @@ def prove(
     members = sorted(calibration.histories.members)
     nodes = _shares(predicted, members, end), _shares(actual, members, end)
     names = list(dict.fromkeys([*nodes[1], *nodes[0]]))
-    repeat = [name for name, fit in calibration.types.items() if fit.bgnbd is not None]
+    repeat = list(dict.fromkeys(
+        name for segment in calibration.segments for name, fit in segment.types.items()
+        if fit.repeat
+    ))  # fmt: skip
     real_days = _days_after(events, start, end)
     made_days = _days_after(made, start, end)
     days = {
@@ -135,73 +141,112 @@ def _continued(
     calibration: Calibration, journey: Journey, start: datetime, end: datetime, seed: int
 ) -> list[dict[str, Any]]:
     """The events the calibrated members make from ``start`` to ``end``, in time order."""
-    persona = calibration.personas.population[0]
-    drawn = plan(0, persona, journey)
     histories = calibration.histories.members
-    ids = sorted(histories)
-    keys = member_keys(seed, np.arange(len(ids))).tolist()
+    key_of = {member: _key(seed, member) for member in histories}
     span = (end - start).total_seconds()
     last_day = calibration.end
     out: list[tuple[float, str, dict[str, Any]]] = []
-    for kind in drawn.types:
-        fit = calibration.types.get(kind.name)
-        if fit is None or fit.bgnbd is None:
+    for number, segment in enumerate(calibration.segments):
+        drawn = plan(number, calibration.personas.population[number], journey)
+        mine = sorted(segment.members)
+        for kind in drawn.types:
+            fit = segment.types.get(kind.name)
+            if fit is not None and fit.repeat:
+                out += _continue_type(kind, fit, mine, key_of, histories, start, span, last_day)
+    out.sort(key=lambda item: (item[0], item[1]))
+    return [event for _, _, event in out]
+
+
+def _continue_type(
+    kind: Any,
+    fit: Any,
+    members: list[str],
+    key_of: dict[str, int],
+    histories: Mapping[str, Any],
+    start: datetime,
+    span: float,
+    last_day: date,
+) -> list[tuple[float, str, dict[str, Any]]]:
+    """One repeat type's events of ``members`` after ``start``: from their BG/NBD posteriors,
+    or at the fitted Poisson rate."""
+    out: list[tuple[float, str, dict[str, Any]]] = []
+    b = fit.bgnbd
+    spend = {name: f for name, f in fit.fields.items() if isinstance(f, GammaGammaFit)}
+    declared = dict(zip(kind.names, kind.values, strict=True))
+    for member in members:
+        key = key_of[member]
+        days = histories[member].days.get(kind.name)
+        if not days:
             continue
-        b = fit.bgnbd
-        spend = {name: f for name, f in fit.fields.items() if isinstance(f, GammaGammaFit)}
-        for member, key in zip(ids, keys, strict=True):
-            days = histories[member].days.get(kind.name)
-            if not days:
-                continue
-            first = min(days)
-            x = len(days) - 1
-            t_x = (max(days) - first).days / 7
-            big_t = (last_day - first).days / 7
+        first = min(days)
+        x = len(days) - 1
+        t_x = (max(days) - first).days / 7
+        big_t = (last_day - first).days / 7
+        if b is None:  # Poisson: the same rate for every member, no drop-out
+            rate, drop = 1.0 / (fit.every_days * _DAY), 0.0
+        else:
             alive = _p_alive(b.r, b.alpha, b.a, b.b, x, t_x, big_t)
             if uniform(key, kind.stream + DROP, 1) >= alive:
                 continue
             rate = special.gammaincinv(b.r + x, uniform(key, kind.stream + RATE, 1))
             rate /= (b.alpha + big_t) * _WEEK  # per second
             drop = float(special.betaincinv(b.a, b.b + x, uniform(key, kind.stream + DROP, 2)))
-            means = {name: _posterior_mean(f, days, first, name) for name, f in spend.items()}
-            now, n = 0.0, 0
-            while rate > 0:
-                now += float(exponential_variates(uniform(key, kind.stream + WAITS, n))) / rate
-                if now >= span:
-                    break
-                at = start + timedelta(seconds=int(now))
-                event: dict[str, Any] = {"id": f"{member}-holdout-{kind.name}-{n}",
-                                         "member": member, "type": kind.name,
-                                         "at": at.isoformat()}  # fmt: skip
-                for f, (name, values) in enumerate(zip(kind.names, kind.values, strict=True)):
-                    stream = kind.field_streams[f]
-                    if name in means:  # Gamma(p) around the member's posterior mean
-                        p = spend[name].p
-                        event[name] = (
-                            means[name] / p * float(special.gammaincinv(p, uniform(key, stream, n)))
-                        )
-                    else:
-                        event[name] = values.one(key, n, stream)
-                out.append((now, member, event))
-                n += 1
-                if uniform(key, kind.stream + DROPS, n) < drop:
-                    break
-    out.sort(key=lambda item: (item[0], item[1]))
-    return [event for _, _, event in out]
+        means = {
+            name: _posterior_mean(f, days, first, name, key, kind.stream)
+            for name, f in spend.items()
+        }
+        now, n = 0.0, 0
+        while rate > 0:
+            now += float(exponential_variates(uniform(key, kind.stream + WAITS, n))) / rate
+            if now >= span:
+                break
+            at = start + timedelta(seconds=int(now))
+            event: dict[str, Any] = {"id": f"{member}-holdout-{kind.name}-{n}",
+                                     "member": member, "type": kind.name,
+                                     "at": at.isoformat()}  # fmt: skip
+            for f, (name, values) in enumerate(zip(kind.names, kind.values, strict=True)):
+                stream = kind.field_streams[f]
+                if name in means:  # Gamma(p) around the member's posterior mean, as drawn
+                    p = spend[name].p
+                    drawn = means[name] / p * float(special.gammaincinv(p, uniform(key, stream, n)))
+                    event[name] = declared[name].clip(drawn)
+                else:
+                    event[name] = values.one(key, n, stream)
+            out.append((now, member, event))
+            n += 1
+            if uniform(key, kind.stream + DROPS, n) < drop:
+                break
+    return out
 
 
 def _p_alive(r: float, alpha: float, a: float, b: float, x: int, t_x: float, t: float) -> float:
     if x == 0:
         return 1.0
-    odds = (a / (b + x - 1)) * math.exp((r + x) * (math.log(alpha + t) - math.log(alpha + t_x)))
-    return 1.0 / (1.0 + odds)
+    log_odds = math.log(a / (b + x - 1)) + (r + x) * (math.log(alpha + t) - math.log(alpha + t_x))
+    return float(special.expit(-log_odds))  # 1 / (1 + odds), without overflow
 
 
-def _posterior_mean(fit: GammaGammaFit, days: Mapping[date, Any], first: date, name: str) -> float:
+def _key(seed: int, member: str) -> int:
+    """A member's generator in the hold-out: from the seed and its id, so no other member
+    changes it."""
+    digest = hashlib.sha256(f"topo-holdout:{seed}:{member}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _posterior_mean(
+    fit: GammaGammaFit, days: Mapping[date, Any], first: date, name: str, key: int, stream: int
+) -> float:
+    """The member's mean spend given its repeat days: Gamma-Gamma's posterior mean, or, where
+    that has none (p x + q <= 1: no repeat day and q <= 1), p / nu with nu drawn from its
+    posterior Gamma(p x + q, gamma + m x)."""
     totals = [sum(day.values.get(name, ())) for d, day in days.items() if d != first]
     x = len(totals)
     m = float(np.mean(totals)) if totals else 0.0
-    return float(fit.posterior_mean(np.array([x]), np.array([m]))[0])
+    if fit.p * x + fit.q > 1:
+        return float(fit.posterior_mean(np.array([x]), np.array([m]))[0])
+    u = uniform(key, stream + 1, 0)
+    nu = float(special.gammaincinv(fit.p * x + fit.q, u)) / (fit.gamma + m * x)
+    return fit.p / nu
 
 
 def _run(engine: Engine, made: list[dict[str, Any]], start: datetime, end: datetime) -> None:
@@ -212,7 +257,10 @@ def _run(engine: Engine, made: list[dict[str, Any]], start: datetime, end: datet
         while midnight <= at and midnight <= end:
             engine.tick(midnight)
             midnight += timedelta(days=1)
-        engine.process(event)
+        try:
+            engine.process(event)
+        except InvalidEvent:  # a drawn value the journey refuses: as a real event would be
+            continue
     while midnight <= end:
         engine.tick(midnight)
         midnight += timedelta(days=1)

@@ -25,8 +25,12 @@ def calibration_summary(calibration: Calibration) -> dict[str, Any]:
         "start": calibration.first.isoformat(),
         "last_day": calibration.end.isoformat(),
         "members": calibration.members,
-        "join_spread_days": calibration.spread_days,
-        "fits": [_type(fit) for fit in calibration.types.values()],
+        "join_spread_days": max(segment.spread_days for segment in calibration.segments),
+        "fits": [
+            {"persona": segment.id, **_type(fit)}
+            for segment in calibration.segments
+            for fit in segment.types.values()
+        ],
         "holdout": None if holdout is None else _holdout(holdout),
     }
 

@@ -159,6 +159,13 @@ def _parser() -> argparse.ArgumentParser:
         "with what happened",
     )
     fit.add_argument("--seed", type=int, default=0, metavar="S", help="of the hold-out's run")
+    fit.add_argument(
+        "--segments",
+        type=int,
+        default=1,
+        metavar="N",
+        help="fit N personas, on groups of members by how often they came back (default 1)",
+    )
     _report_options(fit)
     fit.add_argument("--out", metavar="FILE", help="write the personas file here (default stdout)")
     fit.add_argument("--strict", action="store_true", help=_STRICT_HELP)
@@ -382,7 +389,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         raise UsageError("the personas file goes to stdout without --out: give --out FILE")
     with _Outputs(args, ()):  # --summary and --report checked before the fit
         fitted = calibrate(args.events, journey, until=until, holdout_from=holdout,
-                           seed=args.seed)  # fmt: skip
+                           seed=args.seed, segments=args.segments)  # fmt: skip
     text = fitted.text(journey.journey)
     if args.out in (None, "-"):
         sys.stdout.write(text)

@@ -113,6 +113,10 @@ class Values:
     def one(self, key: int, counter: int, stream: int) -> Any:
         raise NotImplementedError
 
+    def clip(self, value: Any) -> Any:
+        """A number drawn elsewhere as this field would write it (clipped, rounded)."""
+        return value
+
 
 class _Fixed(Values):
     def __init__(self, value: Any) -> None:
@@ -166,7 +170,9 @@ class _Quantile(Values):
         return values.tolist()  # type: ignore[no-any-return]
 
     def one(self, key: int, counter: int, stream: int) -> Any:
-        value = float(self.of(uniform(key, stream, counter), _Rate(key, stream)))
+        return self.clip(float(self.of(uniform(key, stream, counter), _Rate(key, stream))))
+
+    def clip(self, value: Any) -> Any:
         value = min(max(value, self.low), self.high)
         return round(value) if self.whole else value
 
