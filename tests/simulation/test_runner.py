@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -350,3 +351,18 @@ def test_a_response_before_the_first_event_applies_from_it(tmp_path: Any, first:
     # 50 purchases in 60 days from the first: from 17 (20d) to 30 each in the run, against
     # 0.3 to 0.6
     assert repeats(boosted) > 10 * repeats(plain) > 0
+
+
+def test_a_once_type_is_sent_at_most_once_even_by_responses() -> None:
+    """knowledge-club's personas answer a nudge with ``verify_phone`` and any grant, now and
+    then, with ``unsubscribe``: both are ``once`` types, so a member who sent one (by itself
+    or by a response) never sends it again (82 and 2 members did, in this run)."""
+    from topo.simulation.simulation import simulate
+
+    root = Path(__file__).resolve().parents[2] / "journeys"
+    run = simulate(root / "knowledge-club.yaml", root / "knowledge-club.personas.yaml",
+                   members=2_000, days=200)  # fmt: skip
+    sent = Counter((e["member"], e["type"]) for e in run.events)
+    assert sent and max(n for (_, kind), n in sent.items() if kind in (
+        "verify_phone", "unsubscribe", "signup")) == 1  # fmt: skip
+    assert any(kind == "verify_phone" for (_, kind) in sent)

@@ -44,13 +44,13 @@ from topo.simulation.sampling import (
     uniforms,
 )
 
-__all__ = ["DROPS_OUT", "FIRST", "Made", "Member", "Population"]
+__all__ = ["DROPS_OUT", "FIRST", "ONCE", "Made", "Member", "Population"]
 
 _ROWS, _WAITS, _DROPS = range(3)  # the counters of each slot
 Made = tuple[list[float], list[int], list[int], list[tuple[Any, ...]]]
 """A week's repeat events in time order: their times, slots, what each does to its process
-(:data:`FIRST`, :data:`DROPS_OUT` or 0) and fields."""
-FIRST, DROPS_OUT = 1, 2
+(:data:`FIRST`, :data:`DROPS_OUT`, :data:`ONCE` for a ``once`` event, or 0) and fields."""
+FIRST, DROPS_OUT, ONCE = 1, 2, 3
 
 
 class Member:
@@ -102,6 +102,8 @@ class Population:
         self.change = np.full(size, math.inf)  # when that factor changes next
         self.first = np.full(size, math.inf)  # when a repeat process makes its first event
         self.fresh = np.zeros(size, dtype=bool)  # its first event not made yet
+        self.once = np.zeros(size, dtype=bool)  # a `once` type: at most one event, ever
+        self.spent = bytearray(size)  # a once type's event sent (by itself or a response)
         self.counters = np.zeros((3, size), dtype=np.int64)
         self.alive = [False] * size  # a repeat process started, and not dropped out
         self.version = [0] * size  # bumped when its next event is drawn again
@@ -137,7 +139,7 @@ class Population:
                 dropping[maybe] = u < chance[maybe]
             if fresh.any():
                 self.fresh[due[fresh]] = False
-            drops.append(fresh * FIRST + dropping * DROPS_OUT)
+            drops.append(fresh * FIRST + dropping * DROPS_OUT + self.once[due] * ONCE)
             nxt[due] = math.inf
             repeats = ~dropping & (self.rate[due] > 0)  # not a once event, nor a rate too small
             going, at = due[repeats], at[repeats]
@@ -311,6 +313,7 @@ class Population:
             if not started.size:
                 continue
             self.next[slots[started]] = when[started]  # made with its week's events
+            self.once[slots[started]] = not kind.repeat
             if kind.repeat:
                 self.first[slots[started]] = when[started]
                 self.fresh[slots[started]] = True

@@ -30,7 +30,7 @@ from topo.engine.engine import Engine
 from topo.engine.triggers import Trigger
 from topo.errors import InvalidEvent, UsageError
 from topo.journey.model import Journey
-from topo.simulation.members import DROPS_OUT, FIRST, Member, Population
+from topo.simulation.members import DROPS_OUT, FIRST, ONCE, Member, Population
 from topo.simulation.model import Personas
 from topo.simulation.plans import CHANCES, JOIN, PERSONA, Plan, Response, Type, plan
 from topo.simulation.sampling import choice, member_keys, uniform, uniforms
@@ -101,6 +101,7 @@ def run_population(
     days_of = (joined[:last] // _DAY).astype(np.int64)
     people = Population(seed, plans, chosen[:last], keys[:last], end_s, start)
     alive, version, nxt, owner = people.alive, people.version, people.next, people.owner
+    spent = people.spent
     by_id: dict[str, Member] = {}
     # Members' single events (joining, responses) and repeat events a response drew again
     # within the week: those of later days wait in their day's list, today's are a heap. The
@@ -242,7 +243,12 @@ def run_population(
             if version[slot] == before:
                 schedule(member, t, now)
         else:  # _RESPONSE
-            send(member, member.plan.types[t], now, people.row(member, t))
+            sent = member.plan.types[t]
+            if sent.start is not None and not sent.repeat:  # a `once` type: at most one, ever
+                if spent[slot]:
+                    return
+                spent[slot] = 1
+            send(member, sent, now, people.row(member, t))
 
     pop = heapq.heappop
     with paused():  # bulk work: see topo.engine.collector
@@ -272,6 +278,10 @@ def run_population(
                     continue  # a response drew this process's next event again
                 if then == FIRST:
                     alive[slot] = True  # a response to its first event may draw a wait
+                elif then == ONCE:
+                    if spent[slot]:
+                        continue  # a response sent it already: at most one, ever
+                    spent[slot] = 1
                 send(owner[slot], kind_of[slot], now, values)  # type: ignore[arg-type]
                 if then == DROPS_OUT:
                     alive[slot] = False  # BG/NBD: drops out after a repeat event
