@@ -142,3 +142,13 @@ def test_a_calibration_has_a_summary_and_a_report(
     assert fitted.summary["calibration"]["holdout"]["members"] == 3_000
     fitted.write_report(tmp_path / "r.html")
     assert "Hold-out" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_times_may_be_given_as_text(first_members: list[dict[str, Any]]) -> None:
+    """As ``topo.simulate``'s ``start``: RFC 3339 text, or a sentence."""
+    journey = load_journey(CDNOW)
+    fitted = calibrate(first_members, journey, until="1998-07-01T00:00:00+00:00",
+                       holdout_from="1997-10-01T00:00:00+00:00")  # fmt: skip
+    assert fitted.holdout is not None and fitted.holdout.start == T
+    with pytest.raises(UsageError, match="is a date without a time"):
+        calibrate(first_members, journey, holdout_from="1997-10-01")

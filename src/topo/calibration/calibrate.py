@@ -173,15 +173,16 @@ def calibrate(
     source: str | Path | Iterable[Mapping[str, Any]],
     journey: Journey | str | Path,
     *,
-    until: datetime | None = None,
-    holdout_from: datetime | None = None,
+    until: datetime | str | None = None,
+    holdout_from: datetime | str | None = None,
     seed: int = 0,
     segments: int = 1,
 ) -> Calibration:
     """Personas fitted to the events of ``source`` before ``until`` (see the module). With
     ``holdout_from``, fitted on the events before it only, and proven on the rest (see
     :mod:`topo.calibration.holdout`): the result's ``holdout``. ``journey`` is a model or a
-    journey file. ``segments`` > 1 fits that many personas, on groups of members by how often
+    journey file; ``until`` and ``holdout_from`` aware datetimes or RFC 3339 text.
+    ``segments`` > 1 fits that many personas, on groups of members by how often
     they came back."""
     if type(segments) is not int or segments < 1:
         raise UsageError(f"--segments is a whole number from 1, not {segments!r}")
@@ -189,9 +190,8 @@ def calibrate(
         from topo.validation import load_journey
 
         journey = load_journey(journey)
-    for option, value in (("--until", until), ("--holdout-from", holdout_from)):
-        if value is not None and value.utcoffset() is None:
-            raise UsageError(f"{option} needs an offset, as in 1997-10-01T00:00:00+00:00")
+    until = _moment(until, "--until")
+    holdout_from = _moment(holdout_from, "--holdout-from")
     if holdout_from is None:
         return _fitted(source, journey, until, segments)
     from topo.calibration.holdout import prove
@@ -218,6 +218,20 @@ def calibrate(
     fitted = _fitted(events, journey, holdout_from, segments)
     fitted.holdout = prove(events, journey, fitted, holdout_from, end, seed=seed)
     return fitted
+
+
+def _moment(value: datetime | str | None, option: str) -> datetime | None:
+    """A time given as an aware datetime or RFC 3339 text; a sentence for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, datetime) and value.utcoffset() is None:
+        raise UsageError(f"{option} needs an offset, as in 1997-10-01T00:00:00+00:00")
+    from topo.engine.field_values import Refusal, timestamp
+
+    try:
+        return timestamp(value, option, False)
+    except Refusal as refusal:
+        raise UsageError(refusal.reason) from None
 
 
 def _valid(items: Iterable[Any], journey: Journey, until: datetime | None) -> list[Any]:
