@@ -152,3 +152,20 @@ def test_times_may_be_given_as_text(first_members: list[dict[str, Any]]) -> None
     assert fitted.holdout is not None and fitted.holdout.start == T
     with pytest.raises(UsageError, match="is a date without a time"):
         calibrate(first_members, journey, holdout_from="1997-10-01")
+
+
+def test_a_field_named_like_a_pii_attribute_is_not_written(tmp_path: Path) -> None:
+    """A purchase's ``email`` (the journey's pii attribute's name) carried the member's
+    address into the personas file as a choice's values; it is never fitted now."""
+    text = (ROOT / "journeys" / "cdnow.yaml").read_text(encoding="utf-8")
+    old = "      cds:    {type: int, min: 0}     # number_of_cds"
+    text = text.replace(old, old + "\n      email: {type: str, required: false}")
+    text = text.replace("metrics:", "attributes:\n  email: {type: str, pii: true}\n\nmetrics:", 1)
+    path = tmp_path / "mailed.yaml"
+    path.write_text(text, encoding="utf-8")
+    events = [{"id": f"{m}-{d}", "member": f"m{m}", "type": "purchase",
+               "at": f"1997-01-{d:02d}T00:00:00+00:00", "amount": 3.0, "cds": 1,
+               "email": f"person{m}@example.com"} for m in range(12) for d in (1, 9)]  # fmt: skip
+    fitted = calibrate(events, load_journey(path))
+    assert "example.com" not in fitted.text("mailed")
+    assert "email" not in fitted.types["purchase"].fields

@@ -32,6 +32,7 @@ import yaml
 
 from topo.calibration import bgnbd, spend
 from topo.calibration.histories import Day, Histories, read_histories
+from topo.engine.events import pii_names
 from topo.errors import InvalidPersonas, UsageError
 from topo.journey.model import Journey
 from topo.simulation.model import Personas
@@ -386,7 +387,10 @@ def _fit_type(name: str, histories: Histories, end: date, journey: Journey) -> T
             fit.repeat = fit.every_days is not None
     declared = journey.events[name].fields
     spends = _spend_fields(name, journey)
+    secret = pii_names(journey)
     for field_name, declared_field in declared.items():
+        if field_name in secret:
+            continue  # never fitted: its values would be written into the file
         kind = declared_field.type
         day_lists = [(f, days) for (_, days), f in zip(senders, firsts, strict=True)]
         if kind == "float" and field_name in spends and fit.repeat:  # money, not a count
@@ -477,8 +481,9 @@ def _behaviour(fit: TypeFit) -> dict[str, Any]:
 
 def _attributes(histories: Histories, journey: Journey) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    secret = pii_names(journey)
     for name, attribute in journey.attributes.items():
-        if attribute.pii:
+        if name in secret:
             continue  # never fitted: the simulator makes synthetic values
         values = [h.attributes[name] for h in histories.members.values()
                   if h.attributes.get(name) is not None]  # fmt: skip

@@ -25,11 +25,10 @@ __all__ = ["Day", "Histories", "History", "read_histories"]
 
 @dataclass
 class Day:
-    """One member's events of one type on one date: the first one's time, how many, and each
-    field's values."""
+    """One member's events of one type on one date: the first one's time, and each field's
+    values."""
 
     first: datetime
-    events: int = 0
     values: dict[str, list[Any]] = field(default_factory=dict)
 
 
@@ -115,7 +114,6 @@ def read_histories(
             day = days[when] = Day(at)
         elif at < day.first:
             day.first = at
-        day.events += 1
         for name, value in event.fields.items():
             day.values.setdefault(name, []).append(value)
     return out

@@ -34,7 +34,7 @@ from topo.errors import InvalidEvent
 from topo.journey.model import ENVELOPE_KEYS, EventField, Journey
 from topo.journey.suggestions import did_you_mean
 
-__all__ = ["PROFILE", "REDACTED", "Event", "EventReader", "redact"]
+__all__ = ["PROFILE", "REDACTED", "Event", "EventReader", "pii_names", "redact"]
 
 PROFILE: Final = "profile"
 """The built-in event type that sets the member's attributes."""
@@ -106,7 +106,7 @@ class EventReader:
     """Reads the events of one journey: each one valid, or an :class:`topo.InvalidEvent`."""
 
     def __init__(self, journey: Journey) -> None:
-        pii = _pii_names(journey)
+        pii = pii_names(journey)
         self._plans = {name: _plan(name, e.fields, pii) for name, e in journey.events.items()}
         attributes = {
             name: EventField(type=attribute.type, required=False)
@@ -253,7 +253,7 @@ def _masked(raw: Mapping[str, Any], shown_by_type: dict[object, frozenset[str]])
 
 def _shown_names(journey: Journey) -> dict[object, frozenset[str]]:
     """For each event type (``profile`` included), the keys a reject may show the value of."""
-    secret = _pii_names(journey)
+    secret = pii_names(journey)
     shown: dict[object, frozenset[str]] = {
         name: ENVELOPE_KEYS.union(event.fields).difference(secret)
         for name, event in journey.events.items()
@@ -262,7 +262,9 @@ def _shown_names(journey: Journey) -> dict[object, frozenset[str]]:
     return shown
 
 
-def _pii_names(journey: Journey) -> frozenset[str]:
+def pii_names(journey: Journey) -> frozenset[str]:
+    """The names whose values never leave a member's state: its pii attributes, and any event
+    field named like one (in every event type)."""
     return frozenset(name for name, attribute in journey.attributes.items() if attribute.pii)
 
 
