@@ -124,7 +124,7 @@ def test_the_hold_out_is_independent_of_the_other_members(
 
     def by_member() -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        for e in _continued(fitted, journey, T, end, 0):
+        for _, e in _continued(fitted, journey, T, end, 0):
             out.setdefault(e["member"], []).append(e["at"])
         return out
 

@@ -204,20 +204,19 @@ def calibrate(
         else source
     )
     raw = list(items)
-    events = _valid(raw, journey, until)
-    if not events:  # said as without a hold-out: what was refused, unreadable, later
+    timed = _valid(raw, journey, until)
+    if not timed:  # said as without a hold-out: what was refused, unreadable, later
         raise UsageError(_nothing(read_histories(raw, journey, until=until), until))
-    whole = read_histories(events, journey, until=until)
-    assert whole.first is not None and whole.last is not None
-    end = until or _next_midnight(whole.last)
-    if not whole.first < holdout_from < end:
+    first, last = min(at for at, _ in timed), max(at for at, _ in timed)
+    end = until or _next_midnight(last)
+    if not first < holdout_from < end:
         raise UsageError(
             f"--holdout-from {holdout_from.isoformat()} is outside the events' span "
-            f"({whole.first.isoformat()} to {end.isoformat()}): the fit needs events before "
+            f"({first.isoformat()} to {end.isoformat()}): the fit needs events before "
             "it and the hold-out events after it"
         )
-    fitted = _fitted(events, journey, holdout_from, segments)
-    fitted.holdout = prove(events, journey, fitted, holdout_from, end, seed=seed)
+    fitted = _fitted([e for _, e in timed], journey, holdout_from, segments)
+    fitted.holdout = prove(timed, journey, fitted, holdout_from, end, seed=seed)
     return fitted
 
 
@@ -235,8 +234,11 @@ def _moment(value: datetime | str | None, option: str) -> datetime | None:
         raise UsageError(refusal.reason) from None
 
 
-def _valid(items: Iterable[Any], journey: Journey, until: datetime | None) -> list[Any]:
-    """The events of ``items`` the journey accepts, before ``until``, as they came."""
+def _valid(
+    items: Iterable[Any], journey: Journey, until: datetime | None
+) -> list[tuple[datetime, Any]]:
+    """The events of ``items`` the journey accepts, before ``until``, as they came, each with
+    its time (read once)."""
     from topo.engine.events import EventReader
     from topo.errors import InvalidEvent
     from topo.replay.readers import Unreadable
@@ -251,7 +253,7 @@ def _valid(items: Iterable[Any], journey: Journey, until: datetime | None) -> li
         except InvalidEvent:
             continue
         if until is None or at < until:
-            kept.append(item)
+            kept.append((at, item))
     return kept
 
 

@@ -34,7 +34,6 @@ from scipy import special
 from topo.calibration.calibrate import Calibration
 from topo.calibration.spend import GammaGammaFit
 from topo.engine.engine import Engine
-from topo.engine.field_values import timestamp
 from topo.errors import InvalidEvent
 from topo.journey.model import Journey
 from topo.replay.runner import replay
@@ -88,8 +87,12 @@ def _percent(predicted: float, actual: float) -> str:
     return f"{(predicted - actual) / actual:+.1%}" if actual else ""
 
 
+Timed = tuple[datetime, Mapping[str, Any]]
+"""An event with its time, read once."""
+
+
 def prove(
-    events: Sequence[Mapping[str, Any]],
+    events: Sequence[Timed],
     journey: Journey,
     calibration: Calibration,
     start: datetime,
@@ -98,13 +101,12 @@ def prove(
     seed: int = 0,
 ) -> Holdout:
     """The hold-out comparison of ``calibration`` (fitted on ``events`` before ``start``) on
-    ``events`` from ``start`` to ``end`` (see the module)."""
-    events = [e for e in events if _at(e) < end]  # the truth as of the end, no later
-    before = [e for e in events if _at(e) < start]
+    ``events`` (each with its time) from ``start`` to ``end`` (see the module)."""
+    events = [(at, e) for at, e in events if at < end]  # the truth as of the end, no later
     actual = Engine(journey, explain=False)
-    replay(actual, iter(enumerate(events)), until=end)
+    replay(actual, enumerate(e for _, e in events), until=end)
     predicted = Engine(journey, explain=False)
-    replay(predicted, iter(enumerate(before)), until=start)
+    replay(predicted, enumerate(e for at, e in events if at < start), until=start)
     made = _continued(calibration, journey, start, end, seed)
     _run(predicted, made, start, end)
     members = sorted(calibration.histories.members)
@@ -114,8 +116,9 @@ def prove(
         name for segment in calibration.segments for name, fit in segment.types.items()
         if fit.repeat
     ))  # fmt: skip
-    real_days = _days_after(events, start, end)
-    made_days = _days_after(made, start, end)
+    calendar = calibration.histories.calendar
+    real_days = _days_after(events, start, calendar)
+    made_days = _days_after(made, start, calendar)
     days = {
         kind: (sum(k == kind for _, k, _ in made_days), sum(k == kind for _, k, _ in real_days))
         for kind in repeat
@@ -133,19 +136,16 @@ def prove(
     return holdout
 
 
-def _at(event: Mapping[str, Any]) -> datetime:
-    return timestamp(event["at"], "'at'", False)
-
-
 def _continued(
     calibration: Calibration, journey: Journey, start: datetime, end: datetime, seed: int
-) -> list[dict[str, Any]]:
-    """The events the calibrated members make from ``start`` to ``end``, in time order."""
+) -> list[Timed]:
+    """The events the calibrated members make from ``start`` to ``end``, in time order, each
+    with its time."""
     histories = calibration.histories.members
     key_of = {member: _key(seed, member) for member in histories}
     span = (end - start).total_seconds()
     last_day = calibration.end
-    out: list[tuple[float, str, dict[str, Any]]] = []
+    out: list[tuple[float, str, Timed]] = []
     for number, segment in enumerate(calibration.segments):
         drawn = plan(number, calibration.personas.population[number], journey)
         mine = sorted(segment.members)
@@ -154,7 +154,7 @@ def _continued(
             if fit is not None and fit.repeat:
                 out += _continue_type(kind, fit, mine, key_of, histories, start, span, last_day)
     out.sort(key=lambda item: (item[0], item[1]))
-    return [event for _, _, event in out]
+    return [timed for _, _, timed in out]
 
 
 def _continue_type(
@@ -166,10 +166,10 @@ def _continue_type(
     start: datetime,
     span: float,
     last_day: date,
-) -> list[tuple[float, str, dict[str, Any]]]:
+) -> list[tuple[float, str, Timed]]:
     """One repeat type's events of ``members`` after ``start``: from their BG/NBD posteriors,
     or at the fitted Poisson rate."""
-    out: list[tuple[float, str, dict[str, Any]]] = []
+    out: list[tuple[float, str, Timed]] = []
     b = fit.bgnbd
     spend = {name: f for name, f in fit.fields.items() if isinstance(f, GammaGammaFit)}
     declared = dict(zip(kind.names, kind.values, strict=True))
@@ -212,7 +212,7 @@ def _continue_type(
                     event[name] = declared[name].clip(drawn)
                 else:
                     event[name] = values.one(key, n, stream)
-            out.append((now, member, event))
+            out.append((now, member, (at, event)))
             n += 1
             if uniform(key, kind.stream + DROPS, n) < drop:
                 break
@@ -249,11 +249,10 @@ def _posterior_mean(
     return fit.p / nu
 
 
-def _run(engine: Engine, made: list[dict[str, Any]], start: datetime, end: datetime) -> None:
+def _run(engine: Engine, made: list[Timed], start: datetime, end: datetime) -> None:
     """``made`` through ``engine`` with a tick at each midnight from ``start``, then to ``end``."""
     midnight = start + timedelta(days=1)
-    for event in made:
-        at = _at(event)
+    for at, event in made:
         while midnight <= at and midnight <= end:
             engine.tick(midnight)
             midnight += timedelta(days=1)
@@ -277,15 +276,15 @@ def _shares(engine: Engine, members: list[str], end: datetime) -> dict[str, floa
 
 
 def _days_after(
-    events: Sequence[Mapping[str, Any]], start: datetime, end: datetime
+    events: Sequence[Timed], start: datetime, calendar: Any
 ) -> set[tuple[str, str, date]]:
-    """The (member, type, date) customer-days of ``events`` from ``start`` to before ``end``."""
-    out = set()
-    for event in events:
-        at = _at(event)
-        if start <= at < end:
-            out.add((str(event["member"]), str(event["type"]), at.date()))
-    return out
+    """The (member, type, date) customer-days of ``events`` from ``start`` on, dated in the
+    calibration's ``calendar`` (the events are before the end already)."""
+    return {
+        (str(event["member"]), str(event["type"]), at.astimezone(calendar).date())
+        for at, event in events
+        if at >= start
+    }
 
 
 def _frequency(
