@@ -1,15 +1,23 @@
-"""Benchmark: the evaluator against a hand-written loop and a shared ``transitions`` Machine.
+"""Benchmark: the engine, compiled and interpreted, against a hand-written loop and a shared
+``transitions`` Machine.
 
     python benchmarks/engine.py [--events 1000000] [--members 100000] [--repeat 3]
                                 [--cdnow data/cdnow/events.jsonl.gz]
 
-All three run the journey of ``benchmarks/engine-journey.yaml`` (windows, caps, reminders) on
-the same synthetic stream (with duplicate and late events), and on the CDNOW purchases through
-``journeys/cdnow.yaml`` for the engine alone. Before timing, the three are checked to give the
-same triggers on the first 50,000 events. Each contender runs in its own process, so peak
-memory is its own; the table gives median events/s over ``--repeat`` runs, the ratio to the
-hand-written loop, peak RSS, and retained bytes per member (measured with tracemalloc on a run
-of its own).
+Every contender runs the journey of ``benchmarks/engine-journey.yaml`` (windows, caps,
+reminders) on the same synthetic stream (with duplicate and late events): the hand-written
+loop, topo at its defaults (the journey compiled to Python, no explanations), topo
+interpreted, both with ``explain=True`` (each member's last 20 steps kept), and a shared
+``transitions`` Machine; topo also runs the CDNOW purchases through ``journeys/cdnow.yaml``.
+Before timing, every contender is checked to give the same triggers on 50,000 events, and
+compiled and interpreted topo the same states and explanations.
+
+Timing alternates: each round runs every contender once, each run in a process of its own
+(so that peak memory is its own), timed in CPU seconds (the machine is shared); the table
+gives the median events/s over ``--repeat`` rounds, the ratio to the hand-written loop and to
+the interpreter with the same explanations setting, and peak RSS. Then the bytes each keeps
+per member (tracemalloc) after 4 and after 16 events a member, with and without window
+buffers and recent event ids.
 
 The hand-written loop is what a user would write without topo, with the same guarantees: event
 checks, duplicate ids within 30 days, late events, an exact 30-day window, once, cooldowns,
@@ -80,11 +88,16 @@ def cdnow(path: Path) -> list[dict[str, Any]]:
 
 
 def run_topo(
-    events: list[dict[str, Any]], journey: Path = JOURNEY
+    events: list[dict[str, Any]],
+    journey: Path = JOURNEY,
+    *,
+    interpret: bool = False,
+    explain: bool | int = False,
 ) -> tuple[list[dict[str, Any]], Any]:
+    """topo at its defaults (the compiled event path, no explanations), or as asked."""
     import topo
 
-    engine = topo.Engine(topo.load_journey(journey), explain=False)
+    engine = topo.Engine(topo.load_journey(journey), explain=explain, interpret=interpret)
     out = engine.process_many(events, on_reject=lambda event, error: None)
     return [t.to_dict() for t in out], engine
 
@@ -400,10 +413,15 @@ def run_transitions(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
 
 
 CONTENDERS: dict[str, Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]], Any]]] = {
-    "topo": run_topo,
     "hand-written loop": handwritten,
+    "topo": run_topo,
+    "topo interpreted": lambda events: run_topo(events, interpret=True),
+    "topo explain=True": lambda events: run_topo(events, explain=True),
+    "topo interp. explain": lambda events: run_topo(events, interpret=True, explain=True),
     "transitions Machine": run_transitions,
 }
+"""Each contender, by name; ``topo`` is the engine at its defaults (compiled, no
+explanations), ``explain=True`` keeps each member's last 20 steps."""
 
 
 def drop_buffers(name: str, kept: Any) -> None:
@@ -420,37 +438,37 @@ def drop_buffers(name: str, kept: Any) -> None:
         m.seen, m.window = {}, None
 
 
-def measure(name: str, events: int, members: int, repeat: int, source: str) -> dict[str, Any]:
-    """Run one contender in this process: timings, peak RSS, retained bytes per member."""
+def measure(name: str, events: int, members: int, source: str, memory: bool) -> dict[str, Any]:
+    """One run of one contender in this process: its time, or (``memory``) the bytes it keeps
+    per member after ``events`` events (tracemalloc), window buffers and recent ids included
+    and without them."""
     data = cdnow(Path(source)) if source else stream(events, members)
     run = (
         (lambda evs: run_topo(evs, ROOT / "journeys" / "cdnow.yaml"))
         if source
         else CONTENDERS[name]
     )
-    times = []
-    for _ in range(repeat):
+    if not memory:
         gc.collect()
-        started = time.perf_counter()
+        started = time.process_time()
         run(data)
-        times.append(time.perf_counter() - started)
-    sample = data[: min(len(data), 200_000)]
+        seconds = time.process_time() - started
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return {"name": name, "events": len(data), "seconds": seconds, "peak_mb": peak_kb / 1024}
+    run(stream(1_000, 100))  # modules imported and journeys compiled before counting
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    kept = run(sample)[1]  # the triggers are let go: only what is kept of members counts
+    kept = run(data)[1]  # the triggers are let go: only what is kept of members counts
     gc.collect()
     retained = tracemalloc.get_traced_memory()[0] - before
     drop_buffers(name, kept)
     gc.collect()
     beyond = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    touched = len({e["member"] for e in sample})
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    touched = len({e["member"] for e in data})
     del kept
-    return {"name": name, "events": len(data), "seconds": statistics.median(times),
-            "peak_mb": peak_kb / 1024, "bytes_per_member": retained / touched,
-            "beyond": beyond / touched}  # fmt: skip
+    return {"name": name, "bytes_per_member": retained / touched, "beyond": beyond / touched}
 
 
 def main() -> int:
@@ -461,46 +479,78 @@ def main() -> int:
     parser.add_argument("--cdnow", default=str(ROOT / "data" / "cdnow" / "events.jsonl.gz"))
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--source", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.events, args.members, args.repeat, args.source)))
+        found = measure(args.one, args.events, args.members, args.source, args.memory)
+        print(json.dumps(found))
         return 0
-    check = stream(50_000, 5_000)
-    reference = run_topo(check)[0]
-    for name, run in CONTENDERS.items():
-        assert run(check)[0] == reference, f"{name} does not give topo's triggers"
-    print(f"same triggers on 50,000 events: {len(reference):,} triggers from each contender")
-    rows = []
-    for name in CONTENDERS:
-        rows.append(_child(name, args.events, args.members, args.repeat, ""))
-    rows.append(_child("topo (CDNOW)", 0, 0, args.repeat, args.cdnow))
-    loop = next(r for r in rows if r["name"] == "hand-written loop")
+    check(stream(50_000, 5_000))
+    times: dict[str, list[dict[str, Any]]] = {name: [] for name in CONTENDERS}
+    times["topo on CDNOW"] = []
+    for n in range(args.repeat):  # alternating: each round runs every contender once
+        print(f"round {n + 1} of {args.repeat}", file=sys.stderr)
+        for name in CONTENDERS:
+            times[name].append(_child(name, args.events, args.members, ""))
+        times["topo on CDNOW"].append(_child("topo", 0, 0, args.cdnow))
     print(
-        f"\n{'contender':<22}{'events':>11}{'events/s':>12}{'vs loop':>9}{'peak MB':>9}"
-        f"{'B/member':>10}{'beyond':>8}"
+        f"\n{'contender':<22}{'events':>11}{'events/s':>12}{'vs loop':>9}{'vs interp.':>11}"
+        f"{'peak MB':>9}"
     )
-    for r in rows:
-        rate = r["events"] / r["seconds"]
-        ratio = (
-            rate / (loop["events"] / loop["seconds"])
-            if r["events"] == loop["events"]
-            else float("nan")
-        )
+    rate = {name: statistics.median(r["events"] / r["seconds"] for r in runs)
+            for name, runs in times.items()}  # fmt: skip
+    for name, runs in times.items():
+        same = name != "topo on CDNOW"
+        loop = rate[name] / rate["hand-written loop"] if same else float("nan")
+        interpreted = "topo interp. explain" if "explain" in name else "topo interpreted"
+        versus = rate[name] / rate[interpreted] if same and name.startswith("topo") else nan
         print(
-            f"{r['name']:<22}{r['events']:>11,}{rate:>12,.0f}{ratio:>9.2f}{r['peak_mb']:>9.0f}"
-            f"{r['bytes_per_member']:>10,.0f}{r['beyond']:>8,.0f}"
+            f"{name:<22}{runs[0]['events']:>11,}{rate[name]:>12,.0f}{loop:>9.2f}{versus:>11.2f}"
+            f"{max(r['peak_mb'] for r in runs):>9.0f}"
         )
     print(
-        f"\nmedian of {args.repeat} runs; B/member: memory kept per member after 200,000 "
-        "events, window buffers and recent event ids included; beyond: without them.\n"
-        "topo also keeps each member's history of moves and grants; the others keep none."
+        f"\nmedians of {args.repeat} alternated runs, each in a process of its own (CPU time); "
+        "vs interp.: against the interpreter with the same explanations setting."
     )
+    _memory(args.members)
     return 0
 
 
-def _child(name: str, events: int, members: int, repeat: int, source: str) -> dict[str, Any]:
+nan = float("nan")
+
+
+def check(events: list[dict[str, Any]]) -> None:
+    """Every contender gives topo's triggers; compiled and interpreted topo also the same
+    states and explanations."""
+    reference, engine = run_topo(events, explain=True)
+    for name, run in CONTENDERS.items():
+        assert run(events)[0] == reference, f"{name} does not give topo's triggers"
+    interpreted = run_topo(events, interpret=True, explain=True)[1]
+    for member in engine.store.members():
+        assert engine.state(member) == interpreted.state(member), member
+        assert engine.explain(member) == interpreted.explain(member), member
+    print(f"same triggers on {len(events):,} events: {len(reference):,} from each contender")
+
+
+def _memory(members: int) -> None:
+    """Bytes kept per member after 8 and after 40 events a member: with explanations bounded
+    (20 steps), topo keeps little more per event (its history grows only with moves and
+    grants, its windows and recent ids with the events inside them)."""
+    print(f"\n{'bytes per member':<22}{'8 events':>10}{'40 events':>11}{'beyond windows, ids':>21}")
+    for name in ("hand-written loop", "topo", "topo explain=True", "topo interp. explain"):
+        few = _child(name, 8 * members // 4, members // 4, "", memory=True)
+        many = _child(name, 40 * members // 4, members // 4, "", memory=True)
+        print(
+            f"{name:<22}{few['bytes_per_member']:>10,.0f}{many['bytes_per_member']:>11,.0f}"
+            f"{few['beyond']:>10,.0f} /{many['beyond']:>8,.0f}"
+        )
+
+
+def _child(
+    name: str, events: int, members: int, source: str, memory: bool = False
+) -> dict[str, Any]:
     command = [sys.executable, __file__, "--one", name, "--events", str(events), "--members",
-               str(members), "--repeat", str(repeat), "--source", source]  # fmt: skip
+               str(members), "--source", source, *(["--memory"] if memory else [])]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     found: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return found

@@ -65,7 +65,7 @@ def journeys(draw: st.DrawFn) -> topo.Journey:
                 "to": b,
                 "on": draw(st.sampled_from(["tap", "buy", ["tap", "buy"]])),
                 **_guard(draw),
-                **_grants(draw, names),
+                **grants(draw, names),
             }
         )
     for _ in range(draw(st.integers(0, 4))):
@@ -78,7 +78,7 @@ def journeys(draw: st.DrawFn) -> topo.Journey:
                     "to": target,
                     "on": draw(st.sampled_from(["tap", "buy"])),
                     **_guard(draw),
-                    **_grants(draw, names),
+                    **grants(draw, names),
                 }
             )
     timers = []
@@ -108,19 +108,8 @@ def journeys(draw: st.DrawFn) -> topo.Journey:
                 **_guard(draw),
             }
         )
-    for timer in timers[:1]:
-        after = int(timer["after"][:-1])
-        reminders.append(
-            {
-                "at": timer["from"],
-                "ahead_of": timer["id"],
-                "by": f"{max(1, after // 2)}d",
-                "incentive": draw(st.sampled_from(names)),
-                **_guard(draw),
-            }
-        )
-    used = {i for m in moves for i in m.get("incentives", [])} | {r["incentive"] for r in reminders}
-    used |= {i for node in nodes.values() for i in node.get("on_enter", [])}
+    reminders += ahead_of(draw, timers, names, _guard(draw))
+    used = used_incentives(nodes, moves, reminders)
     document = {
         "topo": 1,
         "journey": "generated",
@@ -154,12 +143,37 @@ def journeys(draw: st.DrawFn) -> topo.Journey:
     return journey
 
 
+def ahead_of(
+    draw: st.DrawFn, timers: list[dict[str, Any]], names: list[str], guard: dict[str, str]
+) -> list[dict[str, Any]]:
+    """An ``ahead_of`` reminder for the first timer, if any, halfway before it."""
+    return [
+        {
+            "at": timer["from"],
+            "ahead_of": timer["id"],
+            "by": f"{max(1, int(timer['after'][:-1]) // 2)}d",
+            "incentive": draw(st.sampled_from(names)),
+            **guard,
+        }
+        for timer in timers[:1]
+    ]
+
+
+def used_incentives(
+    nodes: dict[str, Any], moves: list[dict[str, Any]], reminders: list[dict[str, Any]]
+) -> set[str]:
+    """The incentives a journey's moves, reminders and nodes grant."""
+    used = {i for m in moves for i in m.get("incentives", [])} | {r["incentive"] for r in reminders}
+    return used | {i for node in nodes.values() for i in node.get("on_enter", [])}
+
+
 def _guard(draw: st.DrawFn) -> dict[str, str]:
     guard = draw(st.sampled_from(GUARDS))
     return {} if guard is None else {"when": guard}
 
 
-def _grants(draw: st.DrawFn, names: list[str]) -> dict[str, list[str]]:
+def grants(draw: st.DrawFn, names: list[str]) -> dict[str, list[str]]:
+    """Up to two of the incentives, as a move's ``incentives``."""
     chosen = draw(st.lists(st.sampled_from(names), max_size=2, unique=True))
     return {"incentives": chosen} if chosen else {}
 

@@ -174,7 +174,7 @@ class TestNoPiiInOutputs:
 
     def test_state_and_explanation(self, journey_file: Path) -> None:
         """engine.state() and engine.explain(), with every guard's values."""
-        engine = topo.Engine(topo.load_journey(journey_file))
+        engine = topo.Engine(topo.load_journey(journey_file), explain=True)
         triggers = engine.process_many(events(), on_reject=lambda event, error: None)
         assert engine.state("m")["node"] == "vip"  # type: ignore[index]
         assert_clean(json.dumps(engine.state("m"), default=str), "engine.state()")

@@ -69,7 +69,7 @@ T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 def engine(tmp_path: Any) -> Engine:
     path = tmp_path / "club.yaml"
     path.write_text(JOURNEY, encoding="utf-8")
-    return Engine(load_journey(path))
+    return Engine(load_journey(path), explain=True)
 
 
 def purchase(n: int, days: float, amount: float = 100.0, member: str = "m-1") -> dict[str, Any]:
@@ -274,7 +274,7 @@ class TestStateAndExplanation:
         from topo.journey.model import Metric
 
         journey.metrics["first"] = Metric.model_validate({"first_at": "purchase"})
-        timed = Engine(journey)
+        timed = Engine(journey, explain=True)
         timed.process({**purchase(1, 0), "at": "2026-01-01T20:00:00+08:00"})
         state = timed.state("m-1")
         assert state is not None
@@ -795,7 +795,11 @@ class TestAllOrNothing:
     @pytest.mark.parametrize("method", ["_grant", "_keep", "_explain", "_cascade", "_index_timer"])
     def test_process(self, engine: Engine, method: str) -> None:
         """A member halfway up the ladder: the failed event changes nothing, and sent again it
-        gives the triggers an engine that never failed gives."""
+        gives the triggers an engine that never failed gives. (The compiled event path calls
+        ``_grant`` only for a grant a cap withholds, and has no ``_cascade``: those two are
+        the interpreter's.)"""
+        if method in ("_grant", "_cascade"):
+            engine = Engine(engine.compiled, explain=True, interpret=True)
         engine.process(purchase(1, 0))
         engine.process(purchase(2, 1, amount=700))
         before = kept_states(engine)

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,13 +79,15 @@ class TestInvariants:
     def test_explain_false_changes_only_explanations(
         self, items: list[dict[str, Any] | datetime]
     ) -> None:
-        """Without explanations, the same triggers and states; explain() is empty."""
+        """Without explanations, the same triggers and states; explain() says how to keep
+        them."""
         kept, with_explain = run(items)
         dropped, without = run(items, explain=False)
         assert dropped == kept
         for member in ("a", "b", "c"):
             assert without.state(member) == with_explain.state(member)
-            assert without.explain(member) == []
+            with pytest.raises(topo.UsageError, match="explain=True"):
+                without.explain(member)
 
     @settings(max_examples=60)
     @given(streams())
@@ -118,7 +121,7 @@ class TestInvariants:
     ) -> None:
         """Whichever step fails (an exception as Ctrl-C raises), the event or tick that failed
         leaves every member as it was, and the stream goes on as if it had never been sent."""
-        engine = topo.Engine(JOURNEY)
+        engine = topo.Engine(JOURNEY, explain=True)
         fail_at(engine, method, failing)
         survived: list[dict[str, Any] | datetime] = []
         for item in items:

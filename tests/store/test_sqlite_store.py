@@ -287,13 +287,13 @@ class TestMigrations:
     @pytest.mark.parametrize("kind", ["sqlite", "memory"])
     def test_members_are_moved(self, tmp_path: Path, kind: str) -> None:
         store: Any = topo.SqliteStore(tmp_path / "s.db") if kind == "sqlite" else topo.MemoryStore()
-        old = topo.Engine(load(tmp_path, MINIMAL), store)
+        old = topo.Engine(load(tmp_path, MINIMAL), store, explain=True)
         old.process(buy(1, "a", 150, days=1))  # vip
         old.process(buy(2, "b", 50, days=2))  # visitor
         if kind == "sqlite":
             store.close()
             store = topo.SqliteStore(tmp_path / "s.db")
-        new = topo.Engine(load(tmp_path, renamed(), "v2.yaml"), store)
+        new = topo.Engine(load(tmp_path, renamed(), "v2.yaml"), store, explain=True)
         a = new.state("a")
         assert a is not None and a["node"] == "gold"
         assert a["entered_at"] == (T0 + timedelta(days=1.001)).isoformat()  # its own clock
@@ -420,7 +420,7 @@ class TestReviewFindings:
             engine.process(buy(1, amount=40))
             store.commit()
             engine.process(buy(2, "n", amount=10))  # in the batch, before the failure
-            monkeypatch.setattr(engine, "_cascade", _interrupt)
+            monkeypatch.setattr(engine, "_keep", _interrupt)  # the change made, not yet kept
             with pytest.raises(KeyboardInterrupt):
                 engine.process(buy(3, amount=50))
             monkeypatch.undo()

@@ -20,7 +20,7 @@ from topo.engine.compiled import CompiledIncentive, CompiledReminder
 from topo.engine.holdout import held_out
 from topo.engine.member_state import MemberState
 
-__all__ = ["CAPS", "Pressure", "record", "withheld_by"]
+__all__ = ["CAPS", "Pressure", "noted", "record", "withheld_by"]
 
 CAPS = ("once", "cooldown", "reminder-cooldown", "once-per-stay", "holdout", "pressure")
 
@@ -74,9 +74,9 @@ def record(
     The ledger and the pressure log are tuples, made anew on each grant (grants are rarer than
     events): a tuple of numbers is not tracked by Python's cyclic garbage collector, so members
     cost it less to walk."""
-    state.ledger = _noted(state.ledger or (), incentive.slot, at)
+    state.ledger = noted(state.ledger or (), incentive.slot, at)
     if reminder is not None:
-        state.ledger = _noted(state.ledger, reminder.slot, at)
+        state.ledger = noted(state.ledger, reminder.slot, at)
         if reminder.index not in state.stay:
             state.stay += (reminder.index,)
     if pressure is not None:
@@ -88,8 +88,8 @@ def _last(ledger: tuple[int | None, ...] | None, slot: int) -> int | None:
     return ledger[slot] if ledger is not None and slot < len(ledger) else None
 
 
-def _noted(ledger: tuple[int | None, ...], slot: int, at: int) -> tuple[int | None, ...]:
-    """``ledger`` with ``at`` at ``slot`` (longer if need be)."""
+def noted(ledger: tuple[int | None, ...], slot: int, at: int) -> tuple[int | None, ...]:
+    """``ledger`` with ``at`` at ``slot`` (longer if need be): a new tuple."""
     if slot >= len(ledger):
         ledger += (None,) * (slot + 1 - len(ledger))
     return (*ledger[:slot], at, *ledger[slot + 1 :])

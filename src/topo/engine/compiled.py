@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from topo.engine.evaluation import Context, Expression, compile_expression
 from topo.engine.events import EventReader
@@ -101,6 +102,9 @@ class CompiledJourney:
     pii: frozenset[str] = field(default_factory=frozenset)
     timed: frozenset[str] = field(default_factory=frozenset)  # nodes with timer moves
     since_types: frozenset[str] = field(default_factory=frozenset)  # event types a since names
+    generated: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The journey compiler's output, by its flags (``topo.engine.generated``), kept here so
+    that engines of one journey share it."""
 
     @property
     def id(self) -> str:

@@ -20,9 +20,10 @@ across members (ties: member id, then file order), from an index of due times, n
 
 from __future__ import annotations
 
-import heapq
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 from topo.engine.caps import record, withheld_by
@@ -37,6 +38,7 @@ from topo.engine.compiled import (
 from topo.engine.evaluation import NOTHING, Context
 from topo.engine.events import PROFILE, Event
 from topo.engine.field_values import Refusal, timestamp
+from topo.engine.generated import compile_process
 from topo.engine.json_values import json_ready
 from topo.engine.member_state import (
     MemberState,
@@ -50,12 +52,20 @@ from topo.engine.member_state import (
 from topo.engine.metrics import microseconds
 from topo.engine.migrations import Layout, carry_over, layout
 from topo.engine.stores import MemoryStore, Outbox, Store
-from topo.engine.triggers import Reason, Trigger, timer_cause, trigger_id
+from topo.engine.timer_index import TimerIndex
+from topo.engine.triggers import Reason, Trigger, new_trigger, timer_cause, trigger_id
 from topo.errors import InvalidEvent, MigrationError, UsageError
 from topo.journey.migration_problems import destination
 from topo.journey.model import Journey
 
-__all__ = ["DuplicateEvent", "Engine", "LateEvent", "rejection"]
+__all__ = [
+    "EXPLAINED_STEPS",
+    "DuplicateEvent",
+    "Engine",
+    "LateEvent",
+    "interpreted_by_default",
+    "rejection",
+]
 
 
 class DuplicateEvent(InvalidEvent):
@@ -74,6 +84,20 @@ def rejection(error: InvalidEvent) -> str:
 
 
 _MICRO = timedelta(microseconds=1)
+
+
+EXPLAINED_STEPS = 20
+"""How many of a member's latest steps an engine keeps for :meth:`Engine.explain` by default:
+enough to see how the member came to its last triggers, bounded so that a member's memory
+does not grow with its events (see ``docs/engine.md``)."""
+
+
+def interpreted_by_default() -> bool:
+    """Whether engines run the interpreter unless told: ``TOPO_ENGINE=interpreter`` in the
+    environment (the fallback, should a compiled journey ever misbehave)."""
+    return os.environ.get("TOPO_ENGINE", "").strip().lower() == "interpreter"
+
+
 Journal = dict[str, Snapshot | None]
 """The members a call changes, each as it was before (None: the call created it; ``_UNREAD``:
 a tick took its timer off the index, before reading it)."""
@@ -116,17 +140,23 @@ class Engine:
         store: Store | None = None,
         *,
         backfill: bool = False,
-        explain: bool = True,
+        explain: bool | int = False,
         withheld: bool = False,
+        interpret: bool | None = None,
     ) -> None:
         """An engine for ``journey`` (from :func:`topo.load_journey`).
 
         ``store``: where members live, :class:`topo.MemoryStore` (the default) or a durable
         :class:`topo.SqliteStore`. ``backfill=True`` records grants without emitting triggers,
         to bring an existing customer base in without messaging anyone about the past.
-        ``explain=False`` keeps no explanations (faster, and less memory per member).
+        ``explain``: how many of each member's latest steps :meth:`explain` keeps: ``True`` the
+        last :data:`EXPLAINED_STEPS`, a number that many, ``False`` (the default) none, which
+        is faster and keeps memory per member small, as ``topo replay`` runs.
         ``withheld=True`` keeps each grant a cap withheld as the trigger it would have been,
         with the cap, for :meth:`take_withheld` (what ``topo replay --withheld`` writes).
+        ``interpret=True`` runs the interpreter instead of the journey compiled to Python (the
+        same outputs, slower); the default is compiled, unless ``TOPO_ENGINE=interpreter`` is
+        set in the environment (see ``docs/engine.md``).
         """
         if not isinstance(journey, Journey | CompiledJourney):
             raise TypeError(
@@ -138,11 +168,16 @@ class Engine:
         )
         self.store: Store = store if store is not None else MemoryStore()
         self.backfill = backfill
-        self.keep_explanations = explain
+        if isinstance(explain, bool):
+            explain = EXPLAINED_STEPS if explain else 0
+        if explain < 0:
+            raise UsageError(f"explain keeps a number of steps, 0 or more, got {explain}")
+        self.explained_steps = explain
+        self.keep_explanations = explain > 0
         self.keep_withheld = withheld
         self._withheld: list[tuple[Trigger, str]] = []
         self._withheld_mark = 0
-        self._index: list[tuple[int, str, int]] = []  # (due, member, order) of indexed timers
+        self._index = TimerIndex()  # each member's next due timer
         self._layout: Layout | None = None
         # A failed call is undone by the engine: it notes each member before it changes it;
         # a store that holds changes of its own (SqliteStore's pending triggers) goes back to a
@@ -152,8 +187,22 @@ class Engine:
         self._ticked: int | None = None  # the latest time ticked to, in microseconds
         self.store.bind(self.compiled, self._migrate)
         # Members kept by an earlier engine or run: their timers, as the store indexed them.
-        self._index = [(due, member, 0) for due, member in self.store.timers()]
-        heapq.heapify(self._index)
+        for due, member in self.store.timers():
+            self._index.set(member, due)
+        if interpret is None:
+            interpret = interpreted_by_default()
+        self.interpreted = interpret
+        # The event path as generated code (the rest stays interpreted), or None.
+        self._path = (
+            None
+            if interpret
+            else compile_process(
+                self.compiled,
+                backfill=backfill,
+                explaining=self.keep_explanations,
+                occasion=_Occasion,
+            )
+        )
 
     # -- the public surface ------------------------------------------------------------------
 
@@ -174,6 +223,16 @@ class Engine:
             raise
 
     def _process(self, event: Mapping[str, Any] | Event, journal: Journal) -> list[Trigger]:
+        """One event: by the journey's generated event path, or interpreted."""
+        path = self._path
+        if path is not None:
+            return path(self, event, journal)
+        return self._interpret(event, journal)
+
+    def _interpret(self, event: Mapping[str, Any] | Event, journal: Journal) -> list[Trigger]:
+        """One event, interpreted: the reference the generated path is checked against, and
+        what it hands every event but the common one (new members, profile events, invalid,
+        duplicate and late events)."""
         c = self.compiled
         valid = c.events.read(event)
         stamp = microseconds(valid.at)
@@ -220,15 +279,16 @@ class Engine:
         :mod:`topo.engine.collector`).
         """
         out: list[Trigger] = []
-        process = self.process
         journal: Journal = {}
+        path = self._path
+        process = self._interpret if path is None else partial(path, self)
         point = self._begin()
         self._journal = journal
         try:
             with paused():
                 for event in events:
                     try:
-                        out += process(event)
+                        out += process(event, journal)
                     except InvalidEvent as error:
                         if on_reject is None:
                             raise
@@ -279,25 +339,33 @@ class Engine:
     ) -> None:
         # How many entries are due (a scan of the index, cheap beside firing them); the
         # timers of members fired here that fall due by then too are counted as they come.
-        total = sum(1 for entry in self._index if entry[0] <= limit) if progress else 0
+        index = self._index
+        total = index.due_by(limit) if progress else 0
         looked = 0
-        while self._index and self._index[0][0] <= limit:
-            due, member, _ = heapq.heappop(self._index)
-            journal.setdefault(member, _UNREAD)  # indexed again if the tick fails from here
-            looked += 1
-            if progress is not None and looked % 1_000 == 0:
-                progress(looked, max(total, looked))
-            state = self.store.get(member)
-            if state is None or state.due != due:
-                continue  # an older entry: the member's timers changed since
-            if journal[member] is _UNREAD:
-                journal[member] = state.snapshot()
-            timer = self._next_timer(state)
-            made = len(out)
-            if timer is not None and timer[0] == due:
-                self._fire(state, timer, out)
-            # The entry is spent: index the next timer anew.
-            self._keep(state, out[made:] if len(out) > made else (), fresh=True)
+        try:
+            while (entry := index.pop(limit)) is not None:
+                self._fire_entry(entry, out, journal)
+                looked += 1
+                if progress is not None and looked % 1_000 == 0:
+                    progress(looked, max(total, looked))
+        finally:
+            index.pause()
+
+    def _fire_entry(self, entry: tuple[int, str], out: list[Trigger], journal: Journal) -> None:
+        """The member's timer the index gave as due: fire it, and index the next one."""
+        due, member = entry
+        journal.setdefault(member, _UNREAD)  # indexed again if the tick fails from here
+        state = self.store.get(member)
+        if state is None or state.due != due:
+            return  # not the member's timer any more (a defect if ever seen)
+        if journal[member] is _UNREAD:
+            journal[member] = state.snapshot()
+        timer = self._next_timer(state)
+        made = len(out)
+        if timer is not None and timer[0] == due:
+            self._fire(state, timer, out)
+        # The entry is spent: index the next timer anew.
+        self._keep(state, out[made:] if len(out) > made else (), fresh=True)
 
     def take_withheld(self) -> list[tuple[Trigger, str]]:
         """The grants caps withheld since the last call, as (would-be trigger, cap), in order;
@@ -336,8 +404,8 @@ class Engine:
                     state.restore(snapshot)
                     if point is None:
                         self.store.put(state)
-            if state is not None and state.due is not None:  # index its timer again (an
-                heapq.heappush(self._index, (state.due, member, 0))  # entry left is skipped)
+            # Index its timer again, as it is now (none for a member forgotten).
+            self._index.set(member, None if state is None else state.due)
 
     def state(self, member: str, as_of: datetime | str | None = None) -> dict[str, Any] | None:
         """What topo remembers of a member (pii attributes left out), or None, as plain JSON
@@ -372,6 +440,11 @@ class Engine:
         """Each step of the member's way: the event or timer, every guard looked at with the
         values it saw, the incentives granted and those a cap withheld (with the cap), and the
         outcome; as plain JSON values (times as RFC 3339 text)."""
+        if not self.keep_explanations:
+            raise UsageError(
+                "this engine keeps no explanations: make it with topo.Engine(journey, "
+                f"explain=True) to keep each member's last {EXPLAINED_STEPS} steps"
+            )
         state = self.store.get(member)
         return [] if state is None else [json_ready(r) for r in state.explanation or ()]
 
@@ -709,9 +782,7 @@ class Engine:
         incentive_id = incentive.id
         at, written = occasion.at, occasion.written()
         message = (
-            ""
-            if incentive.message is None
-            else incentive.message(_Shown(c, state, occasion.stamp, incentive_id))
+            "" if incentive.message is None else self.message(state, occasion.stamp, incentive_id)
         )
         ident = trigger_id(
             c.id,
@@ -723,21 +794,27 @@ class Engine:
             f"{reason}|withheld" if withheld else reason,
             number,
         )
-        return Trigger(
-            id=ident,
-            member=state.member,
-            incentive=incentive_id,
-            channel=incentive.channel,
-            reason=reason,
-            from_node=source,
-            to_node=target,
-            node=state.node,
-            at=at,
-            at_text=written,
-            cause=occasion.cause,
-            message=message,
-            cost=incentive.cost,
+        return new_trigger(
+            ident,
+            state.member,
+            incentive_id,
+            incentive.channel,
+            reason,
+            source,
+            target,
+            state.node,
+            at,
+            written,
+            occasion.cause,
+            message,
+            incentive.cost,
         )
+
+    def message(self, state: MemberState, stamp: int, incentive_id: str) -> str:
+        """The message of a grant of ``incentive_id`` (which has one) to ``state`` at ``stamp``."""
+        template = self.compiled.incentives[incentive_id].message
+        assert template is not None
+        return template(_Shown(self.compiled, state, stamp, incentive_id))
 
     def _seen(self, label: str, target: str, guard: Any, context: Context, holds: bool) -> Record:
         """What a guard saw, for the explanation (metric values only: never an attribute)."""
@@ -779,9 +856,12 @@ class Engine:
             step["granted"] = granted
         if withheld:
             step["withheld"] = withheld
-        if state.explanation is None:
-            state.explanation = []
-        state.explanation.append(step)
+        explanation = state.explanation
+        if explanation is None:
+            state.explanation = explanation = []
+        explanation.append(step)
+        if len(explanation) > self.explained_steps:  # the oldest goes: memory stays bounded
+            del explanation[0]
 
     @staticmethod
     def _set_attributes(state: MemberState, fields: Mapping[str, Any]) -> None:
@@ -829,19 +909,15 @@ class Engine:
         return state
 
     def _index_timer(self, state: MemberState, *, fresh: bool) -> bool:
-        """Index the member's next timer when its due time changed, or when ``fresh`` (no entry
-        of this engine's index holds it); say whether ``state.due`` changed.
-
-        The index holds one entry per member and due time; an entry whose due time is no longer
-        the member's is skipped when it comes up."""
+        """Index the member's next timer when its due time changed, or when ``fresh`` (the
+        index holds no entry for it: a tick took it); say whether ``state.due`` changed.
+        The index holds one entry per member, replaced when the due time changes."""
         timer = self._next_timer(state)
         due = None if timer is None else timer[0]
         changed = due != state.due
         if changed or fresh:
             state.due = due
-            if timer is not None:
-                order = timer[1] * 1_000_000 + timer[2]
-                heapq.heappush(self._index, (timer[0], state.member, order))
+            self._index.set(state.member, due)
         return changed
 
 

@@ -136,7 +136,8 @@ def _ordered(a: Value, b: Value) -> bool:
     return type(a) is type(b) and type(a) in (str, datetime)
 
 
-def _compare(op: type[ast.cmpop]) -> Callable[[Value, Value], bool]:
+def comparison(op: type[ast.cmpop]) -> Callable[[Value, Value], bool]:
+    """The test of a comparison operator of the language, on two values."""
     if op is ast.Eq:
         return same
     if op is ast.NotEq:
@@ -162,14 +163,17 @@ _ORDER: dict[type[ast.cmpop], Callable[[Value, Value], Value]] = {
 }
 
 
-def _arithmetic(op: type[ast.operator]) -> Callable[[Value, Value], Value]:
+def arithmetic(op: type[ast.operator]) -> Callable[[Value, Value], Value]:
+    """An arithmetic operator of the language: null unless both are numbers, or for a result
+    no number can hold."""
+
     def apply(a: Value, b: Value) -> Value:
         if not (is_number(a) and is_number(b)):
             return None
         if op in (ast.Div, ast.Mod) and b == 0:
             return None
         try:
-            result = _ARITHMETIC[op](a, b)
+            result = ARITHMETIC[op](a, b)
         except OverflowError:  # an integer too large for a float, met by a float or divided
             return None
         if type(result) is float and result - result != 0.0:  # beyond a float's range
@@ -179,7 +183,7 @@ def _arithmetic(op: type[ast.operator]) -> Callable[[Value, Value], Value]:
     return apply
 
 
-_ARITHMETIC: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
+ARITHMETIC: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
@@ -188,19 +192,36 @@ _ARITHMETIC: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
 }
 
 
+def negated(value: Value) -> Value:
+    """Unary minus of the language: null for anything but a number."""
+    return -value if is_number(value) else None
+
+
+def chained(tests: tuple[Callable[[Value, Value], bool], ...]) -> Callable[[list[Value]], bool]:
+    """A chained comparison (``a < b <= c``) on its operands' values, read once each."""
+
+    def chain(values: list[Value]) -> bool:
+        return all(test(values[i], values[i + 1]) for i, test in enumerate(tests))
+
+    return chain
+
+
 def _days(seconds: float) -> float:
     return seconds / 86400
 
 
-def _days_between(a: Value, b: Value) -> Value:
+def days_between(a: Value, b: Value) -> Value:
     a, b = _instant(a), _instant(b)
     if type(a) is not datetime or type(b) is not datetime:
         return None
     return _days((b - a).total_seconds())
 
 
-def _extreme(pick: Callable[..., Value]) -> Callable[..., Value]:
-    def extreme(*values: Value) -> Value:
+def extreme(name: str) -> Callable[..., Value]:
+    """``min`` or ``max`` of the language: null if any value is, or if they cannot be ordered."""
+    pick = min if name == "min" else max
+
+    def chosen(*values: Value) -> Value:
         if any(v is None for v in values):
             return None
         values = tuple(_instant(v) for v in values)
@@ -208,14 +229,14 @@ def _extreme(pick: Callable[..., Value]) -> Callable[..., Value]:
             return pick(values)
         return None
 
-    return extreme
+    return chosen
 
 
-def _abs(value: Value) -> Value:
+def absolute(value: Value) -> Value:
     return abs(value) if is_number(value) else None
 
 
-def _round(value: Value) -> Value:
+def rounded(value: Value) -> Value:
     if not is_number(value) or (type(value) is float and not math.isfinite(value)):
         return None
     return round(value)  # Python rounds half to even, as the contract says
@@ -293,22 +314,22 @@ class _Compiler:
         if isinstance(node.op, ast.Not):
             return lambda ctx: not truthy(operand(ctx))
         if isinstance(node.op, ast.USub):
-            return lambda ctx: -value if is_number(value := operand(ctx)) else None
+            return lambda ctx: negated(operand(ctx))
         raise ValueError(f"the operator {type(node.op).__name__} is not part of the language")
 
     def _BinOp(self, node: ast.BinOp) -> Compiled:
-        if type(node.op) not in _ARITHMETIC:
+        if type(node.op) not in ARITHMETIC:
             raise ValueError(f"the operator {type(node.op).__name__} is not part of the language")
         left, right, apply = (
             self.compile(node.left),
             self.compile(node.right),
-            _arithmetic(type(node.op)),
+            arithmetic(type(node.op)),
         )
         return lambda ctx: apply(left(ctx), right(ctx))
 
     def _Compare(self, node: ast.Compare) -> Compiled:
         operands = [self.compile(node.left), *(self.compile(c) for c in node.comparators)]
-        tests = [_compare(type(op)) for op in node.ops]
+        tests = [comparison(type(op)) for op in node.ops]
         fast = self._threshold(node)
         if fast is not None:
             return fast
@@ -316,11 +337,8 @@ class _Compiler:
             left, right, test = operands[0], operands[1], tests[0]
             return lambda ctx: test(left(ctx), right(ctx))
 
-        def chain(ctx: Context) -> bool:
-            values = [operand(ctx) for operand in operands]
-            return all(test(values[i], values[i + 1]) for i, test in enumerate(tests))
-
-        return chain
+        chain = chained(tuple(tests))
+        return lambda ctx: chain([operand(ctx) for operand in operands])
 
     def _threshold(self, node: ast.Compare) -> Compiled | None:
         """The common guard ``metric op NUMBER`` as one closure (the engine's hot path)."""
@@ -361,15 +379,15 @@ class _Compiler:
         name = node.func.id
         if name == "days_since" and len(args) == 1:
             (arg,) = args
-            return lambda ctx: _days_between(arg(ctx), ctx.now)
+            return lambda ctx: days_between(arg(ctx), ctx.now)
         if name == "days_between" and len(args) == 2:
             first, second = args
-            return lambda ctx: _days_between(first(ctx), second(ctx))
+            return lambda ctx: days_between(first(ctx), second(ctx))
         if name in ("min", "max") and len(args) >= 2:
-            pick = _extreme(min if name == "min" else max)
+            pick = extreme(name)
             return lambda ctx: pick(*(arg(ctx) for arg in args))
         if name in ("abs", "round") and len(args) == 1:
             (arg,) = args
-            function = _abs if name == "abs" else _round
+            function = absolute if name == "abs" else rounded
             return lambda ctx: function(arg(ctx))
         raise ValueError(f"{name}() with {len(args)} arguments is not part of the language")

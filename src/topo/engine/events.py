@@ -113,8 +113,12 @@ class EventReader:
             for name, attribute in journey.attributes.items()
         }
         self._plans[PROFILE] = _plan(PROFILE, attributes, pii, keep_null=True)
-        self._reject_extras = journey.settings.extra_fields == "reject"
+        self.reject_extras = journey.settings.extra_fields == "reject"
         self._shown = _shown_names(journey)
+
+    def plan(self, kind: str) -> _Plan:
+        """What reading an event of type ``kind`` checks (for the journey compiler)."""
+        return self._plans[kind]
 
     def redact(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """:func:`redact` for this reader's journey (the names it shows worked out once)."""
@@ -176,7 +180,7 @@ class EventReader:
                 fields[name] = check(value)
         except Refusal as refusal:
             raise self._refuse(raw, plan, event_id, name, refusal) from None
-        if len(raw) != present and self._reject_extras:
+        if len(raw) != present and self.reject_extras:
             raise self._undeclared(raw, plan, event_id)
         return fields
 
@@ -217,7 +221,7 @@ class EventReader:
     ) -> InvalidEvent:
         # A required field missing next to an undeclared key is most likely a misspelling:
         # the undeclared key is the better thing to report.
-        if refusal.missing and self._reject_extras and any(k not in plan.known for k in raw):
+        if refusal.missing and self.reject_extras and any(k not in plan.known for k in raw):
             return self._undeclared(raw, plan, event_id)
         return InvalidEvent(refusal.reason, event_id=event_id, field=name)
 

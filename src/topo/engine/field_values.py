@@ -18,6 +18,7 @@ from topo.journey.number_range import FLOAT_LIMIT, LARGEST, RANGE_TEXT, SMALLEST
 
 __all__ = [
     "EXAMPLE_TIMESTAMP",
+    "TIMESTAMP",
     "Check",
     "Refusal",
     "clip",
@@ -31,7 +32,8 @@ __all__ = [
 
 EXAMPLE_TIMESTAMP: Final = "2026-03-01T10:15:00+08:00"
 _DIGITS = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?"
-_TIMESTAMP = re.compile(_DIGITS + "(?:Z|[+-][0-9]{2}:[0-9]{2})").fullmatch
+TIMESTAMP = re.compile(_DIGITS + "(?:Z|[+-][0-9]{2}:[0-9]{2})").fullmatch
+"""Whether text has the shape of an RFC 3339 timestamp with an offset (``Z`` or ``+hh:mm``)."""
 _NAIVE_TIMESTAMP = re.compile(_DIGITS).fullmatch
 _DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 _ABSENT: Final = object()
@@ -250,7 +252,7 @@ def _choice(value: object, kind: str) -> object:
 
 def timestamp(value: object, subject: str, secret: bool) -> datetime:
     """An aware datetime from RFC 3339 text with an offset, or from an aware datetime."""
-    if type(value) is str and _TIMESTAMP(value) is not None:
+    if type(value) is str and TIMESTAMP(value) is not None:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
@@ -273,7 +275,7 @@ def _odd_timestamp(value: object, subject: str, secret: bool) -> datetime:
     if isinstance(value, date):
         raise Refusal(f"{subject} is a date without a time: {write}")
     text = value.upper() if isinstance(value, str) else ""  # RFC 3339 allows 't' and 'z'
-    if _TIMESTAMP(text):
+    if TIMESTAMP(text):
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:

@@ -66,9 +66,9 @@ class MemberState:
 
     def snapshot(self) -> Snapshot:
         """What :meth:`restore` needs to put the member back as it is now, if a change made
-        after this fails halfway. Cheap: the history and the explanation only grow, so their
-        lengths are kept, not their entries; the rest is copied one level deep (a metric slot
-        is a value, or a list or set the metrics change in place)."""
+        after this fails halfway. Cheap: the history only grows, so its length is kept, not
+        its entries; the rest is copied one level deep (a metric slot is a value, or a list or
+        set the metrics change in place; the explanation, bounded, loses its oldest steps)."""
         metrics = [
             slot.copy() if type(slot) is list or type(slot) is set else slot
             for slot in self.metrics
@@ -88,7 +88,7 @@ class MemberState:
             self.ledger,
             self.grants,
             len(self.history),
-            None if self.explanation is None else len(self.explanation),
+            None if self.explanation is None else self.explanation.copy(),
             self.due,
         )
 
@@ -109,14 +109,10 @@ class MemberState:
             self.ledger,
             self.grants,
             history,
-            explanation,
+            self.explanation,
             self.due,
         ) = snapshot
         del self.history[history:]
-        if explanation is None:
-            self.explanation = None
-        elif self.explanation is not None:
-            del self.explanation[explanation:]
 
 
 Snapshot = tuple[Any, ...]

@@ -24,20 +24,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from math import fsum
+from operator import itemgetter
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from topo.engine.evaluation import Context, Expression, Slots, compile_expression
 from topo.journey.model import Journey, Metric
 
-__all__ = ["MetricBook", "microseconds"]
+__all__ = ["EPOCH", "MICROSECOND", "MetricBook", "drop", "microseconds", "taken_inline"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 def microseconds(at: datetime) -> int:
     """An aware time as whole microseconds since 1970 (exact: no float rounding)."""
-    return (at - _EPOCH) // _MICROSECOND
+    return (at - EPOCH) // MICROSECOND
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class _Spec:
     floats: bool = False  # its field is a float wherever it is declared: sums need no type scan
 
 
+_second = itemgetter(1)  # a window entry's value
 Take = Callable[[Any, Any, int], Any]
 """A metric's update: (slot, value, stamp) -> the slot after the event counted."""
 Read = Callable[[Any, int], Any]
@@ -83,6 +86,11 @@ class MetricBook:
             )
             for t in types
         }
+
+    def feeds(self, event_type: str) -> tuple[tuple[int, Expression | None, str | None, Take], ...]:
+        """What an event of ``event_type`` feeds, in order: (slot index, ``where``, field or
+        None for the event itself, the update)."""
+        return self._feeds.get(event_type, ())
 
     def new_state(self) -> list[Any]:
         """The metric state of a member no event has counted for yet."""
@@ -126,7 +134,7 @@ class MetricBook:
 
 
 def _spec(name: str, metric: Metric, journey: Journey) -> _Spec:
-    window = None if metric.window is None else metric.window // _MICROSECOND
+    window = None if metric.window is None else metric.window // MICROSECOND
     where = None if metric.where is None else compile_expression(metric.where)
     kind, event_type, name_of_field = metric.kind, metric.event_type, metric.field
     declared = [
@@ -160,10 +168,11 @@ def _taker(spec: _Spec) -> Take:
         # Events arrive in time order: what is out of the window now stays out, so it goes
         # (memory bounded by the window, even for a metric no guard ever reads).
         if slot and slot[0][0] <= stamp - window:
-            _drop(slot, stamp - window)
+            drop(slot, stamp - window)
         slot.append((stamp, value))
         return slot
 
+    _WINDOWS[append] = window
     return append
 
 
@@ -177,16 +186,39 @@ def _add_distinct(slot: set[Any], value: Any, stamp: int) -> Any:
     return slot
 
 
+def _count(slot: int, value: Any, stamp: int) -> int:
+    return slot + 1
+
+
+def _last(slot: Any, value: Any, stamp: int) -> Any:
+    return value
+
+
 _TAKE: dict[str, Take] = {
-    "count": lambda slot, value, stamp: slot + 1,
+    "count": _count,
     "sum": _add_to,
     "distinct": _add_distinct,
     "min": lambda slot, value, stamp: value if slot is None or value < slot else slot,
     "max": lambda slot, value, stamp: value if slot is None or value > slot else slot,
     "first_at": lambda slot, value, stamp: value if slot is None else slot,
-    "last": lambda slot, value, stamp: value,
-    "last_at": lambda slot, value, stamp: value,
+    "last": _last,
+    "last_at": _last,
 }
+
+
+_WINDOWS: WeakKeyDictionary[Take, int] = WeakKeyDictionary()  # _taker's updates: their window
+
+
+def taken_inline(take: Take) -> tuple[str, int] | None:
+    """How generated code may write an update in place of calling it: ``("count", 0)`` (the
+    slot plus one), ``("last", 0)`` (the value), ``("window", W)`` (the window's expired
+    entries dropped, then the event appended), or None (call it)."""
+    if take is _count:
+        return ("count", 0)
+    if take is _last:
+        return ("last", 0)
+    window = _WINDOWS.get(take)
+    return None if window is None else ("window", window)
 
 
 def _reader(spec: _Spec) -> Read:
@@ -196,8 +228,8 @@ def _reader(spec: _Spec) -> Read:
 
         def float_sum(slot: list[tuple[int, float]], stamp: int) -> Any:
             if slot and slot[0][0] <= stamp - window:
-                _drop(slot, stamp - window)
-            return fsum([value for _, value in slot]) if slot else 0
+                drop(slot, stamp - window)
+            return fsum(map(_second, slot)) if slot else 0
 
         return float_sum
     if window is not None:
@@ -217,7 +249,7 @@ def _as_kept(slot: Any, stamp: int) -> Any:
 def _read_window(kind: str, slot: list[tuple[int, Any]], after: int) -> Any:
     """A windowed metric: drop the events at or before ``after``, then aggregate the rest."""
     if slot and slot[0][0] <= after:
-        _drop(slot, after)
+        drop(slot, after)
     if kind == "count":
         return len(slot)
     values = [value for _, value in slot]
@@ -236,7 +268,7 @@ def _read_window(kind: str, slot: list[tuple[int, Any]], after: int) -> Any:
     return values[-1]  # last, last_at
 
 
-def _drop(slot: list[tuple[int, Any]], after: int) -> None:
+def drop(slot: list[tuple[int, Any]], after: int) -> None:
     """Drop the window's events at or before ``after`` (the oldest come first)."""
     kept = 0
     while kept < len(slot) and slot[kept][0] <= after:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-__all__ = ["REASONS", "Trigger", "timer_cause", "trigger_from_dict", "trigger_id"]
+__all__ = ["REASONS", "Trigger", "new_trigger", "timer_cause", "trigger_from_dict", "trigger_id"]
 
 Reason = Literal["move", "enter", "reminder", "timer"]
 REASONS: tuple[Reason, ...] = ("move", "enter", "reminder", "timer")
@@ -54,6 +54,46 @@ class Trigger:
             "message": self.message,
             "cost": self.cost,
         }
+
+
+# A frozen dataclass sets each attribute through object.__setattr__ in __init__; the engine,
+# which made every value itself, sets the slots directly (as events.py does for events).
+_SLOTS = tuple(Trigger.__dict__[name].__set__ for name in Trigger.__slots__)
+
+
+def new_trigger(
+    ident: str,
+    member: str,
+    incentive: str,
+    channel: str,
+    reason: Reason,
+    from_node: str | None,
+    to_node: str,
+    node: str,
+    at: datetime,
+    at_text: str,
+    cause: str,
+    message: str,
+    cost: float,
+) -> Trigger:
+    """``Trigger(...)`` with the same arguments in the same order, faster."""
+    trigger = object.__new__(Trigger)
+    (set_id, set_member, set_incentive, set_channel, set_reason, set_from, set_to, set_node,
+     set_at, set_at_text, set_cause, set_message, set_cost) = _SLOTS  # fmt: skip
+    set_id(trigger, ident)
+    set_member(trigger, member)
+    set_incentive(trigger, incentive)
+    set_channel(trigger, channel)
+    set_reason(trigger, reason)
+    set_from(trigger, from_node)
+    set_to(trigger, to_node)
+    set_node(trigger, node)
+    set_at(trigger, at)
+    set_at_text(trigger, at_text)
+    set_cause(trigger, cause)
+    set_message(trigger, message)
+    set_cost(trigger, cost)
+    return trigger
 
 
 def trigger_from_dict(data: dict[str, Any]) -> Trigger:

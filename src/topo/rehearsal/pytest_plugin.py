@@ -165,10 +165,12 @@ def journey(request: pytest.FixtureRequest) -> Callable[[str | Path], Journey]:
 def engine(
     journey: Callable[[str | Path], Journey],
 ) -> Callable[..., Engine]:
-    """Make an engine for a journey (a loaded one, a path or a name) and an optional store."""
+    """Make an engine for a journey (a loaded one, a path or a name) and an optional store;
+    it keeps explanations (``explain=True``) unless told otherwise, as a test reads them."""
 
     def make(of: Journey | str | Path, store: Store | None = None, **options: Any) -> Engine:
         loaded = of if isinstance(of, Journey) else journey(of)
+        options.setdefault("explain", True)
         return Engine(loaded, store, **options)
 
     return make
