@@ -263,7 +263,7 @@ def engine_streams(draw: st.DrawFn) -> list[dict[str, Any] | datetime]:
             "id": f"e-{draw(st.integers(0, n))}",
             "member": draw(st.sampled_from(MEMBERS)),
             "type": kind,
-            "at": at.astimezone(_zone(offset)).isoformat(),
+            "at": _written(at.astimezone(_zone(offset)), draw(st.integers(0, 5))),
         }
         if kind == "buy":
             event["amount"] = draw(st.sampled_from([0, 5.5, 40.0, 99.99, 120, 250.0, 400.0]))
@@ -284,6 +284,24 @@ def engine_streams(draw: st.DrawFn) -> list[dict[str, Any] | datetime]:
                     event[name] = draw(st.sampled_from(values))
         items.append(event)
     return items
+
+
+def _written(at: datetime, style: int) -> str:
+    """``at`` as RFC 3339 text, in one of the ways a source may write it: as ``isoformat``
+    does, with ``Z``, with ``-00:00``, with milliseconds, with six digits of zeros, with
+    microseconds."""
+    text = at.isoformat()
+    if style == 1 and text.endswith("+00:00"):
+        return text[:-6] + "Z"
+    if style == 2 and text.endswith("+00:00"):
+        return text[:-6] + "-00:00"
+    if style == 3:
+        return text[:19] + ".250" + text[19:]
+    if style == 4:
+        return text[:19] + ".000000" + text[19:]
+    if style == 5:
+        return text[:19] + ".000017" + text[19:]
+    return text
 
 
 def _zone(hours: int) -> Any:

@@ -25,6 +25,7 @@ __all__ = [
     "describe",
     "field_check",
     "is_text",
+    "iso_text",
     "literal",
     "timestamp",
     "timestamp_text",
@@ -317,6 +318,22 @@ def _representable(value: datetime, subject: str) -> datetime:
                 f"{subject} is out of range: in UTC it falls outside years 1 to 9999"
             ) from None
     return value
+
+
+def iso_text(text: str, at: datetime) -> str:
+    """``at.isoformat()``, which is ``text`` itself when ``text`` (RFC 3339 with an offset,
+    as :data:`TIMESTAMP` matches it, the text ``at`` was read from) is written that way
+    already: with no fraction of a second or six digits of one that are not all zero, an
+    offset other than ``-00:00`` (written ``+00:00``) and no hour 24."""
+    size = len(text)
+    if (
+        (size == 25 or (size == 32 and at.microsecond))
+        and text[-6] in "+-"
+        and text[-6:] != "-00:00"
+        and text[11:13] != "24"
+    ):
+        return text
+    return at.isoformat()
 
 
 def timestamp_text(value: object, at: datetime) -> str:

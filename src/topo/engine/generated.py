@@ -210,7 +210,7 @@ class _Generator:
             f"state = {e.value(MemberState)}(member, {e.literal(c.start)}, at, stamp, "
             f"{e.value(c.metrics.new_state)}(), joined_at=at)"
         )
-        o.add(f"occasion = {e.value(self.occasion)}(at, stamp, event_id)")
+        o.add(f"occasion = {self.new_occasion()}")
         for incentive in c.on_enter.get(c.start, ()):
             self.grant(incentive, None, "enter", "None", e.literal(c.start))
         if self.explaining:
@@ -348,8 +348,8 @@ class _Generator:
                 branch = "elif"
                 passed = "".join(f", {self.memo[m]}" for m in memos)
                 o.add(
-                    f"    occasion = {function}(engine, state, slots, stamp, at, attributes, "
-                    f"event_id, occasion, out{passed})"
+                    f"    occasion = {function}(engine, state, slots, stamp, at, at_text, "
+                    f"attributes, event_id, occasion, out{passed})"
                 )
             o.depth -= 1
         o.depth -= 1
@@ -482,8 +482,8 @@ class _Generator:
         )
         taken = "".join(f", {self.memo[m]}" for m in memos)
         o.add(
-            f"def {name}(engine, state, slots, stamp, at, attributes, event_id, occasion, "
-            f"out{taken}):"
+            f"def {name}(engine, state, slots, stamp, at, at_text, attributes, event_id, "
+            f"occasion, out{taken}):"
         )
         o.depth += 1
         o.add(f"fields = {e.value(NOTHING)}")  # reminders see no event
@@ -511,8 +511,15 @@ class _Generator:
         if function is None:
             function = self.grants[key] = self.grant_function(incentive, reminder, reason)
         o.add("if occasion is None:")
-        o.add(f"    occasion = {self.e.value(self.occasion)}(at, stamp, event_id)")
+        o.add(f"    occasion = {self.new_occasion()}")
         o.add(f"{function}(engine, state, {source}, {target}, occasion, out)")
+
+    def new_occasion(self) -> str:
+        """The event's occasion (``Engine._Occasion``), its time written as triggers write it
+        (the event's own text when that is how ``isoformat`` writes it)."""
+        e = self.e
+        written = f"{e.value(field_values.iso_text)}(at_text, at)"
+        return f"{e.value(self.occasion)}(at, stamp, event_id, {written})"
 
     def grant_function(self, incentive_id: str, index: int | None, reason: str) -> str:
         """Step 6 for one incentive: the caps that apply to it, then the grant and trigger.
