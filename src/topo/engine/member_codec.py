@@ -305,7 +305,14 @@ def _value(value: Any) -> Any:
     kind = type(value)
     if kind is float:  # the floats both write alike stay; the rest json.dumps writes
         return value if 1e-4 <= abs(value) < 1e16 or value == 0.0 else _Float(value)
-    if kind is tuple:  # a window's entries are (time, value) tuples
+    if kind is tuple:  # a window's entries are (time, value) pairs: those first, directly
+        if len(value) == 2:
+            at, number = value
+            kind = type(number)
+            if type(at) is int and (
+                kind is int or (kind is float and (1e-4 <= abs(number) < 1e16 or number == 0.0))
+            ):
+                return {"$tuple": [at, number]}
         return {"$tuple": [item if type(item) in _SCALARS else _value(item) for item in value]}
     if value is None or kind in (bool, int, str):
         return value
