@@ -74,7 +74,7 @@ def encode(state: MemberState, *, history: bool = True) -> dict[str, Any]:
         "metrics": _value(state.metrics),
         "seen": seen if _plain_keys(seen) else _value(seen),
         "attributes": None if state.attributes is None else _value(state.attributes),
-        "last_activity": _time(state.last_activity),
+        "last_activity": _time(state.last_activity, kept=False),
         "last_of_type": None if state.last_of_type is None else _value(state.last_of_type),
         "restarts": None if state.restarts is None else _value(state.restarts),
         "considered": None if state.considered is None else _value(state.considered),
@@ -104,10 +104,14 @@ def _plain_keys(mapping: dict[str, int]) -> bool:
     return True
 
 
-def _time(value: datetime | None) -> Any:
+def _time(value: datetime | None, *, kept: bool = True) -> Any:
+    """A time or None; ``kept=False`` for a time that changes at almost every change (the last
+    activity), whose text is not worth keeping in :data:`_WRITTEN`."""
     if value is None:
         return None
-    return {"$t": _written(value)} if type(value) is datetime else _value(value)
+    if type(value) is not datetime:
+        return _value(value)
+    return {"$t": _written(value) if kept else value.isoformat()}
 
 
 _WRITTEN: dict[datetime, tuple[datetime, str]] = {}
