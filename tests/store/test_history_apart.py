@@ -179,7 +179,7 @@ class TestFormat:
         assert path.read_bytes() == before
         assert topo.store.sqlite.FORMAT == "topo-sqlite/2"
 
-    @pytest.mark.parametrize("damage", ["gap", "not-json", "not-entries"])
+    @pytest.mark.parametrize("damage", ["gap", "not-json", "not-entries", "not-text"])
     def test_a_damaged_history(self, tmp_path: Path, damage: str) -> None:
         """A history whose runs leave a gap, or that cannot be read: damaged, naming no
         entry (an entry may hold pii)."""
@@ -193,8 +193,10 @@ class TestFormat:
                 db.execute("DELETE FROM history WHERE start = 0")
             elif damage == "not-json":
                 db.execute("UPDATE history SET entries = '[{\"secret\"'")
-            else:
+            elif damage == "not-entries":
                 db.execute("""UPDATE history SET entries = '[{"secret": 1}]'""")
+            else:
+                db.execute("UPDATE members SET state = 7")
         with (
             pytest.raises(topo.StoreError, match="damaged: member 'm' cannot be read") as raised,
             topo.SqliteStore(path) as store,

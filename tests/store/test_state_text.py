@@ -89,6 +89,12 @@ class TestSameTextAsTheStandardLibrary:
         data = encode(state_with([number, [(1, number)], {"x": number}]))
         assert json_text(data) == standard(data)
 
+    @pytest.mark.parametrize("number", [-(2**63) - 1, 2**64, 10**40, 2**63])
+    def test_integers_past_64_bits_read_back_exactly(self, number: int) -> None:
+        """orjson reads an integer past 64 bits as a float: such text is read by json."""
+        state = state_with([number, {number}])
+        assert decode(loads(json_text(encode(state)))) == state
+
     @pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
     def test_non_finite_numbers_are_refused_as_before(self, number: float) -> None:
         """orjson writes NaN as null; the state's text refuses it, as json.dumps does."""

@@ -28,6 +28,7 @@ orjson writes otherwise (floats below 0.0001 or from 1e16 up, integers past 64 b
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import date, datetime
@@ -293,12 +294,20 @@ class _Float(float):
 
 
 def loads(text: str | bytes) -> Any:
-    """The data of JSON text, as ``json.loads`` reads it (orjson, faster): a
+    """The data of JSON text, exactly as ``json.loads`` reads it (faster, with orjson): a
     :class:`ValueError` for text that is not JSON."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # integers past 64 bits, say: as json reads them
-        return json.loads(text)
+    if type(text) is str and _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:  # lone surrogates, say: as json reads them, or not
+            pass
+    return json.loads(text)
+
+
+# orjson reads an integer past 64 bits as a float (a 19-digit one may be past them): text with
+# 19 digits in a row is read by json. Floats never have as many (json writes 17 at most, and an
+# exponent from 1e16 on); an id of many digits is read by json, more slowly, and the same.
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
 
 
 _SCALARS = frozenset({type(None), bool, int, str})

@@ -576,7 +576,7 @@ class SqliteStore:
                 history += decode_entries(loads(entries))
             state.history = history
             return state
-        except (ValueError, RecursionError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:  # TypeError: not text
             raise StoreError(
                 f"{self._where} is damaged: member {member!r} cannot be read ({exc}); restore "
                 "it from a backup (topo export), or start a new store"
