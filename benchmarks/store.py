@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import io
 import statistics
 import sys
@@ -41,7 +42,8 @@ from topo.cli.commands import main as topo_main  # noqa: E402
 from topo.replay.readers import read_events  # noqa: E402
 from topo.store.sqlite import SqliteStore  # noqa: E402
 
-DEFAULT_BATCH = 5000
+DEFAULT_BATCH: int = inspect.signature(SqliteStore).parameters["batch_size"].default
+"""The store's own default batch size."""
 
 
 def engine_run(events: list[dict[str, Any]], folder: Path, batch: int | None) -> list[Any]:
@@ -82,7 +84,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--batches", default="1000,20000", help="batch sizes beside the default")
+    parser.add_argument("--batches", default="5000,50000", help="batch sizes beside the default")
     parser.add_argument("--cdnow", default=str(ROOT / "data" / "cdnow" / "events.jsonl.gz"))
     args = parser.parse_args()
     batches = [DEFAULT_BATCH, *(int(b) for b in args.batches.split(",") if b)]

@@ -134,7 +134,7 @@ class SqliteStore:
         self,
         path: str | os.PathLike[str],
         *,
-        batch_size: int = 5000,
+        batch_size: int = 20_000,
         cache_size: int = 100_000,
         create: bool = True,
         timeout: float = 10.0,
