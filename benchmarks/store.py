@@ -14,7 +14,8 @@ Two measurements, each contender alternating with the others in one process, med
   to a file) of the CDNOW purchases through ``journeys/cdnow.yaml``, with ``--store memory``
   and with ``--store sqlite:PATH``.
 
-The durable runs are checked to give the in-memory run's triggers before anything is timed.
+The durable runs are checked to give the in-memory run's triggers before anything is timed,
+and the store's text of every member of the stream to be ``json.dumps``'s, byte for byte.
 The store files go to a temporary folder on the same disk as the system's temporary files.
 """
 
@@ -22,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import io
+import json
 import statistics
 import sys
 import tempfile
@@ -38,10 +41,12 @@ sys.path.insert(0, str(ROOT / "src"))
 import topo  # noqa: E402
 from engine import JOURNEY, stream  # noqa: E402
 from topo.cli.commands import main as topo_main  # noqa: E402
+from topo.engine.member_codec import encode, json_text  # noqa: E402
 from topo.replay.readers import read_events  # noqa: E402
 from topo.store.sqlite import SqliteStore  # noqa: E402
 
-DEFAULT_BATCH = 5000
+DEFAULT_BATCH: int = inspect.signature(SqliteStore).parameters["batch_size"].default
+"""The store's own default batch size."""
 
 
 def engine_run(events: list[dict[str, Any]], folder: Path, batch: int | None) -> list[Any]:
@@ -54,6 +59,22 @@ def engine_run(events: list[dict[str, Any]], folder: Path, batch: int | None) ->
     with SqliteStore(path, batch_size=batch) as store:
         engine = topo.Engine(journey, store, explain=False)
         return engine.process_many(events, on_reject=lambda event, error: None)
+
+
+def same_text(events: list[dict[str, Any]]) -> int:
+    """Check that the store writes every member's state (with and without its history) byte
+    for byte as ``json.dumps`` does; how many members."""
+    engine = topo.Engine(topo.load_journey(JOURNEY), explain=False)
+    engine.process_many(events, on_reject=lambda event, error: None)
+    count = 0
+    for member in engine.store.members():
+        state = engine.store.get(member)
+        assert state is not None
+        for data in (encode(state), encode(state, history=False)):
+            standard = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            assert json_text(data) == standard, f"member {member}: not json.dumps's text"
+        count += 1
+    return count
 
 
 def replay_run(source: str, folder: Path, store: str) -> Path:
@@ -82,7 +103,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--batches", default="1000,20000", help="batch sizes beside the default")
+    parser.add_argument("--batches", default="5000,50000", help="batch sizes beside the default")
     parser.add_argument("--cdnow", default=str(ROOT / "data" / "cdnow" / "events.jsonl.gz"))
     args = parser.parse_args()
     batches = [DEFAULT_BATCH, *(int(b) for b in args.batches.split(",") if b)]
@@ -97,6 +118,7 @@ def main() -> int:
         memory_file = replay_run(args.cdnow, folder, "memory").read_text()
         assert replay_run(args.cdnow, folder, "sqlite").read_text() == memory_file
         print(f"same triggers: {len(expected):,} on 50,000 events; CDNOW replay files equal")
+        print(f"same state text as json.dumps: {same_text(events):,} members")
 
         contenders: dict[str, Callable[[], object]] = {
             "engine, memory": lambda: engine_run(events, folder, None),

@@ -15,19 +15,39 @@ one-key objects whose key starts with ``$``:
 
 Floats are written with Python's shortest exact ``repr``, so they read back bit for bit.
 :func:`decode` refuses anything else with a :class:`ValueError` that names the field.
+
+A durable store keeps a member's history apart from the rest of its state, appending only the
+entries new since its last commit: :func:`encode` with ``history=False`` writes the state without
+them, :func:`encode_entries` and :func:`decode_entries` write and read a run of entries.
+
+:func:`json_text` writes the text with orjson, byte for byte what ``json.dumps`` (compact, with
+``ensure_ascii=False``) writes, several times faster; the standard library writes the rare values
+orjson writes otherwise (floats below 0.0001 or from 1e16 up, integers past 64 bits).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
-from topo.engine.member_state import MemberState
+import orjson
 
-__all__ = ["FORMAT", "decode", "dumps", "encode"]
+from topo.engine.member_state import Entry, MemberState
+
+__all__ = [
+    "FORMAT",
+    "decode",
+    "decode_entries",
+    "dumps",
+    "encode",
+    "encode_entries",
+    "json_text",
+    "loads",
+]
 
 FORMAT = "topo-member/1"
 """The name and version of this layout, written in every encoded state."""
@@ -37,8 +57,9 @@ _LATER = frozenset({"joined_at"})
 """Fields added to the layout after states were written: a state without one reads as None."""
 
 
-def encode(state: MemberState) -> dict[str, Any]:
-    """``state`` as data ``json.dumps`` writes (with ``allow_nan=False`` too).
+def encode(state: MemberState, *, history: bool = True) -> dict[str, Any]:
+    """``state`` as data ``json.dumps`` writes (with ``allow_nan=False`` too); with
+    ``history=False``, its history as an empty list (a store that keeps it apart).
 
     The fields whose shape the engine fixes (times, tuples of whole numbers, history entries,
     recent event ids) are written directly; the rest (metric slots, attributes, explanations)
@@ -49,19 +70,19 @@ def encode(state: MemberState) -> dict[str, Any]:
         "format": FORMAT,
         "member": state.member,
         "node": state.node,
-        "entered_at": {"$t": state.entered_at.isoformat()},
+        "entered_at": {"$t": _written(state.entered_at)},
         "clock": state.clock,
         "metrics": _value(state.metrics),
         "seen": seen if _plain_keys(seen) else _value(seen),
         "attributes": None if state.attributes is None else _value(state.attributes),
-        "last_activity": _time(state.last_activity),
+        "last_activity": _time(state.last_activity, kept=False),
         "last_of_type": None if state.last_of_type is None else _value(state.last_of_type),
         "restarts": None if state.restarts is None else _value(state.restarts),
         "considered": None if state.considered is None else _value(state.considered),
         "stay": _numbers(state.stay),
         "ledger": _numbers(state.ledger),
         "grants": _numbers(state.grants),
-        "history": [_entry(entry) for entry in state.history],
+        "history": [_entry(entry) for entry in state.history] if history else [],
         "explanation": None if state.explanation is None else _value(state.explanation),
         "due": state.due,
         "joined_at": _time(state.joined_at),
@@ -84,8 +105,33 @@ def _plain_keys(mapping: dict[str, int]) -> bool:
     return True
 
 
-def _time(value: datetime | None) -> Any:
-    return None if value is None else _value(value)
+def _time(value: datetime | None, *, kept: bool = True) -> Any:
+    """A time or None; ``kept=False`` for a time that changes at almost every change (the last
+    activity), whose text is not worth keeping in :data:`_WRITTEN`."""
+    if value is None:
+        return None
+    if type(value) is not datetime:
+        return _value(value)
+    return {"$t": _written(value) if kept else value.isoformat()}
+
+
+_WRITTEN: dict[datetime, tuple[datetime, str]] = {}
+"""Recent times as RFC 3339 text, each beside the very object it was written from: a member's
+times are shared objects that a store writes again at each commit, and ``isoformat`` costs
+more than the rest of writing one."""
+
+
+def _written(value: datetime) -> str:
+    """``value.isoformat()``, from :data:`_WRITTEN` when that object was written lately."""
+    kept = _WRITTEN.get(value)
+    # Equal times with different offsets are equal keys: only the same object's text will do.
+    if kept is not None and kept[0] is value:
+        return kept[1]
+    if len(_WRITTEN) >= 1 << 16:
+        _WRITTEN.clear()
+    text = value.isoformat()
+    _WRITTEN[value] = (value, text)
+    return text
 
 
 def _numbers(value: tuple[int | None, ...] | None) -> Any:
@@ -101,22 +147,47 @@ def _entry(entry: tuple[Any, ...]) -> Any:
     """A history entry: a tuple of text and one time (:data:`topo.engine.member_state.Entry`)."""
     if len(entry) == 6:
         kind, move, source, target, at, cause = entry
-        if type(at) is datetime and type(source) is str and type(target) is str:
-            return {"$tuple": [kind, move, source, target, {"$t": at.isoformat()}, cause]}
+        if (
+            type(at) is datetime
+            and type(kind) is type(move) is type(source) is type(target) is type(cause) is str
+        ):
+            return {"$tuple": [kind, move, source, target, {"$t": _written(at)}, cause]}
     elif len(entry) == 5:
         kind, incentive, reason, at, cause = entry
-        if type(at) is datetime and type(cause) is str:
-            return {"$tuple": [kind, incentive, reason, {"$t": at.isoformat()}, cause]}
+        if (
+            type(at) is datetime
+            and type(kind) is type(incentive) is type(reason) is type(cause) is str
+        ):
+            return {"$tuple": [kind, incentive, reason, {"$t": _written(at)}, cause]}
     return {
         "$tuple": [
             item
             if type(item) is str
-            else {"$t": item.isoformat()}
+            else {"$t": _written(item)}
             if type(item) is datetime
             else _value(item)
             for item in entry
         ]
     }
+
+
+def encode_entries(entries: Sequence[Entry]) -> list[Any]:
+    """History entries as :func:`encode` writes them in a state's ``history``."""
+    return [_entry(entry) for entry in entries]
+
+
+def decode_entries(data: Any) -> list[Entry]:
+    """The history entries :func:`encode_entries` wrote; a :class:`ValueError` for anything
+    else."""
+    try:
+        entries = _read(data)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"history: {exc}") from None
+    except RecursionError:
+        raise ValueError("history: nested too deeply") from None
+    if not _SHAPES["history"](entries):
+        raise ValueError(f"history: {_SAID['history']}")
+    return entries  # type: ignore[no-any-return]  # the shape was checked
 
 
 def decode(data: Mapping[str, Any]) -> MemberState:
@@ -196,24 +267,74 @@ _SAID = {
 
 def dumps(state: MemberState) -> str:
     """``state`` as one line of JSON (for JSON lines files)."""
-    return json.dumps(encode(state), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return json_text(encode(state))
 
 
-_SCALARS = frozenset({type(None), bool, int, float, str})
+def json_text(data: Any) -> str:
+    """``data`` as compact JSON text: for data :func:`encode` made, byte for byte what
+    ``json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))`` writes,
+    and raising what it raises, several times faster (orjson).
+
+    orjson writes floats below 0.0001 or from 1e16 up otherwise (``0.00001`` for ``1e-05``,
+    and some versions ``1e16`` for ``1e+16``), and NaN as ``null``; :func:`encode` hands
+    those over as :class:`_Float`, which orjson refuses, so ``json.dumps`` writes them
+    (integers past 64 bits and lone surrogates too). Other data is written alike by both,
+    but for such floats, which only a trigger's cost might hold, and then in a form that
+    reads back the same."""
+    try:
+        return orjson.dumps(data).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class _Float(float):
+    """A float that orjson writes otherwise than ``json.dumps`` (see :func:`json_text`)."""
+
+    __slots__ = ()
+
+
+def loads(text: str | bytes) -> Any:
+    """The data of JSON text, exactly as ``json.loads`` reads it (faster, with orjson): a
+    :class:`ValueError` for text that is not JSON."""
+    if type(text) is str and _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:  # lone surrogates, say: as json reads them, or not
+            pass
+    return json.loads(text)
+
+
+# orjson reads an integer past 64 bits as a float (a 19-digit one may be past them): text with
+# 19 digits in a row is read by json. Floats never have as many (json writes 17 at most, and an
+# exponent from 1e16 on); an id of many digits is read by json, more slowly, and the same.
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+
+_SCALARS = frozenset({type(None), bool, int, str})
+"""What is written as it is (a float goes through :func:`_value`: see :func:`json_text`)."""
 
 
 def _value(value: Any) -> Any:
     kind = type(value)
-    if value is None or kind in (bool, int, float, str):
+    if kind is float:  # the floats both write alike stay; the rest json.dumps writes
+        return value if 1e-4 <= abs(value) < 1e16 or value == 0.0 else _Float(value)
+    if kind is tuple:  # a window's entries are (time, value) pairs: those first, directly
+        if len(value) == 2:
+            at, number = value
+            kind = type(number)
+            if type(at) is int and (
+                kind is int or (kind is float and (1e-4 <= abs(number) < 1e16 or number == 0.0))
+            ):
+                return {"$tuple": [at, number]}
+        return {"$tuple": [item if type(item) in _SCALARS else _value(item) for item in value]}
+    if value is None or kind in (bool, int, str):
         return value
     if kind is datetime:
-        return {"$t": value.isoformat()}
+        return {"$t": _written(value)}
     if kind is date:
         return {"$d": value.isoformat()}
     if kind is list:  # scalars, the most common items, without a call each
         return [item if type(item) in _SCALARS else _value(item) for item in value]
-    if kind is tuple:
-        return {"$tuple": [item if type(item) in _SCALARS else _value(item) for item in value]}
     if kind is set:
         return {"$set": sorted((_value(item) for item in value), key=_order)}
     if kind is dict:

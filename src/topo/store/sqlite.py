@@ -13,9 +13,10 @@ The file holds, in WAL mode:
 - ``meta``: the store format, and the journey, version and layout its members were written under
   (and the journey's text, so that ``topo export`` can show metrics);
 - ``members``: one row per member: its version, node, next timer's due time (indexed, so that an
-  engine finds the timers without reading every member) and its whole state
-  (``topo.engine.member_codec``: metrics, windows, recent event ids, the incentive ledger,
-  history);
+  engine finds the timers without reading every member) and its state but its history
+  (``topo.engine.member_codec``: metrics, windows, recent event ids, the incentive ledger);
+- ``history``: each member's history, in runs of entries: a commit appends the entries new since
+  the last one (a history only grows), rather than writing the whole history again;
 - ``outbox``: every trigger, in the order granted, until a sender acknowledges it
   (:class:`SqliteOutbox`);
 - ``marks``: the caller's notes, written with the changes (``topo replay``'s input position).
@@ -30,6 +31,7 @@ when the process ends, however it ends; a second engine gets a
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 import sqlite3
@@ -42,7 +44,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from topo.engine.compiled import CompiledJourney
-from topo.engine.member_codec import decode, dumps
+from topo.engine.member_codec import (
+    decode,
+    decode_entries,
+    encode,
+    encode_entries,
+    json_text,
+    loads,
+)
 from topo.engine.member_state import MemberState
 from topo.engine.migrations import Layout, layout
 from topo.engine.stores import Migrate, check_binding
@@ -52,7 +61,7 @@ from topo.journey.journey_texts import text_of
 
 __all__ = ["FORMAT", "Savepoint", "SqliteOutbox", "SqliteStore"]
 
-FORMAT = "topo-sqlite/1"
+FORMAT = "topo-sqlite/2"
 """The layout of the file; a store of another format is refused with what to do."""
 
 _SCHEMA = """
@@ -65,6 +74,12 @@ CREATE TABLE members (
     state TEXT NOT NULL
 );
 CREATE INDEX members_due ON members (due) WHERE due IS NOT NULL;
+CREATE TABLE history (
+    member TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    entries TEXT NOT NULL,
+    PRIMARY KEY (member, start)
+) WITHOUT ROWID;
 CREATE TABLE outbox (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL,
@@ -119,7 +134,7 @@ class SqliteStore:
         self,
         path: str | os.PathLike[str],
         *,
-        batch_size: int = 5000,
+        batch_size: int = 20_000,
         cache_size: int = 100_000,
         create: bool = True,
         timeout: float = 10.0,
@@ -136,6 +151,10 @@ class SqliteStore:
             raise StoreError(f"{self._where} does not exist")
         self._cache: dict[str, MemberState] = {}
         self._dirty: dict[str, MemberState] = {}
+        # How many history entries the file holds of each member whose state object the store
+        # holds (cached or changed), entries that object's history begins with: a commit
+        # appends the rest. A member without a count has its history written whole.
+        self._saved: dict[str, int] = {}
         self._triggers: list[Trigger] = []
         self._marks: dict[str, Any] = {}
         self._changes = 0
@@ -175,20 +194,32 @@ class SqliteStore:
             row = self._db.execute(
                 "SELECT state FROM members WHERE member = ?", (member,)
             ).fetchone()
+            if row is None:
+                return None
+            runs = self._db.execute(
+                "SELECT start, entries FROM history WHERE member = ? ORDER BY start", (member,)
+            ).fetchall()
         except sqlite3.Error as exc:
             raise self._failed(exc, f"reading member {member!r}") from None
-        if row is None:
-            return None
-        state = self._decode(member, row[0])
+        state = self._decode(member, row[0], runs)
+        self._saved[member] = len(state.history)
         cache = self._cache
         cache[member] = state
         if len(cache) > self.cache_size:  # the longest kept goes (changes stay in _dirty)
-            del cache[next(iter(cache))]
+            gone = next(iter(cache))
+            del cache[gone]
+            if gone not in self._dirty:
+                self._saved.pop(gone, None)
         return state
 
     def put(self, state: MemberState, triggers: Sequence[Trigger] = ()) -> None:
         member = state.member
-        self._cache[member] = state
+        cache = self._cache
+        held = cache.get(member)
+        if held is not state:
+            if held is not None or self._dirty.get(member) is not state:
+                self._saved.pop(member, None)  # another object: its history is written whole
+            cache[member] = state
         if member not in self._dirty:
             self._dirtied.append(member)
         self._dirty[member] = state
@@ -229,6 +260,7 @@ class SqliteStore:
             held_version, held_layout = self._held(meta)
             if check_binding(self._where, held_id, held_version, held_layout, journey):
                 self._cache.clear()
+                self._saved.clear()
                 self._migrate(held_version, held_layout, journey.version, migrate, journey)
         self._write_meta(journey)
         self._version = journey.version
@@ -245,32 +277,49 @@ class SqliteStore:
                 f"{self._where} has changes but no journey: make an Engine over the store "
                 "before putting members into it"
             )
-        version = self._version
-        members = [(m, version, s.node, s.due, dumps(s)) for m, s in self._dirty.items()]
+        version, saved = self._version, self._saved
+        members = []
+        rewritten: list[tuple[str]] = []  # members whose history is written whole
+        runs = []
+        for member, state in self._dirty.items():
+            members.append((member, version, state.node, state.due, _state_text(state)))
+            history = state.history
+            kept = saved.get(member)
+            if kept is None or len(history) < kept:
+                rewritten.append((member,))
+                kept = 0
+            if len(history) > kept:
+                runs.append((member, kept, json_text(encode_entries(history[kept:]))))
         source = self.source
-        outbox = [
-            (t.id, t.member, json.dumps(t.to_dict(), ensure_ascii=False, allow_nan=False), source)
-            for t in self._triggers
-        ]
+        outbox = [(t.id, t.member, json_text(t.to_dict()), source) for t in self._triggers]
         marks = [
             (name, json.dumps(value() if callable(value) else value))
             for name, value in self._marks.items()
         ]
         with self._transaction("writing changes") as db:
-            db.executemany("INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?)", members)
+            db.executemany(_PUT_MEMBER, members)
+            db.executemany("DELETE FROM history WHERE member = ?", rewritten)
+            db.executemany("INSERT INTO history VALUES (?, ?, ?)", runs)
             db.executemany(
                 "INSERT INTO outbox (id, member, trigger, source) VALUES (?, ?, ?, ?)", outbox
             )
             db.executemany("INSERT OR REPLACE INTO marks VALUES (?, ?)", marks)
+        cache = self._cache
+        for member, state in self._dirty.items():
+            if member in cache:
+                saved[member] = len(state.history)
+            else:
+                saved.pop(member, None)
         self._dirty.clear()
         self._dirtied.clear()
         self._triggers.clear()
         self._marks.clear()
         self._changes = 0
         self._commits += 1
-        cache = self._cache
         while len(cache) > self.cache_size:  # all written now: the longest kept go
-            del cache[next(iter(cache))]
+            gone = next(iter(cache))
+            del cache[gone]
+            saved.pop(gone, None)
 
     def mark(self, name: str, value: Any | Callable[[], Any]) -> None:
         """Write ``value`` (JSON data, or a function giving it) under ``name`` with the next
@@ -299,6 +348,7 @@ class SqliteStore:
         are read again from the file. An engine does this itself when a change fails halfway
         (an exception, Ctrl-C), and then reads its timers again from the store."""
         self._cache.clear()
+        self._saved.clear()
         self._dirty.clear()
         self._dirtied.clear()
         self._triggers.clear()
@@ -324,6 +374,7 @@ class SqliteStore:
         for member in self._dirtied[point.dirtied :]:
             del self._dirty[member]
             self._cache.pop(member, None)
+            self._saved.pop(member, None)
         del self._dirtied[point.dirtied :]
         del self._triggers[point.triggers :]
         self._changes, self._marks = point.changes, point.marks
@@ -349,14 +400,12 @@ class SqliteStore:
         self.commit()
         last = ""
         while True:
-            found = self._query(
-                "SELECT member, version, state FROM members WHERE member > ? "
-                "ORDER BY member LIMIT 1000",
-                (last,),
-            )
-            for member, version, text in found:
-                yield member, version, self._decode(member, text)
-            if len(found) < 1000:
+            try:
+                found = self._read_members(self._db, last)
+            except sqlite3.Error as exc:
+                raise self._failed(exc, "reading it") from None
+            yield from found
+            if len(found) < _READ:
                 return
             last = found[-1][0]
 
@@ -373,10 +422,7 @@ class SqliteStore:
         count = 0
         with self._transaction("importing") as db:
             for state in states:
-                db.execute(
-                    "INSERT INTO members VALUES (?, ?, ?, ?, ?)",
-                    (state.member, version, state.node, state.due, dumps(state)),
-                )
+                _write_whole(db, state, version, new=True)
                 count += 1
             db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -415,6 +461,12 @@ class SqliteStore:
                 "new file, or of a store topo made"
             )
         found = self.meta().get("format")
+        if found == "topo-sqlite/1":  # its states hold their histories: see docs/store.md
+            raise StoreError(
+                f"{self._where} was made by an earlier topo (store format 'topo-sqlite/1'; "
+                f"this topo reads {FORMAT!r}, which keeps histories apart): export it with the "
+                "topo that made it (topo export) and import the export here (topo import)"
+            )
         if found != FORMAT:
             raise StoreError(
                 f"{self._where} is in store format {found!r}, and this topo reads {FORMAT!r}: "
@@ -456,19 +508,10 @@ class SqliteStore:
         with self._transaction("migrating members") as db:
             last = ""
             while True:
-                found = db.execute(
-                    "SELECT member, state FROM members WHERE member > ? ORDER BY member LIMIT 1000",
-                    (last,),
-                ).fetchall()
-                changed = []
-                for member, text in found:
-                    state = migrate(self._decode(member, text), held, held_layout)
-                    changed.append((version, state.node, state.due, dumps(state), member))
-                db.executemany(
-                    "UPDATE members SET version = ?, node = ?, due = ?, state = ? WHERE member = ?",
-                    changed,
-                )
-                if len(found) < 1000:
+                found = self._read_members(db, last)
+                for _, _, state in found:  # each history is written whole again: a rare pass
+                    _write_whole(db, migrate(state, held, held_layout), version)
+                if len(found) < _READ:
                     break
                 last = found[-1][0]
             text = text_of(journey.journey)
@@ -496,10 +539,44 @@ class SqliteStore:
             ) from None
         return version, held
 
-    def _decode(self, member: str, text: str) -> MemberState:
+    def _read_members(
+        self, db: sqlite3.Connection, after: str
+    ) -> list[tuple[str, int, MemberState]]:
+        """``(member, version, state)`` of the next members after ``after`` by member id (as
+        many as :data:`_READ`), their histories included."""
+        found = db.execute(
+            "SELECT member, version, state FROM members WHERE member > ? ORDER BY member "
+            f"LIMIT {_READ}",
+            (after,),
+        ).fetchall()
+        if not found:
+            return []
+        runs = db.execute(
+            "SELECT member, start, entries FROM history WHERE member > ? AND member <= ? "
+            "ORDER BY member, start",
+            (after, found[-1][0]),
+        ).fetchall()
+        by_member = {
+            member: [(start, entries) for _, start, entries in group]
+            for member, group in itertools.groupby(runs, key=lambda run: run[0])
+        }
+        return [
+            (member, version, self._decode(member, text, by_member.get(member, ())))
+            for member, version, text in found
+        ]
+
+    def _decode(self, member: str, text: str, runs: Iterable[tuple[int, str]]) -> MemberState:
+        """The member's state from its row and its history's runs (by start)."""
         try:
-            return decode(json.loads(text))
-        except (ValueError, RecursionError) as exc:
+            state = decode(loads(text))
+            history: list[Any] = []
+            for start, entries in runs:
+                if start != len(history):
+                    raise ValueError(f"its history lacks entries {len(history)} to {start - 1}")
+                history += decode_entries(loads(entries))
+            state.history = history
+            return state
+        except (ValueError, TypeError, RecursionError) as exc:  # TypeError: not text
             raise StoreError(
                 f"{self._where} is damaged: member {member!r} cannot be read ({exc}); restore "
                 "it from a backup (topo export), or start a new store"
@@ -600,6 +677,42 @@ class SqliteStore:
         if self._lock is not None:
             os.close(self._lock)  # closing the file releases the lock
             self._lock = None
+
+
+_READ = 1000
+"""Members read at a time when reading them all (``rows``, migrations)."""
+
+# A member's row, new or changed in place: INSERT OR REPLACE would delete the row and insert it
+# again, at the table's end and in both indexes, which costs a third more at each commit.
+_PUT_MEMBER = (
+    "INSERT INTO members VALUES (?, ?, ?, ?, ?) ON CONFLICT (member) DO UPDATE SET "
+    "version = excluded.version, node = excluded.node, due = excluded.due, state = excluded.state"
+)
+
+
+def _state_text(state: MemberState) -> str:
+    """The member's state as its row keeps it: without its history, which is kept apart."""
+    return json_text(encode(state, history=False))
+
+
+def _write_whole(
+    db: sqlite3.Connection, state: MemberState, version: int, *, new: bool = False
+) -> None:
+    """Write ``state`` (of ``version``) over what the file holds of its member, its history
+    whole, in the transaction under way; ``new``: the file holds nothing of it (a member
+    that it holds already is then an error)."""
+    member = state.member
+    row = (member, version, state.node, state.due, _state_text(state))
+    if new:
+        db.execute("INSERT INTO members VALUES (?, ?, ?, ?, ?)", row)
+    else:
+        db.execute(_PUT_MEMBER, row)
+        db.execute("DELETE FROM history WHERE member = ?", (member,))
+    if state.history:
+        db.execute(
+            "INSERT INTO history VALUES (?, 0, ?)",
+            (member, json_text(encode_entries(state.history))),
+        )
 
 
 class _Transaction:
@@ -705,7 +818,7 @@ class SqliteOutbox:
 
     def _trigger(self, text: str) -> Trigger:
         try:
-            return trigger_from_dict(json.loads(text))
+            return trigger_from_dict(loads(text))
         except (KeyError, TypeError, ValueError, RecursionError):
             raise StoreError(
                 f"{self._store._where} is damaged: a trigger of its outbox cannot be read; "
