@@ -85,6 +85,9 @@ FIXED_NAMES: frozenset[str] = frozenset(
         "holds",
         "found",
         "engine",
+        "events",
+        "on_reject",
+        "error",
     }
 )
 """The names generated code uses for its own locals and parameters."""

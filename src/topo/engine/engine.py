@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from functools import partial
 from typing import Any
 
 from topo.engine.caps import record, withheld_by
@@ -38,7 +37,7 @@ from topo.engine.compiled import (
 from topo.engine.evaluation import NOTHING, Context
 from topo.engine.events import PROFILE, Event
 from topo.engine.field_values import Refusal, timestamp
-from topo.engine.generated import compile_process
+from topo.engine.generated import Bulk, Path, compile_process
 from topo.engine.json_values import json_ready
 from topo.engine.member_state import (
     MemberState,
@@ -128,7 +127,7 @@ class Engine:
 
     ::
 
-        engine = topo.Engine(topo.load_journey("journeys/cdnow.yaml"))
+        engine = topo.Engine(topo.load_journey("journeys/cdnow.yaml"), explain=True)
         triggers = engine.process(event)      # one event: the incentives to send
         triggers = engine.tick("1998-07-01T00:00:00+00:00")  # timers due by then
         engine.state("00001"), engine.explain("00001")
@@ -193,16 +192,15 @@ class Engine:
             interpret = interpreted_by_default()
         self.interpreted = interpret
         # The event path as generated code (the rest stays interpreted), or None.
-        self._path = (
-            None
-            if interpret
-            else compile_process(
+        self._path: Path | None = None
+        self._bulk: Bulk | None = None
+        if not interpret:
+            self._path, self._bulk = compile_process(
                 self.compiled,
                 backfill=backfill,
                 explaining=self.keep_explanations,
                 occasion=_Occasion,
             )
-        )
 
     # -- the public surface ------------------------------------------------------------------
 
@@ -280,15 +278,18 @@ class Engine:
         """
         out: list[Trigger] = []
         journal: Journal = {}
-        path = self._path
-        process = self._interpret if path is None else partial(path, self)
+        bulk = self._bulk
         point = self._begin()
         self._journal = journal
         try:
             with paused():
+                if bulk is not None:  # the generated loop: the same as the one below
+                    bulk(self, events, journal, on_reject, out)
+                    return out
+                interpret = self._interpret
                 for event in events:
                     try:
-                        out += process(event, journal)
+                        out += interpret(event, journal)
                     except InvalidEvent as error:
                         if on_reject is None:
                             raise
@@ -437,9 +438,10 @@ class Engine:
         }
 
     def explain(self, member: str) -> list[Record]:
-        """Each step of the member's way: the event or timer, every guard looked at with the
-        values it saw, the incentives granted and those a cap withheld (with the cap), and the
-        outcome; as plain JSON values (times as RFC 3339 text)."""
+        """The member's latest steps (as many as ``explain`` keeps): the event or timer, every
+        guard looked at with the values it saw, the incentives granted and those a cap
+        withheld (with the cap), and the outcome; as plain JSON values (times as RFC 3339
+        text). An engine made without ``explain`` keeps none: :class:`topo.UsageError`."""
         if not self.keep_explanations:
             raise UsageError(
                 "this engine keeps no explanations: make it with topo.Engine(journey, "

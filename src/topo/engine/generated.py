@@ -35,12 +35,16 @@ from topo.engine.holdout import held_out
 from topo.engine.member_state import MemberState, note_type
 from topo.engine.metrics import EPOCH, MICROSECOND, drop, taken_inline
 from topo.engine.triggers import new_trigger
+from topo.errors import InvalidEvent
 from topo.journey.number_range import FLOAT_LIMIT, LARGEST, SMALLEST
 
 __all__ = ["compile_process"]
 
 Path = Callable[[Any, Any, dict[str, Any]], list[Any]]
 """A generated event path: (engine, event, journal) -> the event's triggers."""
+Bulk = Callable[[Any, Any, dict[str, Any], Any, list[Any]], None]
+"""The same over many events: (engine, events, journal, on_reject, out), the triggers added
+to ``out``; a rejected event goes to ``on_reject`` (event, error), or raises without one."""
 
 _ABSENT = object()
 _UNREAD = object()  # a memo of a metric not read yet in this event
@@ -48,9 +52,10 @@ _UNREAD = object()  # a memo of a metric not read yet in this event
 
 def compile_process(
     journey: CompiledJourney, *, backfill: bool, explaining: bool, occasion: type
-) -> Path:
+) -> tuple[Path, Bulk]:
     """The event path of ``journey`` for engines with these flags, as generated code: a
-    function of (engine, event, journal). It is generated and compiled once per journey and
+    function of (engine, event, journal), and its loop over many events (:data:`Bulk`,
+    ``process_many``'s). It is generated and compiled once per journey and
     flags and kept with the compiled journey (in memory); it holds no engine, so engines stay
     free of reference cycles."""
     key = (backfill, explaining, occasion)
@@ -89,7 +94,7 @@ class _Generator:
 
     # -- the whole -------------------------------------------------------------------------
 
-    def build(self) -> Path:
+    def build(self) -> tuple[Path, Bulk]:
         c, e = self.c, self.e
         self.memo = self.memos()
         self.remind = {node: self.reminder_function(node) for node in c.reminders}
@@ -110,9 +115,25 @@ class _Generator:
         o.add(f"return {self.slow}(raw, journal)")
         o.depth -= 1
         o.add(f"{table} = {{{', '.join(f'{e.literal(k)}: {h}' for k, h in handlers.items())}}}")
+        bulk = e.name()
+        o.add(f"def {bulk}(engine, events, journal, on_reject, out):")
+        o.depth += 1
+        o.add("for raw in events:")
+        o.add("    try:")
+        o.add("        if type(raw) is dict:")
+        o.add("            kind = raw.get('type')")
+        o.add(f"            handler = {table}.get(kind) if type(kind) is str else None")
+        o.add("            if handler is not None:")
+        o.add("                out += handler(engine, raw, journal)")
+        o.add("                continue")
+        o.add(f"        out += {self.slow}(raw, journal)")
+        o.add(f"    except {e.value(InvalidEvent)} as error:")
+        o.add("        if on_reject is None:")
+        o.add("            raise")
+        o.add("        on_reject(raw, error)")
+        o.depth -= 1
         functions = e.compile(o.text(), c.id)
-        made: Path = functions[process]
-        return made
+        return functions[process], functions[bulk]
 
     # -- one event type ----------------------------------------------------------------------
 
