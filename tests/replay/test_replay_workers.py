@@ -203,3 +203,38 @@ class TestMergeProperty:
         until = max(ticks) + timedelta(days=60) if ticks else None  # timers of every member
         path = write_jsonl(tmp_path / f"e{workers}.jsonl", events)
         assert in_workers(journey, path, until, workers) == one_process(journey, path, until)
+
+
+class TestShares:
+    """read_events(part=(k, n)): every item in exactly one share, a member's all in one."""
+
+    @pytest.mark.parametrize("count", [2, 3, 5])
+    def test_every_line_once(self, count: int, tmp_path: Path) -> None:
+        lines = [json.dumps(event(n, f"m{n % 9}", 1 + n % 20)) for n in range(40)] + [
+            '{"id": "a", "member": "m1", "type": "purchase", "attrs": {"member": "m2"}}',
+            '{"id": "b", "type": "purchase", "attrs": {"member": "m2"}}',  # nested only
+            '{"id": "c", "member": "m\\u0033", "type": "purchase"}',  # an escape: parsed
+            '{"id": "d", "member": "m4", "member": "m5"}',  # a key twice: unreadable
+            '{"id": "e", "member": 7, "type": "purchase"}',  # not text
+            '{"id": "f", "type": "member", "member": "m6"}',
+            '{"id": "g", "note": "\\"member\\": \\"m7\\"", "member": "m8"}',
+            "not json",
+            '["a list"]',
+        ]
+        path = tmp_path / "e.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        journey = cdnow_journey()
+        whole = list(read_events(path, journey))
+        shares = [list(read_events(path, journey, part=(k, count))) for k in range(count)]
+        assert sorted((item for share in shares for item in share), key=lambda i: i[0]) == whole
+        for k, share in enumerate(shares):
+            members = {i[1]["member"] for i in share if isinstance(i[1], dict) and "member" in i[1]}
+            for member in members:
+                if isinstance(member, str):
+                    assert worker_of(member, count) == k
+
+
+def cdnow_journey() -> Journey:
+    from topo.validation import load_journey
+
+    return load_journey(CDNOW)

@@ -149,8 +149,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="split the members over N processes (default: one per core; the outputs are the "
-        "same for any N)",
+        help="split the members over N processes (default: one per core, at most one per "
+        "5,000 members; the outputs are the same for any N)",
     )
     sim.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     sim.set_defaults(run=_simulate)
