@@ -569,8 +569,8 @@ def _print_rejected(rejected: dict[str, int]) -> None:
 
 
 MEMBERS_PER_WORKER = 5_000
-"""Members a worker process should have at least, by default: starting one costs about half a
-second (a Python with topo and numpy), which a smaller share would not pay back."""
+"""Members a worker process should have at least, by default: starting one costs about a second
+of CPU (a Python with topo, numpy and scipy), which a smaller share would not pay back."""
 
 
 def _simulation_workers(value: int | None, members: int) -> int:
