@@ -33,10 +33,11 @@ LAYERS: list[set[str]] = [
     {"cli"},
     {"calibration"},
     {"simulation", "replay", "rehearsal"},
-    {"store", "report"},
+    {"store", "report", "lines"},
     {"validation"},
     {"analysis", "engine"},
     {"journey"},
+    {"workers"},
     {"errors"},
     {"diagnostics", "_version"},
 ]

@@ -19,11 +19,11 @@ from typing import IO, Any
 from topo._version import __version__
 from topo.cli.rendering import FORMATS, summary
 from topo.diagnostics import Diagnostic, Severity
-from topo.engine.json_values import json_ready
 from topo.engine.stores import MemoryStore
 from topo.engine.triggers import Trigger
 from topo.errors import InvalidJourney, StoreError, UsageError
 from topo.journey.model import Journey
+from topo.lines import json_line, reject_line, withheld_line
 from topo.store.sqlite import SqliteStore
 from topo.validation import (
     cannot_run,
@@ -33,6 +33,7 @@ from topo.validation import (
     load_journey,
     validate,
 )
+from topo.workers import default_workers, worker_count
 
 __all__ = ["main"]
 
@@ -98,6 +99,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     play.add_argument("--until", metavar="TIMESTAMP", help="then fire timers due by this time")
     play.add_argument("--backfill", action="store_true", help="record grants, write no triggers")
+    play.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split the members over N processes (default 1; the outputs are the same for "
+        "any N; not with --store sqlite: or events from stdin)",
+    )
     play.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     play.set_defaults(run=_replay)
 
@@ -134,6 +143,14 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--states", metavar="OUT", help="write each member's state here (-: stdout)")
     sim.add_argument(
         "--events", metavar="OUT", help="write the events here, as topo replay reads them"
+    )
+    sim.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="split the members over N processes (default: one per core, at most one per "
+        "5,000 members; the outputs are the same for any N)",
     )
     sim.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     sim.set_defaults(run=_simulate)
@@ -336,7 +353,15 @@ def _replay(args: argparse.Namespace) -> int:
             "back: run the backfill first, then --withheld on the events after it"
         )
     until = _timestamp(args.until) if args.until else None
+    workers = worker_count(args.workers, "--workers")
+    if workers > 1 and args.store != "memory":
+        raise UsageError(
+            f"--store {args.store} resumes one ordered replay, which {workers} workers cannot "
+            "share: use --workers 1 with a durable store, or the memory store with --workers"
+        )
     journey = _load(args.journey, strict=args.strict)
+    if workers > 1:
+        return _replay_in_workers(args, journey, until, workers)
     store = _store(args.store)
     try:
         engine = Engine(
@@ -372,6 +397,57 @@ def _replay(args: argparse.Namespace) -> int:
     if isinstance(store, SqliteStore):
         store.close()
     print(report.summary(), file=sys.stderr)
+    return EXIT_OK
+
+
+def _replay_in_workers(
+    args: argparse.Namespace, journey: Journey, until: datetime | None, workers: int
+) -> int:
+    """``topo replay --workers N`` (N > 1): see :mod:`topo.replay.parallel`."""
+    from topo.cli.progress import ProgressBar
+    from topo.replay.parallel import Outputs, replay_in_workers
+    from topo.report.summary import summarise_walks
+
+    if args.events == "-":
+        raise UsageError(
+            f"--workers {workers}: each worker reads the events itself, which stdin cannot give "
+            "twice: write them to a file, or use --workers 1"
+        )
+    fraction: list[float | None] = [None]
+    bar = ProgressBar(sys.stderr, lambda: fraction[0]) if sys.stderr.isatty() else None
+
+    def progress(done: float, read: int) -> None:
+        fraction[0] = done
+        if bar is not None:
+            bar(read)
+
+    with _Outputs(args, ("triggers", "states", "rejects", "withheld")) as out:
+        outputs = Outputs(
+            trigger=None if args.backfill else out.writer("triggers"),
+            reject=out.writer("rejects"),
+            withheld=out.writer("withheld"),
+            state=out.writer("states"),
+            walks=bool(args.summary or args.report),
+        )
+        replayed = replay_in_workers(
+            journey,
+            args.events,
+            workers=workers,
+            outputs=outputs,
+            until=until,
+            backfill=args.backfill,
+            progress=progress,
+        )
+    if args.summary or args.report:
+        end = _summary_end(replayed.latest, until)
+        summary = summarise_walks(journey, replayed.walks, end=end, source="replay")
+        if args.summary:
+            _write_summary(summary, args.summary)
+        if args.report:
+            _write_report(summary, args.report)
+    if bar is not None:
+        bar.clear()
+    print(replayed.report.summary(), file=sys.stderr)
     return EXIT_OK
 
 
@@ -434,9 +510,12 @@ def _simulate(args: argparse.Namespace) -> int:
                 ) from None
             _print_diagnostics(exc.diagnostics)
             return EXIT_FINDINGS
+    workers = _simulation_workers(args.workers, args.members)
     day = [0, max(args.days, 1)]
     sent = [0]
     bar = ProgressBar(sys.stderr, lambda: day[0] / day[1]) if sys.stderr.isatty() else None
+    if workers > 1:
+        return _simulate_in_workers(args, journey, personas, start, workers, bar)
 
     def progress(today: int, days: int) -> None:
         day[0] = today
@@ -478,12 +557,82 @@ def _simulate(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if first.rejected:
-        print(
-            f"topo: {sum(first.rejected.values()):,} simulated events were rejected:",
-            file=sys.stderr,
+        _print_rejected(first.rejected)
+    return EXIT_OK
+
+
+def _print_rejected(rejected: dict[str, int]) -> None:
+    """The simulated events rejected, the five commonest reasons (ties: by reason)."""
+    print(f"topo: {sum(rejected.values()):,} simulated events were rejected:", file=sys.stderr)
+    for reason, count in sorted(rejected.items(), key=lambda kv: (-kv[1], kv[0]))[:5]:
+        print(f"  {count:,} x {reason}", file=sys.stderr)
+
+
+MEMBERS_PER_WORKER = 5_000
+"""Members a worker process should have at least, by default: starting one costs about a second
+of CPU (a Python with topo, numpy and scipy), which a smaller share would not pay back."""
+
+
+def _simulation_workers(value: int | None, members: int) -> int:
+    """``--workers``, or by default one per core, but at most one per 5,000 members."""
+    if value is not None:
+        return worker_count(value, "--workers")
+    return max(1, min(default_workers(), members // MEMBERS_PER_WORKER))
+
+
+def _simulate_in_workers(
+    args: argparse.Namespace,
+    journey: Journey,
+    personas: Any,
+    start: datetime,
+    workers: int,
+    bar: Any,
+) -> int:
+    """``topo simulate --workers N`` (N > 1): see :mod:`topo.simulation.parallel`."""
+    from topo.simulation.parallel import Outputs, simulate_in_workers
+
+    day = [0, max(args.days, 1)]
+
+    def progress(today: int, sent: int) -> None:
+        day[0] = today
+        if bar is not None:
+            bar(sent)
+
+    if bar is not None:
+        bar.done = lambda: day[0] / day[1]
+    with _Outputs(args, ("triggers", "states", "events")) as out:
+        outputs = Outputs(
+            event=out.writer("events"),
+            trigger=out.writer("triggers"),
+            state=out.writer("states"),
+            summary=bool(args.summary or args.report),
         )
-        for reason, count in sorted(first.rejected.items(), key=lambda kv: -kv[1])[:5]:
-            print(f"  {count:,} x {reason}", file=sys.stderr)
+        done = simulate_in_workers(
+            journey,
+            personas,
+            workers=workers,
+            outputs=outputs,
+            members=args.members,
+            days=args.days,
+            start=start,
+            seed=args.seed,
+            runs=args.runs,
+            progress=progress,
+        )
+    if bar is not None:
+        bar.clear()
+    if done.summary is not None and args.summary:
+        _write_summary(done.summary, args.summary)
+    if done.summary is not None and args.report:
+        _write_report(done.summary, args.report)
+    runs = f" (the first of {args.runs} runs)" if args.runs > 1 else ""
+    print(
+        f"{_count(args.members, 'member')} over {_count(args.days, 'day')} ({done.joined:,} "
+        f"joined): {_count(done.sent, 'event')}, {_count(done.triggers, 'trigger')}{runs}",
+        file=sys.stderr,
+    )
+    if done.rejected:
+        _print_rejected(done.rejected)
     return EXIT_OK
 
 
@@ -521,11 +670,18 @@ def _replay_summary(engine: Any, until: datetime | None) -> dict[str, Any]:
 
     store = engine.store
     states = [s for s in (store.get(m) for m in sorted(store.members())) if s is not None]
-    latest = max((clock_time(s) for s in states), default=until)
+    latest = max((clock_time(s) for s in states), default=None)
+    return summarise(
+        engine.compiled.journey, states, end=_summary_end(latest, until), source="replay"
+    )
+
+
+def _summary_end(latest: datetime | None, until: datetime | None) -> datetime:
+    """When a replay's summary is as of: ``until``, or the latest member clock if later."""
     end = until if until is not None and (latest is None or until >= latest) else latest
     if end is None:  # no member: the report of nothing, as of now
         end = datetime.now().astimezone()
-    return summarise(engine.compiled.journey, states, end=end, source="replay")
+    return end
 
 
 def _stages_progress(bar: Any) -> Callable[[str, int, int | None], None]:
@@ -586,7 +742,7 @@ def _outbox(args: argparse.Namespace) -> int:
     try:
         pending = store.outbox.pending()
         for trigger in pending:
-            sys.stdout.write(_json_line(trigger.to_dict()))
+            sys.stdout.write(json_line(trigger.to_dict()))
         sys.stdout.flush()
         if args.ack:
             sent = store.outbox.ack(t.id for t in pending)
@@ -741,18 +897,6 @@ def _count(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
-def _json_line(value: object) -> str:
-    """One line of JSON; a lone surrogate (as a JSON escape can bring) stays escaped."""
-    ready = json_ready(value)
-    text = json.dumps(ready, ensure_ascii=False, allow_nan=False)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = json.dumps(ready, allow_nan=False)  # escaped: still the same JSON
-    return text + "\n"
-
-
 def _timestamp(text: str, option: str = "--until") -> datetime:
     from topo.engine.field_values import Refusal, timestamp
 
@@ -760,10 +904,6 @@ def _timestamp(text: str, option: str = "--until") -> datetime:
         return timestamp(text, option, False)
     except Refusal as refusal:
         raise UsageError(refusal.reason) from None
-
-
-WITHHELD = {"reminder-cooldown": "reminder", "once-per-stay": "reminder"}
-"""``--withheld``'s ``withheld`` as the contract names the caps; ``cap`` keeps the precise one."""
 
 
 def _writable(option: str, path: str) -> None:
@@ -826,10 +966,13 @@ class _Outputs:
 
     def _write(self, name: str, value: object) -> None:
         if name in self.files:
-            try:
-                self.files[name].write(_json_line(value))
-            except OSError as exc:
-                raise self._failed(name, exc) from None
+            self._line(name, json_line(value))
+
+    def _line(self, name: str, line: str) -> None:
+        try:
+            self.files[name].write(line)
+        except OSError as exc:
+            raise self._failed(name, exc) from None
 
     def _failed(self, name: str, exc: OSError) -> UsageError:
         """A write that failed (a full disk, a file size limit), as a sentence naming it."""
@@ -844,15 +987,21 @@ class _Outputs:
         self._write("triggers", trigger.to_dict())
 
     def withheld(self, trigger: Trigger, cap: str) -> None:
-        self._write(
-            "withheld", {**trigger.to_dict(), "withheld": WITHHELD.get(cap, cap), "cap": cap}
-        )
+        self._line("withheld", withheld_line(trigger.to_dict(), cap))
+
+    def writer(self, name: str) -> Callable[[str], None] | None:
+        """What writes a JSON line (:func:`topo.lines.json_line`) to output ``name``, as it is
+        (None when it was not asked for)."""
+        if name not in self.files:
+            return None
+        return lambda line: self._line(name, line)
 
     def event(self, event: dict[str, Any]) -> None:
         self._write("events", event)
 
     def reject(self, event: object, reason: str, line: int) -> None:
-        self._write("rejects", {"event": event, "reason": reason, "line": line})
+        if "rejects" in self.files:
+            self._line("rejects", reject_line(event, reason, line))
 
     def states(
         self, engine: Any, until: datetime | None, line: Callable[..., dict[str, Any]]

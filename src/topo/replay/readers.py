@@ -30,6 +30,7 @@ from topo.engine.field_values import clip
 from topo.errors import UsageError
 from topo.journey.model import Journey
 from topo.journey.number_range import RANGE_TEXT
+from topo.workers import worker_of
 
 __all__ = ["Reading", "Unreadable", "read_events"]
 
@@ -65,7 +66,11 @@ class Reading:
 
 
 def read_events(
-    source: str | Path, journey: Journey, reading: Reading | None = None
+    source: str | Path,
+    journey: Journey,
+    reading: Reading | None = None,
+    *,
+    part: tuple[int, int] | None = None,
 ) -> Iterator[Item]:
     """The events of ``source`` (a path, or ``-`` for JSON lines on stdin), in file order;
     ``reading``, when given, follows how far the reading has come.
@@ -73,10 +78,16 @@ def read_events(
     A file that cannot be read at all (not gzip though named ``.gz``, a broken Parquet file, a
     CSV without the envelope columns) raises :class:`topo.errors.UsageError` with what to do;
     a line or row that is not an event is an :class:`Unreadable` item, and reading goes on.
+
+    ``part=(k, n)`` gives only worker ``k``'s share of ``n`` (:func:`topo.workers.worker_of`
+    of each event's member; worker 0 gets what names no member), with their own positions: the
+    ``n`` shares together hold every item once, and all the events of a member are in one.
     """
+    if part is not None and part[1] == 1:
+        part = None
     name = str(source)
     if name == "-":
-        yield from _json_lines(_stdin())
+        yield from _json_lines(_stdin(), part)
         return
     path = Path(source)
     if path.is_dir():
@@ -90,17 +101,35 @@ def read_events(
     if kind in (".jsonl", ".ndjson", ".json", ".csv"):
         try:
             with _open(path, reading) as text:
-                yield from _json_lines(text) if kind != ".csv" else _csv_rows(text, path, journey)
+                if kind != ".csv":
+                    yield from _json_lines(text, part)
+                else:
+                    yield from _mine(_csv_rows(text, path, journey), part)
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise UsageError(f"{path}: not a whole gzip file ({exc}); is it gzipped?") from None
     elif kind == ".parquet":
         if gzipped:
             raise UsageError(f"{path}: Parquet files are read as they are; do not gzip them")
-        yield from _parquet_rows(path, reading)
+        yield from _mine(_parquet_rows(path, reading), part)
     else:
         raise UsageError(
             f"{path}: events are read from .jsonl, .csv or .parquet files (or - for stdin)"
         )
+
+
+def _mine(items: Iterator[Item], part: tuple[int, int] | None) -> Iterator[Item]:
+    """The items of worker ``part[0]`` of ``part[1]`` (all of them without ``part``)."""
+    if part is None:
+        yield from items
+        return
+    number, count = part
+    for item in items:
+        if _owner(item[1], count) == number:
+            yield item
+
+
+def _owner(event: Mapping[str, Any] | Unreadable, count: int) -> int:
+    return worker_of(event.get("member") if isinstance(event, dict) else None, count)
 
 
 def _stdin() -> IO[str]:
@@ -150,35 +179,56 @@ def _undecodable(text: str) -> str | None:
     return None
 
 
-def _json_lines(text: IO[str]) -> Iterator[Item]:
+_MEMBER = re.compile(r'"member"\s*:\s*"([^"\\]*)"')
+
+
+def _line_owner(line: str, count: int) -> int | None:
+    """Which worker a JSON line is for, told without parsing it when that is sure: its only
+    ``"member"`` is a key with a plain string (no backslash anywhere, so no escape can hide
+    another). Should it be nested, the event has no member and is invalid: any one worker may
+    report it, as long as every worker decides alike. None: parse it to know."""
+    if "\\" in line or line.count('"member"') != 1:
+        return None
+    found = _MEMBER.search(line)
+    return None if found is None else worker_of(found[1], count)
+
+
+def _json_lines(text: IO[str], part: tuple[int, int] | None = None) -> Iterator[Item]:
+    """The lines of ``text`` as items; with ``part``, only those of that worker (see
+    :func:`read_events`)."""
     for number, line in enumerate(text, start=1):
         line = line.rstrip("\r\n")
         if not line.strip():
             continue
-        try:
-            value = json.loads(line, object_pairs_hook=_unique_keys)
-        except _RepeatedKey as repeated:
-            yield number, Unreadable(line, f"not an event: {repeated}")
+        owner = None if part is None else _line_owner(line, part[1])
+        if owner is not None and owner != part[0]:  # type: ignore[index]
             continue
-        except json.JSONDecodeError as exc:
-            reason = _undecodable(line) or f"not JSON: {exc.msg} at column {exc.colno}"
-            yield number, Unreadable(line, reason)
-            continue
-        except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting
-            what = (
-                "nested too deeply"
-                if isinstance(exc, RecursionError)
-                else _TOO_LONG
-                if "digits" in str(exc)
-                else str(exc)
-            )
-            yield number, Unreadable(line, f"not an event: {what}")
-            continue
-        if not isinstance(value, dict):
-            yield number, Unreadable(line, "not an event: a line holds one JSON object")
-            continue
-        bad = _undecodable(line)
-        yield number, (value if bad is None else Unreadable(line, bad))
+        item = _json_line(number, line)
+        if part is None or owner is not None or _owner(item[1], part[1]) == part[0]:
+            yield item
+
+
+def _json_line(number: int, line: str) -> Item:
+    try:
+        value = json.loads(line, object_pairs_hook=_unique_keys)
+    except _RepeatedKey as repeated:
+        return number, Unreadable(line, f"not an event: {repeated}")
+    except json.JSONDecodeError as exc:
+        reason = _undecodable(line) or f"not JSON: {exc.msg} at column {exc.colno}"
+        return number, Unreadable(line, reason)
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting
+        what = (
+            "nested too deeply"
+            if isinstance(exc, RecursionError)
+            else _TOO_LONG
+            if "digits" in str(exc)
+            else str(exc)
+        )
+        return number, Unreadable(line, f"not an event: {what}")
+    if not isinstance(value, dict):
+        return number, Unreadable(line, "not an event: a line holds one JSON object")
+    bad = _undecodable(line)
+    return number, (value if bad is None else Unreadable(line, bad))
 
 
 class _RepeatedKey(Exception):

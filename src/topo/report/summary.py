@@ -24,7 +24,7 @@ from topo.report.control_groups import control_groups
 from topo.report.survival import kaplan_meier
 from topo.report.walks import Walk, walk
 
-__all__ = ["FORMAT", "summarise"]
+__all__ = ["FORMAT", "summarise", "summarise_walks"]
 
 FORMAT = 1
 """The summary's format version (``schema/summary-1.schema.json``)."""
@@ -43,22 +43,37 @@ def summarise(
 ) -> dict[str, Any]:
     """The summary of ``states`` (every member of a run) on ``journey``, as of ``end`` (the
     time the run ended: members still on the way are counted up to then)."""
+    return summarise_walks(
+        journey, [walk(state) for state in states], end=end, window=window, source=source
+    )
+
+
+def summarise_walks(
+    journey: Journey,
+    walks: Iterable[Walk],
+    *,
+    end: datetime,
+    window: timedelta = timedelta(days=30),
+    source: str = "replay",
+) -> dict[str, Any]:
+    """:func:`summarise` of the members' walks (:func:`topo.report.walks.walk`) in the order
+    of their states: what processes that each hold some of the members send back."""
     if end.tzinfo is None:
         raise ValueError("end must be an aware datetime (with an offset)")
     if window <= timedelta(0):
         raise ValueError("the control groups' window must be positive")
-    walks = sorted((walk(state) for state in states), key=_order)
+    ordered = sorted(walks, key=_order)
     return {
         "format": FORMAT,
-        "header": _header(journey, walks, end, window, source),
-        "funnel": _funnel(journey, walks),
-        "moves": _moves(journey, walks),
-        "time": _time(journey, walks, end),
-        "stuck": _stuck(journey, walks, end),
-        "incentives": _incentives(journey, walks, end),
-        "pressure": _pressure(journey, walks),
-        "control_groups": control_groups(journey, walks, window),
-        "owners": _owners(journey, walks),
+        "header": _header(journey, ordered, end, window, source),
+        "funnel": _funnel(journey, ordered),
+        "moves": _moves(journey, ordered),
+        "time": _time(journey, ordered, end),
+        "stuck": _stuck(journey, ordered, end),
+        "incentives": _incentives(journey, ordered, end),
+        "pressure": _pressure(journey, ordered),
+        "control_groups": control_groups(journey, ordered, window),
+        "owners": _owners(journey, ordered),
     }
 
 

@@ -251,13 +251,17 @@ class Population:
     # -- joining ------------------------------------------------------------------------------
 
     def join(
-        self, first: int, numbers: Array, joined: Array, personas: Array, ids: Callable[[int], str]
+        self,
+        ranks: Array,
+        numbers: Array,
+        joined: Array,
+        personas: Array,
+        ids: Callable[[int], str],
     ) -> list[tuple[Member, float]]:
-        """Set up the members with these ``numbers`` (the ``first``-th to join onwards, joining
-        at ``joined`` seconds, as ``personas``), their first event of each type they will send
-        made with its week's events: each member, and when it joins."""
+        """Set up the members with these ``numbers`` (the ``ranks``-th to join, joining at
+        ``joined`` seconds, as ``personas``), their first event of each type they will send made
+        with its week's events: each member, and when it joins."""
         out: list[tuple[Member, float]] = []
-        ranks = np.arange(first, first + len(numbers), dtype=np.int64)
         for plan in self.plans:
             mine = personas == plan.number
             if mine.any():

@@ -34,8 +34,9 @@ from topo.simulation.members import DROPS_OUT, FIRST, ONCE, Member, Population
 from topo.simulation.model import Personas
 from topo.simulation.plans import CHANCES, JOIN, PERSONA, Plan, Response, Type, plan
 from topo.simulation.sampling import choice, member_keys, uniform, uniforms
+from topo.workers import worker_of
 
-__all__ = ["START", "Run", "run_population"]
+__all__ = ["START", "Place", "Run", "run_population"]
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 """Where a simulation starts unless told otherwise: a fixed date, so a run never depends on
@@ -43,6 +44,19 @@ the day it is made."""
 
 _DAY = 86_400
 _JOIN, _FIRST, _REPEAT, _RESPONSE = range(4)
+
+
+class Place:
+    """A share of a run's members (worker ``number`` of ``count``: those
+    :func:`topo.workers.worker_of` gives it), and where the run is in the order one process
+    of all members keeps: :attr:`key` orders what is sent or granted now among what every
+    share sends or grants (see :func:`run_population`)."""
+
+    __slots__ = ("count", "key", "number")
+
+    def __init__(self, number: int, count: int) -> None:
+        self.number, self.count = number, count
+        self.key: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -72,12 +86,22 @@ def run_population(
     on_event: Callable[[dict[str, Any]], object] | None = None,
     on_trigger: Callable[[Trigger], object] | None = None,
     progress: Callable[[int, int], object] | None = None,
+    place: Place | None = None,
 ) -> Run:
     """Simulate ``members`` members of ``personas`` on ``journey`` for ``days`` days.
 
     ``on_event`` and ``on_trigger`` see each event sent and each trigger granted as they
     happen (to write them out without keeping them); ``progress`` is told (day, days) at each
     midnight.
+
+    With ``place``, only its share of the members is run (each exactly as in a run of all:
+    a member's numbers are its own), and ``place.key`` tells, as each event is sent and each
+    trigger granted, where that falls in the order of a run of all members: ``(t, 0, base,
+    seq)`` for a queued event at ``t`` (ties: the member's first slot, then the order queued),
+    ``(t, 1, slot, k)`` for a week's event of that slot at ``t`` (``k`` > 0: the k-th event
+    queued for the same instant since, which follows it at once), ``(midnight, -1)`` for the
+    triggers of a midnight's tick and ``(end, 2)`` for the last tick's (whose order is the
+    engine's: due time, then member).
     """
     if members < 0 or days < 0:
         raise UsageError("members and days are whole numbers from 0")
@@ -106,23 +130,33 @@ def run_population(
     # Members' single events (joining, responses) and repeat events a response drew again
     # within the week: those of later days wait in their day's list, today's are a heap. The
     # other events of a week are made together, as it starts (Population.made).
-    Item = tuple[float, int, Member, int, int, int]  # exact times: no rounding drift
+    # (when, member's first slot, seq, member, kind, type, version, key or None): exact times,
+    # no rounding drift; ties go by member, then in the order queued, so a share of the members
+    # runs its events in the order a run of all does. The key of an event queued for the very
+    # instant of a week's event, which it follows at once, is that event's (see Place).
+    Item = tuple[float, int, int, Member, int, int, int, tuple[Any, ...] | None]
     later: list[list[Item]] = [[] for _ in range(days + 1)]
     today: list[Item] = []
     moved: set[int] = set()  # slots whose rest of the week's made events no longer hold
     midnight = 0.0  # the end of the day being run
     horizon = 0.0  # the end of the week whose repeat events are made
     seq = 0
+    root: list[Any] = [None, 0]  # the week's event whose instant queued events follow; their count
     wall, dates, times_of_day = _clock(start, days)
     kind_of = people.kind
     heappush = heapq.heappush
 
     def push(when: float, member: Member, kind: int, t: int, version: int) -> None:
         nonlocal seq
+        key = None
+        if place is not None and root[0] is not None and when == root[0][0]:
+            root[1] += 1
+            key = (*root[0][:3], root[1])
+        item = (when, member.base, seq, member, kind, t, version, key)
         if when < midnight:  # today's
-            heappush(today, (when, seq, member, kind, t, version))
+            heappush(today, item)
         else:
-            later[int(when // _DAY)].append((when, seq, member, kind, t, version))
+            later[int(when // _DAY)].append(item)
         seq += 1
 
     def ids(number: int) -> str:
@@ -215,14 +249,21 @@ def run_population(
         lo, hi = np.searchsorted(days_of, [first, until]).tolist()
         if lo == hi:
             return
-        for member, at in people.join(lo, numbers[lo:hi], joined[lo:hi], chosen[lo:hi], ids):
+        ranks = np.arange(lo, hi, dtype=np.int64)
+        if place is not None:  # only the share's members join
+            mine = [worker_of(ids(n), place.count) == place.number for n in numbers[lo:hi].tolist()]
+            ranks = ranks[np.array(mine, dtype=bool)]
+        for member, at in people.join(ranks, numbers[ranks], joined[ranks], chosen[ranks], ids):
             by_id[member.id] = member
             if member.profile:
                 push(at, member, _JOIN, 0, 0)
 
     def single(item: Item) -> None:
         """One of today's queued events."""
-        now, _, member, kind, t, drawn = item
+        now, base, seq, member, kind, t, drawn, key = item
+        if place is not None:
+            place.key = (now, 0, base, seq) if key is None else key
+            root[0] = key  # what it queues for this instant follows the week's event
         slot = member.base + t
         if kind == _REPEAT:
             if drawn != version[slot] or not alive[slot]:
@@ -282,20 +323,28 @@ def run_population(
                     if spent[slot]:
                         continue  # a response sent it already: at most one, ever
                     spent[slot] = 1
+                if place is not None:
+                    place.key = root[0] = (now, 1, slot, 0)
+                    root[1] = 0
                 send(owner[slot], kind_of[slot], now, values)  # type: ignore[arg-type]
                 if then == DROPS_OUT:
                     alive[slot] = False  # BG/NBD: drops out after a repeat event
                     nxt[slot] = math.inf
+                root[0] = None
             lo = hi
             while today:
                 single(pop(today))
             if day == days:
                 break
+            if place is not None:
+                place.key, root[0] = (midnight, -1), None
             ticked = engine.tick(start + timedelta(seconds=midnight))
             if ticked:
                 granted(ticked, midnight)
             if progress is not None:
                 progress(day + 1, days)
+    if place is not None:
+        place.key = (float(end_s), 2)
     final = engine.tick(run.end)
     if final:
         run.triggers.extend(final)

@@ -25,7 +25,7 @@ from topo.simulation.model import Personas
 from topo.simulation.runner import START, Run, run_population
 from topo.validation import load_journey
 
-__all__ = ["Simulation", "simulate"]
+__all__ = ["Simulation", "checked", "simulate"]
 
 StrPath = str | PathLike[str]
 
@@ -123,6 +123,43 @@ def simulate(
     and the events, triggers and states are the first run's. ``on_event``, ``on_trigger`` and
     ``progress`` see the first run as it goes.
     """
+    model, population, begin = checked(
+        journey, personas, members=members, days=days, start=start, seed=seed, runs=runs,
+        window=window,
+    )  # fmt: skip
+    done = []
+    for k in range(runs):
+        first = k == 0
+        done.append(
+            run_population(
+                model,
+                population,
+                members=members,
+                days=days,
+                start=begin,
+                seed=seed + k,
+                keep_events=keep_events and first,
+                on_event=on_event if first else None,
+                on_trigger=on_trigger if first else None,
+                progress=progress if first else None,
+            )
+        )
+    return Simulation(model, population, done, window)
+
+
+def checked(
+    journey: Journey | StrPath,
+    personas: Personas | StrPath | None,
+    *,
+    members: int,
+    days: int,
+    start: datetime | str,
+    seed: int,
+    runs: int,
+    window: timedelta,
+) -> tuple[Journey, Personas, datetime]:
+    """:func:`simulate`'s inputs checked (a :class:`topo.UsageError` says what is wrong): the
+    journey, the population (the journey's default one without ``personas``) and the start."""
     for name, value, least in (
         ("members", members, 0),
         ("days", days, 0),
@@ -151,24 +188,7 @@ def simulate(
         population = default_personas(model)
     else:
         population = load_personas(Path(personas), model)
-    done = []
-    for k in range(runs):
-        first = k == 0
-        done.append(
-            run_population(
-                model,
-                population,
-                members=members,
-                days=days,
-                start=begin,
-                seed=seed + k,
-                keep_events=keep_events and first,
-                on_event=on_event if first else None,
-                on_trigger=on_trigger if first else None,
-                progress=progress if first else None,
-            )
-        )
-    return Simulation(model, population, done, window)
+    return model, population, begin
 
 
 def _start(start: datetime | str) -> datetime:
