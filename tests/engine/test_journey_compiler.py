@@ -286,6 +286,50 @@ class TestHostileJourneys:
         assert kept(compiled) == kept(interpreted)
 
 
+class TestTheCompilerRefusesOnItsOwn:
+    """Expressions the journey checker refuses never reach the compiler; were one to, the
+    compiler's explicit match refuses it too (rule 1), and nothing runs."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "__import__('os').system('touch PWNED')",
+            "().__class__.__bases__[0].__subclasses__()",
+            "spend.__class__",
+            "eval('1')",
+            "open('PWNED', 'w')",
+            "lambda: 0",
+            "[x for x in [1]]",
+            "f'{spend}'",
+            "spend if spend else 0",
+            "os",
+            "(spend := 1)",
+            "spend ** 2 > 1",
+            "spend is None",
+            "abs(x=1)",
+            "spend[0]",
+        ],
+    )
+    def test_refused(self, text: str, tmp_path: Any, monkeypatch: Any) -> None:
+        from topo.engine.guard_source import expression_source
+
+        monkeypatch.chdir(tmp_path)
+        journey = _journey_with("x")
+        slots = Engine(journey).compiled.metrics.slots
+        with pytest.raises((UnsafeSource, ValueError)):
+            expression_source(text, slots, Emitter())
+        assert not (tmp_path / "PWNED").exists()
+
+    def test_a_huge_literal_is_handed_over(self) -> None:
+        from topo.engine.guard_source import expression_source
+
+        emitter = Emitter()
+        slots = Engine(_journey_with("x")).compiled.metrics.slots
+        source = expression_source("spend > 1" + "0" * 400, slots, emitter)
+        assert "0" * 400 not in source
+        assert 10**400 in emitter.namespace.values()
+
+
 def _journey_with(text: str, guard: str | None = None) -> topo.Journey:
     """A journey that carries ``text`` wherever a journey's text can go: a string literal in
     guards and in a list, a message, a channel, a move id (where the format allows)."""

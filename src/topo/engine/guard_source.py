@@ -26,6 +26,7 @@ __all__ = ["expression_source", "metric_source"]
 
 _ORDER_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _BUILT_IN_NAMES = ("node", "now", "entered_at")
+_COMPARISONS = (*_ORDER_TEXT, ast.Eq, ast.NotEq, ast.In, ast.NotIn)
 
 
 def expression_source(
@@ -115,6 +116,9 @@ class _Writer:
         return f"{self.emitter.value(function)}({written})"
 
     def compare(self, node: ast.Compare) -> str:
+        for op in node.ops:
+            if type(op) not in _COMPARISONS:
+                raise UnsafeSource(f"the operator {type(op).__name__} is not part of the language")
         threshold = self.threshold(node)
         if threshold is not None:
             return threshold
