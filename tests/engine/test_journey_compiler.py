@@ -149,6 +149,38 @@ class TestSameOutputsAtLength:
         assert withheld(compiled) == withheld(interpreted)
 
 
+class TestJourneysTooLargeToCompile:
+    def test_run_interpreted_with_the_same_outputs(self) -> None:
+        """A node with 1,200 moves on one event type nests the generated elif chain beyond
+        CPython's compiler (a RecursionError when the engine was made): such a journey runs
+        interpreted. Found by an independent review."""
+        import yaml
+
+        from topo.journey.loader import load_text
+        from topo.validation import check_document
+
+        n = 1_200
+        document = {
+            "topo": 1, "journey": "fan", "version": 1, "owners": {"crm": {}},
+            "events": {"buy": {}},
+            "metrics": {"orders": {"count": "buy"}},
+            "nodes": {"s": {"kind": "start", "owner": "crm"},
+                      **{f"t{i}": {"kind": "peak", "owner": "crm"} for i in range(n)}},
+            "moves": [{"from": "s", "to": f"t{i}", "on": "buy", "when": f"orders >= {n - i + 1}"}
+                      for i in range(n)],
+        }  # fmt: skip
+        loaded = load_text(yaml.safe_dump(document))
+        assert loaded.document is not None
+        journey, problems = check_document(loaded.document, analysis=False)
+        assert journey is not None, [p.render() for p in problems]
+        engine = Engine(journey, interpret=False)
+        assert engine.interpreted
+        events = [{"id": str(k), "member": "m", "type": "buy", "at": f"2026-01-0{k}T00:00:00Z"}
+                  for k in range(1, 4)]  # fmt: skip
+        assert run(engine, events, True) == run(Engine(journey, interpret=True), events, True)
+        assert engine.state("m")["node"] == f"t{n - 1}"  # type: ignore[index]
+
+
 class TestChoosingTheEngine:
     def test_compiled_by_default(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("TOPO_ENGINE", raising=False)

@@ -194,13 +194,18 @@ class Engine:
         # The event path as generated code (the rest stays interpreted), or None.
         self._path: Path | None = None
         self._bulk: Bulk | None = None
+        made = None
         if not interpret:
-            self._path, self._bulk = compile_process(
+            made = compile_process(
                 self.compiled,
                 backfill=backfill,
                 explaining=self.keep_explanations,
                 occasion=_Occasion,
             )
+        if made is not None:
+            self._path, self._bulk = made
+        else:  # asked for, or a journey too large to compile: see compile_process
+            self.interpreted = True
 
     # -- the public surface ------------------------------------------------------------------
 

@@ -52,17 +52,25 @@ _UNREAD = object()  # a memo of a metric not read yet in this event
 
 def compile_process(
     journey: CompiledJourney, *, backfill: bool, explaining: bool, occasion: type
-) -> tuple[Path, Bulk]:
+) -> tuple[Path, Bulk] | None:
     """The event path of ``journey`` for engines with these flags, as generated code: a
     function of (engine, event, journal), and its loop over many events (:data:`Bulk`,
-    ``process_many``'s). It is generated and compiled once per journey and
-    flags and kept with the compiled journey (in memory); it holds no engine, so engines stay
-    free of reference cycles."""
+    ``process_many``'s). It is generated and compiled once per journey and flags and kept
+    with the compiled journey (in memory); it holds no engine, so engines stay free of
+    reference cycles.
+
+    None for a journey too large for CPython's compiler (a node with about a thousand moves on
+    one event type nests its ``elif`` chain beyond the compiler's recursion limit): such a
+    journey runs interpreted, with the same outputs."""
     key = (backfill, explaining, occasion)
-    made = journey.generated.get(key)
-    if made is None:
-        made = journey.generated[key] = _Generator(journey, backfill, explaining, occasion).build()
-    return made
+    if key not in journey.generated:
+        try:
+            made = _Generator(journey, backfill, explaining, occasion).build()
+        except (RecursionError, MemoryError):
+            made = None
+        journey.generated[key] = made
+    found: tuple[Path, Bulk] | None = journey.generated[key]
+    return found
 
 
 class _Lines:
