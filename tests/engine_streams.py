@@ -10,7 +10,7 @@ settings; and streams with invalid, duplicate and late events, profile events an
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import yaml
@@ -263,7 +263,9 @@ def engine_streams(draw: st.DrawFn) -> list[dict[str, Any] | datetime]:
             "id": f"e-{draw(st.integers(0, n))}",
             "member": draw(st.sampled_from(MEMBERS)),
             "type": kind,
-            "at": _written(at.astimezone(_zone(offset)), draw(st.integers(0, 5))),
+            "at": _written(
+                at.astimezone(timezone(timedelta(hours=offset))), draw(st.integers(0, 5))
+            ),
         }
         if kind == "buy":
             event["amount"] = draw(st.sampled_from([0, 5.5, 40.0, 99.99, 120, 250.0, 400.0]))
@@ -302,9 +304,3 @@ def _written(at: datetime, style: int) -> str:
     if style == 5:
         return text[:19] + ".000017" + text[19:]
     return text
-
-
-def _zone(hours: int) -> Any:
-    from datetime import timezone
-
-    return timezone(timedelta(hours=hours))

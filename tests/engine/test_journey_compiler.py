@@ -189,6 +189,29 @@ class TestChoosingTheEngine:
         assert not Engine(journey).interpreted
         assert Engine(journey, interpret=True).interpreted
 
+    @pytest.mark.parametrize("value", ["interp", "yes", "1"])
+    def test_a_misspelt_switch_is_a_sentence(
+        self, monkeypatch: pytest.MonkeyPatch, value: str
+    ) -> None:
+        """A value the switch does not know used to leave the engine compiled, silently."""
+        monkeypatch.setenv("TOPO_ENGINE", value)
+        with pytest.raises(topo.UsageError, match="set it to interpreter"):
+            Engine(topo.load_journey("journeys/cdnow.yaml"))
+        monkeypatch.setenv("TOPO_ENGINE", " Compiled ")
+        assert not Engine(topo.load_journey("journeys/cdnow.yaml")).interpreted
+
+    def test_explain_takes_a_number_of_steps(self) -> None:
+        journey = topo.load_journey("journeys/cdnow.yaml")
+        with pytest.raises(topo.UsageError, match="0 or more"):
+            Engine(journey, explain=-1)
+        with pytest.raises(TypeError, match="a number of steps"):
+            Engine(journey, explain="yes")  # type: ignore[arg-type]
+        engine = Engine(journey, explain=2)
+        for day in range(1, 6):
+            engine.process({"id": str(day), "member": "m", "type": "purchase", "amount": 5.0,
+                            "cds": 1, "at": f"1997-01-0{day}T00:00:00+00:00"})  # fmt: skip
+        assert [step["event"] for step in engine.explain("m")] == ["4", "5"]
+
     def test_the_environment_chooses_the_interpreter(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("TOPO_ENGINE", "interpreter")
         journey = topo.load_journey("journeys/cdnow.yaml")

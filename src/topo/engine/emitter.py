@@ -70,7 +70,6 @@ FIXED_NAMES: frozenset[str] = frozenset(
         "mark",
         "present",
         "handler",
-        "history",
         "ledger",
         "last",
         "grants",
@@ -99,7 +98,7 @@ ATTRIBUTES: frozenset[str] = frozenset(
         "join",
         # a member's state (topo.engine.member_state.MemberState)
         "member", "node", "entered_at", "clock", "metrics", "seen", "attributes",
-        "last_activity", "history", "ledger", "stay", "grants", "due", "snapshot", "enter",
+        "last_activity", "history", "ledger", "stay", "grants", "snapshot", "enter",
         # a grant's occasion (topo.engine.engine._Occasion)
         "at", "stamp", "cause", "made", "written",
         # the engine that runs the code: its store (for get), the interpreter's event path

@@ -93,8 +93,17 @@ does not grow with its events (see ``docs/engine.md``)."""
 
 def interpreted_by_default() -> bool:
     """Whether engines run the interpreter unless told: ``TOPO_ENGINE=interpreter`` in the
-    environment (the fallback, should a compiled journey ever misbehave)."""
-    return os.environ.get("TOPO_ENGINE", "").strip().lower() == "interpreter"
+    environment (the fallback, should a compiled journey ever misbehave); unset, empty or
+    ``compiled``, they run the journey compiled. Any other value is a :class:`UsageError`: a
+    misspelt switch must not leave the engine silently as it was."""
+    chosen = os.environ.get("TOPO_ENGINE", "").strip().lower()
+    if chosen in ("", "compiled"):
+        return False
+    if chosen == "interpreter":
+        return True
+    raise UsageError(
+        f"TOPO_ENGINE is {chosen!r}: set it to interpreter (or compiled), or leave it unset"
+    )
 
 
 Journal = dict[str, Snapshot | None]
@@ -169,6 +178,10 @@ class Engine:
         self.backfill = backfill
         if isinstance(explain, bool):
             explain = EXPLAINED_STEPS if explain else 0
+        if not isinstance(explain, int):
+            raise TypeError(
+                f"explain is True, False or a number of steps, got {type(explain).__name__}"
+            )
         if explain < 0:
             raise UsageError(f"explain keeps a number of steps, 0 or more, got {explain}")
         self.explained_steps = explain
