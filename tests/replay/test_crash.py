@@ -80,12 +80,16 @@ def test_killed_and_resumed_replays_end_as_one_uninterrupted(
     for name in ("expected.jsonl", "expected-states.jsonl"):
         (tmp_path / name).write_bytes((expected / name).read_bytes())
     path = tmp_path / "store.db"
+    # Commits every 20,000 changes (the default batch when this test was written; the default
+    # is larger now), so that the replay of 69,659 events commits several times before its end
+    # and the kills land between commits.
     store = f"sqlite:{path}"
+    writing = f"{store}?batch=20000"
     chance = random.Random(SEED)
     kills = 0
     while kills < KILLS:
         before = position(path)
-        process = subprocess.Popen(replay("--store", store), **run)  # type: ignore[call-overload]
+        process = subprocess.Popen(replay("--store", writing), **run)  # type: ignore[call-overload]
         if kills >= EARLY:  # let it commit once, then kill it at a random moment after
             committed(process, path, before)
         try:
@@ -101,7 +105,7 @@ def test_killed_and_resumed_replays_end_as_one_uninterrupted(
             break  # it finished between two kills: the rest is the resumed run below
     assert position(path) > 0  # the premise: the killed runs got somewhere
     finished = subprocess.run(
-        replay("--store", store, "--triggers", "found.jsonl", "--states", "found-states.jsonl"),
+        replay("--store", writing, "--triggers", "found.jsonl", "--states", "found-states.jsonl"),
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -439,6 +439,38 @@ class TestReviewFindings:
             assert len(store._cache) <= 10
             assert engine.state("m3")["metrics"]["spend"] == 60  # type: ignore[index]
 
+    def test_changed_members_waiting_for_a_commit_stay_within_the_cache(
+        self, tmp_path: Path
+    ) -> None:
+        """A batch ends when as many members changed in it as the cache holds, however
+        large ``batch_size`` is: the changed states wait in memory for their commit."""
+        with topo.SqliteStore(tmp_path / "s.db", batch_size=1_000, cache_size=10) as store:
+            engine = topo.Engine(load(tmp_path, MINIMAL), store)
+            for n in range(25):
+                engine.process(buy(n, f"m{n}"))
+                assert len(store._dirty) < 10
+            with topo.SqliteStore(tmp_path / "s.db", create=False) as reader:
+                assert len(list(reader.members())) == 20  # two batches of ten, in the file
+
+    def test_a_new_store_looks_up_no_member_it_holds_in_memory(self, tmp_path: Path) -> None:
+        """While every member the file holds is in memory (a new store, nothing let go of),
+        a member not in memory is not looked for in the file; once one is let go of, it is."""
+        with topo.SqliteStore(tmp_path / "s.db", batch_size=3, cache_size=100) as store:
+            engine = topo.Engine(load(tmp_path, MINIMAL), store)
+            read: list[str] = []
+            store._db.set_trace_callback(read.append)
+            for n in range(10):
+                engine.process(buy(n, f"m{n}"))
+            assert not [sql for sql in read if sql.startswith("SELECT")]
+            store.cache_size = 2
+            engine.process(buy(20, "m0"))  # commits, and lets members go: m0 is read again
+            assert engine.state("m1")["metrics"]["spend"] == 60  # type: ignore[index]
+            assert any("FROM members WHERE member" in sql for sql in read)
+            store._db.set_trace_callback(None)
+        with topo.SqliteStore(tmp_path / "s.db") as again:  # a store that holds members
+            engine = topo.Engine(load(tmp_path, MINIMAL), again)
+            assert engine.state("m9")["metrics"]["spend"] == 60  # type: ignore[index]
+
     @pytest.mark.parametrize("damage", ["outbox", "layout", "not-utf8"])
     def test_damaged_rows(self, tmp_path: Path, damage: str) -> None:
         """A damaged row is a StoreError that quotes nothing of the row (it may hold pii)."""

@@ -115,22 +115,23 @@ def _time(value: datetime | None, *, kept: bool = True) -> Any:
     return {"$t": _written(value) if kept else value.isoformat()}
 
 
-_WRITTEN: dict[datetime, tuple[datetime, str]] = {}
-"""Recent times as RFC 3339 text, each beside the very object it was written from: a member's
-times are shared objects that a store writes again at each commit, and ``isoformat`` costs
-more than the rest of writing one."""
+_WRITTEN: dict[int, tuple[datetime, str]] = {}
+"""Recent times as RFC 3339 text, each beside the very object it was written from, by the
+object's ``id`` (an aware time's own hash asks for its offset, which costs more than the
+lookup): a member's times are shared objects that a store writes again at each commit, and
+``isoformat`` costs more than the rest of writing one. The object is kept with its text, so
+its ``id`` is not another's while the entry lasts."""
 
 
 def _written(value: datetime) -> str:
     """``value.isoformat()``, from :data:`_WRITTEN` when that object was written lately."""
-    kept = _WRITTEN.get(value)
-    # Equal times with different offsets are equal keys: only the same object's text will do.
+    kept = _WRITTEN.get(id(value))
     if kept is not None and kept[0] is value:
         return kept[1]
     if len(_WRITTEN) >= 1 << 16:
         _WRITTEN.clear()
     text = value.isoformat()
-    _WRITTEN[value] = (value, text)
+    _WRITTEN[id(value)] = (value, text)
     return text
 
 

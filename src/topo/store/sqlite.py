@@ -126,15 +126,17 @@ class SqliteStore:
 
     ``batch_size``: how many member changes are written per transaction (more is faster; a
     crash loses at most one batch, which the caller replays). ``cache_size``: how many states
-    are kept in memory between commits. ``create=False`` refuses a file that does not exist
-    (for readers). ``timeout``: seconds to wait for another process's transaction.
+    are kept in memory between commits; a batch also ends when that many members changed in
+    it, so that the changed states, which wait in memory for the commit, stay within it.
+    ``create=False`` refuses a file that does not exist (for readers). ``timeout``: seconds to
+    wait for another process's transaction.
     """
 
     def __init__(
         self,
         path: str | os.PathLike[str],
         *,
-        batch_size: int = 20_000,
+        batch_size: int = 200_000,
         cache_size: int = 100_000,
         create: bool = True,
         timeout: float = 10.0,
@@ -163,6 +165,10 @@ class SqliteStore:
         self._lock: int | None = None
         self._version: int | None = None
         self._engine: weakref.ref[Any] | None = None  # the engine bound to this store
+        # Whether every member the file holds is in memory too, so that one not in memory need
+        # not be looked for there: the file held none when the engine bound the store, and no
+        # state has been let go of since. (A replay into a new store looks up every new member.)
+        self._complete = False
         if create and not existed:  # a new store only where no file is
             self._make()
         try:
@@ -188,7 +194,7 @@ class SqliteStore:
         if found is not None:
             return found
         found = self._dirty.get(member)  # put, then let go of by the cache
-        if found is not None:
+        if found is not None or self._complete:  # (complete: not in the file either)
             return found
         try:
             row = self._db.execute(
@@ -208,6 +214,7 @@ class SqliteStore:
         if len(cache) > self.cache_size:  # the longest kept goes (changes stay in _dirty)
             gone = next(iter(cache))
             del cache[gone]
+            self._complete = False
             if gone not in self._dirty:
                 self._saved.pop(gone, None)
         return state
@@ -226,7 +233,7 @@ class SqliteStore:
         if triggers:
             self._triggers += triggers
         self._changes += 1
-        if self._changes >= self.batch_size:
+        if self._changes >= self.batch_size or len(self._dirty) >= self.cache_size:
             self.commit()
 
     def members(self) -> Iterator[str]:
@@ -264,6 +271,7 @@ class SqliteStore:
                 self._migrate(held_version, held_layout, journey.version, migrate, journey)
         self._write_meta(journey)
         self._version = journey.version
+        self._complete = not self._cache and not self._query("SELECT 1 FROM members LIMIT 1", ())
 
     # -- durability --------------------------------------------------------------------------
 
@@ -320,6 +328,7 @@ class SqliteStore:
             gone = next(iter(cache))
             del cache[gone]
             saved.pop(gone, None)
+            self._complete = False
 
     def mark(self, name: str, value: Any | Callable[[], Any]) -> None:
         """Write ``value`` (JSON data, or a function giving it) under ``name`` with the next
@@ -347,6 +356,7 @@ class SqliteStore:
         """Forget every change since the last commit, as a crash would: the members' states
         are read again from the file. An engine does this itself when a change fails halfway
         (an exception, Ctrl-C), and then reads its timers again from the store."""
+        self._complete = False
         self._cache.clear()
         self._saved.clear()
         self._dirty.clear()
@@ -373,8 +383,9 @@ class SqliteStore:
             return False
         for member in self._dirtied[point.dirtied :]:
             del self._dirty[member]
-            self._cache.pop(member, None)
+            self._cache.pop(member, None)  # read again from the file, where it may be
             self._saved.pop(member, None)
+            self._complete = False
         del self._dirtied[point.dirtied :]
         del self._triggers[point.triggers :]
         self._changes, self._marks = point.changes, point.marks
@@ -424,6 +435,7 @@ class SqliteStore:
             for state in states:
                 _write_whole(db, state, version, new=True)
                 count += 1
+            self._complete = False
             db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [
