@@ -8,9 +8,9 @@ records to files as (key, value) pairs, in its own order, where the key places t
 the order one process gives; :func:`merged` streams them back together by key, so the outputs
 are the same bytes for any N.
 
-:func:`run` starts the processes (``spawn``: no fork of a process that may hold threads), follows
-their progress, and turns a failure in any of them into one :class:`WorkerFailed` sentence;
-Ctrl-C (or any error) stops them all.
+:func:`run` starts the processes (see :func:`start_method`), follows their progress, and turns a
+failure in any of them into one :class:`WorkerFailed` sentence; Ctrl-C (or any error) stops
+them all.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
@@ -34,6 +36,7 @@ __all__ = [
     "default_workers",
     "merged",
     "run",
+    "start_method",
     "worker_count",
     "worker_of",
 ]
@@ -135,7 +138,7 @@ def run(
     A :class:`topo.errors.TopoError` raised in a worker is raised here with its message (as
     :class:`WorkerFailed`); anything else becomes a :class:`WorkerFailed` naming the worker.
     Ctrl-C (or an error) stops every worker before it is raised."""
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(start_method())
     shared = context.Array("d", 2 * len(tasks), lock=False)
     started: list[tuple[Any, Connection]] = []
     try:
@@ -157,6 +160,20 @@ def run(
                 process.terminate()
             process.join()
             receive.close()
+
+
+def start_method() -> str:
+    """How :func:`run` starts its processes: ``fork`` on Linux when this process runs no
+    other thread, else ``spawn``.
+
+    A forked worker starts at once with what this process has imported; a spawned one is a
+    new interpreter that imports topo, numpy and the rest again (most of a second, which a
+    run with two workers waits for). Forking a process that runs other threads may copy a
+    lock one of them held (the child then waits for it forever), and macOS's system libraries
+    do not survive a fork: there, and on Windows, spawn."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
 
 
 def _results(

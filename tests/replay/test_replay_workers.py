@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,15 +15,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import topo.replay.parallel as parallel
+import topo.workers as workers
 from conftest import CDNOW, ROOT, event, run, write_jsonl
 from random_journeys import journeys, streams
+from topo import load_journey
 from topo.engine.engine import Engine
 from topo.journey.model import Journey
 from topo.lines import json_line, reject_line, withheld_line
 from topo.replay.parallel import Outputs, replay_in_workers
 from topo.replay.readers import read_events
 from topo.replay.runner import replay, state_line
-from topo.workers import worker_of
+from topo.workers import start_method, worker_of
 
 CLUB = str(ROOT / "journeys" / "knowledge-club.yaml")
 UNTIL = "1997-09-01T00:00:00+00:00"
@@ -139,6 +143,33 @@ class TestReplayWorkers:
         assert code == 2
         assert err.startswith("topo: error: ") and "gzip" in err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+class TestStartMethod:
+    @pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+    def test_forked_on_linux_unless_another_thread_runs(self) -> None:
+        assert start_method() == "fork"
+        stop = threading.Event()
+        thread = threading.Thread(target=stop.wait)
+        thread.start()
+        try:
+            assert start_method() == "spawn"  # a fork could copy a lock the thread holds
+        finally:
+            stop.set()
+            thread.join()
+
+    def test_forked_and_spawned_workers_write_the_same(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        journey = load_journey(CDNOW)
+        events = events_of_every_kind(tmp_path / "e.jsonl")
+        until = datetime.fromisoformat(UNTIL)
+        written = {}
+        for method in ("spawn", start_method()):
+            monkeypatch.setattr(workers, "start_method", lambda method=method: method)
+            written[method] = in_workers(journey, events, until, 2)
+        assert len(set(map(repr, written.values()))) == 1
+        assert written["spawn"]["triggers"] and written["spawn"]["states"]
 
 
 def in_process(target: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], **_: Any) -> list[Any]:
