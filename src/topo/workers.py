@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from topo.errors import TopoError, UsageError
 
@@ -138,7 +138,7 @@ def run(
     A :class:`topo.errors.TopoError` raised in a worker is raised here with its message (as
     :class:`WorkerFailed`); anything else becomes a :class:`WorkerFailed` naming the worker.
     Ctrl-C (or an error) stops every worker before it is raised."""
-    context = multiprocessing.get_context(start_method())
+    context: Any = multiprocessing.get_context(start_method())  # fork's or spawn's
     shared = context.Array("d", 2 * len(tasks), lock=False)
     started: list[tuple[Any, Connection]] = []
     try:
@@ -162,7 +162,7 @@ def run(
             receive.close()
 
 
-def start_method() -> str:
+def start_method() -> Literal["fork", "spawn"]:
     """How :func:`run` starts its processes: ``fork`` on Linux when this process runs no
     other thread, else ``spawn``.
 
