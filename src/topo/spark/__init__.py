@@ -1,9 +1,10 @@
-"""topo on Apache Spark: ``topo.spark.replay`` and ``topo.spark.simulate`` (the ``spark`` extra).
+"""topo on Apache Spark: replay and simulation past one machine (the ``spark`` extra).
 
-Members never affect each other, so the work splits by member: each Spark task runs the real
-:class:`topo.Engine` on its members, and the outputs are exactly those of ``topo replay`` and
-``topo simulate`` (see docs/spark.md). Importing this package needs PySpark
-(``pip install 'topo[spark]'``); ``import topo`` never imports it.
+Takes a DataFrame of events (or a journey and personas) and a Spark session; each task runs the
+real engine on its members. It hands on the outputs of ``topo replay`` and ``topo simulate``,
+exactly, as typed DataFrames or JSON lines. Entry points: :func:`replay`, :func:`simulate`
+(see docs/spark.md). It needs PySpark (``pip install 'topo[spark]'``); ``import topo`` never
+imports it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ try:
 except ImportError:
     raise ImportError(NEEDS_PYSPARK) from None
 
-from topo.spark.replaying import Result, replay
-from topo.spark.sessions import session
-from topo.spark.simulating import Simulation, simulate
+from topo.spark.replaying import Result, replay  # noqa: E402 (after the check above)
+from topo.spark.sessions import session  # noqa: E402
+from topo.spark.simulating import Simulation, simulate  # noqa: E402
 
 __all__ = ["NEEDS_PYSPARK", "Result", "Simulation", "replay", "session", "simulate"]

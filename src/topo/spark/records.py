@@ -65,7 +65,10 @@ class Collector:
 
     def take(self) -> pyarrow.RecordBatch:
         """The records gathered since the last take, as one batch."""
-        arrays = [pyarrow.array(column, type=field.type) for column, field in zip(self._columns, RECORDS, strict=True)]
+        arrays = [
+            pyarrow.array(column, type=field.type)
+            for column, field in zip(self._columns, RECORDS, strict=True)
+        ]
         self._columns = ([], [], [], [])
         return pyarrow.RecordBatch.from_arrays(arrays, schema=RECORDS)
 

@@ -29,7 +29,8 @@ from itertools import groupby
 from typing import Any
 
 import pyarrow
-from pyspark.sql import DataFrame, functions as F
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from topo.engine.compiled import CompiledJourney, compile_journey
 from topo.engine.engine import Engine
@@ -38,11 +39,12 @@ from topo.engine.stores import MemoryStore
 from topo.errors import UsageError
 from topo.journey.model import Journey
 from topo.replay.readers import Item, json_item, row_event
-from topo.replay.runner import ReplayReport, replay as replay_events
+from topo.replay.runner import ReplayReport
+from topo.replay.runner import replay as replay_events
 from topo.replay.shares import Latest, Place, latest_of, member_records, summed
 from topo.report.walks import Walk, walk_of
 from topo.spark.records import RECORDS_DDL, Collector
-from topo.spark.schemas import REJECT, TRIGGER, WITHHELD, state_schema
+from topo.spark.schemas import TRIGGER, WITHHELD, state_schema
 
 __all__ = ["Result", "replay"]
 
@@ -104,7 +106,9 @@ class Result:
         """The JSON lines of ``output`` (triggers, states, rejects, withheld) as ``topo
         replay`` writes them, in its order, streamed to the driver a partition at a time."""
         if output not in ("triggers", "states", "rejects", "withheld"):
-            raise UsageError(f"a replay's outputs are triggers, states, rejects and withheld, not {output!r}")
+            raise UsageError(
+                f"a replay's outputs are triggers, states, rejects and withheld, not {output!r}"
+            )
         for row in self._sorted(output).select("line").toLocalIterator():
             yield row["line"]
 
@@ -242,7 +246,12 @@ class _Fold:
     into records (a picklable callable: Spark sends it to every task)."""
 
     def __init__(
-        self, journey: bytes, until: datetime | None, backfill: bool, starts: dict[int, int], form: str
+        self,
+        journey: bytes,
+        until: datetime | None,
+        backfill: bool,
+        starts: dict[int, int],
+        form: str,
     ) -> None:
         self.journey, self.until, self.backfill = journey, until, backfill
         self.starts, self.form = starts, form
@@ -254,7 +263,9 @@ class _Fold:
         reports: list[ReplayReport] = []
         latest: list[Latest] = []
         withheld = not self.backfill
-        sinks = {name: out.sink(name) for name in ("triggers", "rejects", "withheld", "states", "walks")}
+        sinks = {
+            name: out.sink(name) for name in ("triggers", "rejects", "withheld", "states", "walks")
+        }
         for _, rows in groupby(self._rows(batches), key=lambda row: row[KEY]):
             engine = Engine(compiled, MemoryStore(), backfill=self.backfill, withheld=withheld)
             reports.append(

@@ -29,7 +29,11 @@ TRIGGER = T.StructType(
     ]
 )
 WITHHELD = T.StructType(
-    [*TRIGGER.fields, T.StructField("withheld", T.StringType()), T.StructField("cap", T.StringType())]
+    [
+        *TRIGGER.fields,
+        T.StructField("withheld", T.StringType()),
+        T.StructField("cap", T.StringType()),
+    ]
 )
 REJECT = T.StructType(
     [

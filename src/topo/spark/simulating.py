@@ -18,15 +18,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow
-from pyspark.sql import DataFrame, SparkSession, functions as F
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
+from topo.errors import UsageError
 from topo.journey.model import Journey
 from topo.simulation.model import Personas
 from topo.simulation.parallel import Part, Share, Simulated, joined, run_share, summary_of
 from topo.simulation.runner import START
 from topo.simulation.simulation import StrPath, checked
 from topo.spark.records import RECORDS_DDL, Collector
-from topo.errors import UsageError
 
 __all__ = ["Simulation", "simulate"]
 
@@ -59,7 +60,9 @@ class Simulation:
         """The first run's JSON lines of ``output`` (events, triggers, states) in the order
         ``topo simulate`` writes them."""
         if output not in _OUTPUTS:
-            raise UsageError(f"a simulation's outputs are events, triggers and states, not {output!r}")
+            raise UsageError(
+                f"a simulation's outputs are events, triggers and states, not {output!r}"
+            )
         rows = self.records.where(F.col("output") == output).orderBy("key").select("line")
         for row in rows.toLocalIterator():
             yield row["line"]
@@ -94,9 +97,12 @@ def simulate(
         raise UsageError(f"partitions is a whole number from 1, not {partitions!r}")
     unknown = [name for name in outputs if name not in _OUTPUTS]
     if unknown:
-        raise UsageError(f"a simulation's outputs are events, triggers and states, not {unknown[0]!r}")
-    wanted = tuple(name in outputs for name in _OUTPUTS) + (True,)
-    share = Share(model, population, members, days, begin, seed, runs, wanted, 0, count)  # type: ignore[arg-type]
+        raise UsageError(
+            f"a simulation's outputs are events, triggers and states, not {unknown[0]!r}"
+        )
+    events, triggers, states = (name in outputs for name in _OUTPUTS)
+    wanted = (events, triggers, states, True)
+    share = Share(model, population, members, days, begin, seed, runs, wanted, 0, count)
     numbers = spark.range(0, count, 1, numPartitions=count)
     records = numbers.mapInArrow(_Shares(pickle.dumps(share)), RECORDS_DDL)
     return Simulation(records, model, window)
