@@ -3,7 +3,6 @@ for any number of partitions and any input order."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 from datetime import datetime, timedelta
@@ -14,33 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CDNOW, ROOT, write_jsonl
+from conftest import CDNOW, write_jsonl
 from random_journeys import journeys, streams
-from spark_cases import replayed_here, replayed_on_spark
+from spark_cases import UNTIL, cdnow_events, replayed_here, replayed_on_spark
 from topo.errors import UsageError
 from topo.journey.model import Journey
 from topo.validation import load_journey
-
-UNTIL = "1998-07-01T00:00:00+00:00"
-
-
-def cdnow_events(last_member: str = "00250") -> list[Any]:
-    """The shipped CDNOW purchases of the first members, with a duplicate, a late and an
-    invalid event, lines that are no event, and an event without a member."""
-    with gzip.open(ROOT / "data" / "cdnow" / "events.jsonl.gz", "rt", encoding="utf-8") as file:
-        events: list[Any] = [json.loads(line) for line in file]
-    items = [e for e in events if e["member"] <= last_member]
-    middle = len(items) // 2
-    items[middle:middle] = [
-        dict(items[middle - 1]),  # a duplicate
-        {**items[0], "id": "late"},  # late: its member has bought since
-        {**items[1], "id": "bad", "amount": -5},  # invalid
-        "not json",
-        "",
-        ["a list"],
-        {"id": "x", "type": "purchase", "at": "1997-01-02T00:00:00+00:00"},  # no member
-    ]
-    return items
 
 
 @pytest.fixture(scope="module")
