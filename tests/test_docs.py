@@ -76,10 +76,14 @@ class TestPythonExamples:
         body: str,
         monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path,
+        request: pytest.FixtureRequest,
     ) -> None:
         """The block runs without an exception from a folder that sees the repository's
         journeys and data as the root does; what it writes (a report) stays out of the
-        repository."""
+        repository. A ``python spark`` block runs in the tests' Spark session (skipped, saying
+        why, without PySpark or Java)."""
+        if "spark" in info.split()[1:]:
+            request.getfixturevalue("spark")
         for name in ("journeys", "data", "schema"):
             (tmp_path / name).symlink_to(ROOT / name)
         monkeypatch.chdir(tmp_path)

@@ -4,6 +4,7 @@ local runs, byte for byte, and one sentence for what cannot run."""
 from __future__ import annotations
 
 import random
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,24 @@ class TestReplayCommand:
         assert local["triggers"] and local["rejects"] and local["withheld"]
         assert err.splitlines()[-8:] == err_spark.splitlines()[-8:]  # the counts and funnel
 
+    def test_parquet_same_bytes_as_a_local_replay(
+        self, spark: Any, tmp_path: Path, capsys: Any
+    ) -> None:
+        """A Parquet file: its rows read by Spark, in row order, as topo's reader reads them."""
+        import pyarrow
+        import pyarrow.parquet
+
+        items = [e for e in cdnow_events("00060") if isinstance(e, dict) and "member" in e]
+        random.Random(9).shuffle(items)
+        events = tmp_path / "e.parquet"
+        pyarrow.parquet.write_table(pyarrow.Table.from_pylist(items), events)
+        inputs = [CDNOW, str(events), "--until", UNTIL]
+        _, local = files("replay", inputs, tmp_path / "local", REPLAY_OUTPUTS, capsys)
+        _, on_spark = files(
+            "replay", inputs, tmp_path / "spark", REPLAY_OUTPUTS, capsys, "--engine", "spark"
+        )
+        assert on_spark == local and local["rejects"]
+
     def test_stdin_and_csv_are_refused(self, spark: Any, tmp_path: Path, capsys: Any) -> None:
         code, err = run(["replay", CDNOW, "-", "--engine", "spark"], capsys)
         assert code == 2 and "not stdin" in err and len(err.strip().splitlines()) == 1
@@ -87,6 +106,12 @@ class TestWhatCannotRun:
         code, err = run(["replay", CDNOW, str(events), *extra], capsys)
         assert code == 2 and words in err
         assert err.startswith("topo: error: ") and len(err.strip().splitlines()) == 1
+
+    def test_import_topo_loads_no_pyspark(self) -> None:
+        """The core stays free of the extra: PySpark is loaded by topo.spark only."""
+        code = "import sys, topo, topo.cli; sys.exit('pyspark' in sys.modules)"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
 
     def test_without_pyspark(
         self, monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path

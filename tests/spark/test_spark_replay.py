@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CDNOW, write_jsonl
+from conftest import CDNOW, ROOT, write_jsonl
 from random_journeys import journeys, streams
 from spark_cases import UNTIL, cdnow_events, replayed_here, replayed_on_spark
 from topo.errors import UsageError
@@ -125,6 +125,31 @@ class TestReplayOfADataFrame:
         )
         with pytest.raises(UsageError, match=message):
             replay(frame, cdnow, **options)
+
+
+class TestPii:
+    """A pii attribute never leaves a member's state: no column, no value in any output."""
+
+    def test_phone_is_never_shown(self, spark: Any, tmp_path: Path) -> None:
+        from topo.spark import replay
+
+        club = load_journey(ROOT / "journeys" / "knowledge-club.yaml")
+        at = "2026-01-0{}T00:00:00+00:00"
+        rows = [
+            ("e1", "m1", "profile", at.format(1), "north", "+44 7700 900123", None),
+            ("e2", "m1", "signup", at.format(2), None, None, "web"),
+            ("e3", "m2", "signup", at.format(3), None, "+44 7700 900456", "fax"),  # invalid
+        ]
+        columns = "id string, member string, type string, at string, region string, "
+        frame = spark.createDataFrame(rows, columns + "phone string, channel string")
+        result = replay(frame, club, partitions=2).persist()
+        outputs = replayed_on_spark(result)
+        assert outputs["rejects"] and outputs["states"]
+        assert not any("7700" in line for lines in outputs.values() for line in lines)
+        attributes = result.states.schema["attributes"].dataType.fieldNames()
+        assert attributes == ["region"]
+        assert result.states.first()["attributes"]["region"] == "north"
+        assert '"phone": "***"' in result.rejects.first()["event"]
 
 
 MEMBERS = {"a": "m0", "b": "m1", "c": "m5"}

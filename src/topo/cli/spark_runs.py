@@ -29,12 +29,12 @@ def engine_master(engine: str) -> str | None:
     return master or "local[*]"
 
 
-def _session(master: str, partitions: int | None) -> Any:
+def _session(master: str) -> Any:
     try:
         from topo.spark import session
-    except ImportError as exc:
+    except ImportError as exc:  # no PySpark: the sentence names the extra
         raise UsageError(str(exc)) from None
-    return session(master, partitions=partitions)
+    return session(master)
 
 
 def replay_on_spark(
@@ -46,20 +46,34 @@ def replay_on_spark(
 ) -> Any:
     """Replay ``args.events`` (a JSON lines file, gzipped or not, or Parquet) on Spark; each
     output's lines to its writer. The replay's :class:`topo.spark.Result`, kept."""
-    spark = _session(master, args.partitions)
+    spark = _session(master)
     from topo.spark.replaying import replay, replay_text
 
     events = args.events
     kind = _kind(events)
+    # Without --partitions, a task per core Spark has (its shuffle default, 200, is for
+    # clusters: on one machine most tasks would hold a handful of members)
+    partitions = args.partitions or spark.sparkContext.defaultParallelism
+    summary = bool(args.summary or args.report)
     if kind == "parquet":
         frame = spark.read.parquet(events)
         result = replay(
-            frame, journey, until=until, backfill=args.backfill, partitions=args.partitions
+            frame,
+            journey,
+            until=until,
+            backfill=args.backfill,
+            partitions=partitions,
+            summary=summary,
         )
     else:
         frame = spark.read.text(events)
         result = replay_text(
-            frame, journey, until=until, backfill=args.backfill, partitions=args.partitions
+            frame,
+            journey,
+            until=until,
+            backfill=args.backfill,
+            partitions=partitions,
+            summary=summary,
         )
     result.persist()
     for name, write in outputs.items():
@@ -96,7 +110,7 @@ def simulate_on_spark(
 ) -> Any:
     """Simulate on Spark; the first run's lines to their writers. The
     :class:`topo.spark.Simulation`."""
-    spark = _session(master, args.partitions)
+    spark = _session(master)
     from topo.spark.simulating import simulate
 
     done = simulate(

@@ -62,10 +62,13 @@ class Result:
     Spark computes lazily: each output asked for runs the replay again unless the result is
     kept with :meth:`persist` first."""
 
-    def __init__(self, records: DataFrame, journey: Journey, until: datetime | None) -> None:
+    def __init__(
+        self, records: DataFrame, journey: Journey, until: datetime | None, summary: bool
+    ) -> None:
         self.records = records
         self.journey = journey
         self.until = until
+        self.kept_walks = summary
 
     @property
     def triggers(self) -> DataFrame:
@@ -122,7 +125,10 @@ class Result:
         return None if found is None else found[0]
 
     def walks(self) -> Iterator[Walk]:
-        """Every member's walk, in member order, for the report's figures."""
+        """Every member's walk, in member order, for the report's figures (a replay made
+        with ``summary=True``)."""
+        if not self.kept_walks:
+            raise UsageError("this replay kept no walks for a summary: replay with summary=True")
         for row in self._sorted("walks").select("blob").toLocalIterator():
             yield walk_of(pickle.loads(row["blob"]))
 
@@ -157,6 +163,7 @@ def replay(
     until: datetime | str | None = None,
     backfill: bool = False,
     partitions: int | None = None,
+    summary: bool = False,
 ) -> Result:
     """Replay the events of ``df`` (one a row: the columns ``id``, ``member``, ``type``, ``at``
     and the journey's fields, as a Parquet file of events holds them) through ``journey``, in
@@ -164,7 +171,14 @@ def replay(
 
     ``partitions``: how many tasks the members are spread over (default: the session's
     ``spark.sql.shuffle.partitions``). ``backfill=True`` records grants and makes no trigger.
+    ``summary=True`` keeps every member's walk too, for :meth:`Result.summary` (it costs about
+    a third more of the tasks' time).
     The result's outputs equal ``topo replay``'s on the same events in the same order."""
+    if not hasattr(df, "mapInArrow"):
+        raise UsageError(
+            f"replay takes a Spark DataFrame of events, got {type(df).__name__}: read one "
+            'with spark.read (spark.read.parquet("events.parquet"))'
+        )
     missing = [name for name in ENVELOPE if name not in df.columns]
     if missing:
         raise UsageError(
@@ -174,7 +188,8 @@ def replay(
     taken = [name for name in (SEQ, KEY) if name in df.columns]
     if taken:
         raise UsageError(f"the column {taken[0]} is topo's own; rename it in the DataFrame")
-    return _run(df.withColumn(KEY, F.col("member")), journey, until, backfill, partitions, "rows")
+    keyed = df.withColumn(KEY, F.col("member"))
+    return _run(keyed, journey, until, backfill, partitions, summary, "rows")
 
 
 def replay_text(
@@ -184,12 +199,13 @@ def replay_text(
     until: datetime | str | None = None,
     backfill: bool = False,
     partitions: int | None = None,
+    summary: bool = False,
 ) -> Result:
     """:func:`replay` of the lines of a JSON lines file (``spark.read.text``: one column,
     ``value``), each read as ``topo replay`` reads it (a line that is no event is rejected
     as unreadable, a blank line skipped; ``line`` is the line's number in the file)."""
     keyed = lines.withColumn(KEY, F.get_json_object("value", "$.member"))
-    return _run(keyed, journey, until, backfill, partitions, "text")
+    return _run(keyed, journey, until, backfill, partitions, summary, "text")
 
 
 def _run(
@@ -198,6 +214,7 @@ def _run(
     until: datetime | str | None,
     backfill: bool,
     partitions: int | None,
+    summary: bool,
     form: str,
 ) -> Result:
     if not isinstance(journey, Journey):
@@ -212,9 +229,9 @@ def _run(
     starts = _partition_starts(numbered)
     spark = keyed.sparkSession
     count = partitions or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
-    fold = _Fold(pickle.dumps(journey), moment, backfill, starts, form)
+    fold = _Fold(pickle.dumps(journey), moment, backfill, summary, starts, form)
     spread = numbered.repartition(count, KEY).sortWithinPartitions(KEY, SEQ)
-    return Result(spread.mapInArrow(fold, RECORDS_DDL), journey, moment)
+    return Result(spread.mapInArrow(fold, RECORDS_DDL), journey, moment, summary)
 
 
 def _until(until: datetime | str | None) -> datetime | None:
@@ -250,10 +267,11 @@ class _Fold:
         journey: bytes,
         until: datetime | None,
         backfill: bool,
+        walks: bool,
         starts: dict[int, int],
         form: str,
     ) -> None:
-        self.journey, self.until, self.backfill = journey, until, backfill
+        self.journey, self.until, self.backfill, self.walks = journey, until, backfill, walks
         self.starts, self.form = starts, form
 
     def __call__(self, batches: Iterator[pyarrow.RecordBatch]) -> Iterator[pyarrow.RecordBatch]:
@@ -281,7 +299,11 @@ class _Fold:
             members = sorted(engine.store.members())
             latest.append(
                 member_records(
-                    engine, members, self.until, states=sinks["states"], walks=sinks["walks"]
+                    engine,
+                    members,
+                    self.until,
+                    states=sinks["states"],
+                    walks=sinks["walks"] if self.walks else None,
                 )
             )
             if out.full():
