@@ -7,8 +7,8 @@ members) are replayed through ``journeys/cdnow.yaml`` with ``--until 1998-07-01`
 
 - **local**: :func:`topo.replay.runner.replay` with one :class:`topo.Engine`, as ``topo
   replay`` runs (triggers, rejects, withheld grants and states made as JSON lines);
-- **start local[N]**: a session on ``local[N]`` started in a fresh Python, and its first job
-  (a new JVM: the fixed cost every run pays), less nothing: Python's own start is not counted;
+- **start local[N]**: ``import topo.spark``, a session on ``local[N]`` and its first job, in a
+  fresh Python (a new JVM: the fixed cost every run pays; Python's own start not counted);
 - **spark local[N]**: then, in this process, the same file is replayed with ``topo.spark``
   (N * 2 partitions) twice:
   *fold* (the records made and counted in Spark: the engine's work, spread over N cores) and
