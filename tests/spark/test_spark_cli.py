@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import CDNOW, ROOT, run, write_jsonl
-from spark_cases import UNTIL, cdnow_events
+from replay_outputs import UNTIL, cdnow_events
 
 REPLAY_OUTPUTS = ("triggers", "states", "rejects", "withheld", "summary")
 SIMULATE_OUTPUTS = ("events", "triggers", "states", "summary")

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import CDNOW, ROOT, write_jsonl
 from random_journeys import journeys, streams
-from spark_cases import UNTIL, cdnow_events, replayed_here, replayed_on_spark
+from replay_outputs import UNTIL, cdnow_events, replayed_here, replayed_on_spark
 from topo.errors import UsageError
 from topo.journey.model import Journey
 from topo.validation import load_journey

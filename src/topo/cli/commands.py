@@ -694,14 +694,7 @@ def _simulate_in_workers(
         _write_summary(done.summary, args.summary)
     if done.summary is not None and args.report:
         _write_report(done.summary, args.report)
-    runs = f" (the first of {args.runs} runs)" if args.runs > 1 else ""
-    print(
-        f"{_count(args.members, 'member')} over {_count(args.days, 'day')} ({done.joined:,} "
-        f"joined): {_count(done.sent, 'event')}, {_count(done.triggers, 'trigger')}{runs}",
-        file=sys.stderr,
-    )
-    if done.rejected:
-        _print_rejected(done.rejected)
+    _print_simulated(args, done)
     return EXIT_OK
 
 
@@ -723,16 +716,21 @@ def _simulate_on_spark(
             _write_report(done.summary, args.report)
     finally:
         done.unpersist()
-    counts = done.counts
+    _print_simulated(args, done.counts)
+    return EXIT_OK
+
+
+def _print_simulated(args: argparse.Namespace, done: Any) -> None:
+    """The counts of a simulation split over workers or Spark tasks (a
+    :class:`topo.simulation.parallel.Simulated`), as one process prints them."""
     runs = f" (the first of {args.runs} runs)" if args.runs > 1 else ""
     print(
-        f"{_count(args.members, 'member')} over {_count(args.days, 'day')} ({counts.joined:,} "
-        f"joined): {_count(counts.sent, 'event')}, {_count(counts.triggers, 'trigger')}{runs}",
+        f"{_count(args.members, 'member')} over {_count(args.days, 'day')} ({done.joined:,} "
+        f"joined): {_count(done.sent, 'event')}, {_count(done.triggers, 'trigger')}{runs}",
         file=sys.stderr,
     )
-    if counts.rejected:
-        _print_rejected(counts.rejected)
-    return EXIT_OK
+    if done.rejected:
+        _print_rejected(done.rejected)
 
 
 def _write_summary(summary: dict[str, Any], path: str) -> None:

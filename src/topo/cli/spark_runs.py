@@ -55,26 +55,14 @@ def replay_on_spark(
     # clusters: on one machine most tasks would hold a handful of members)
     partitions = args.partitions or spark.sparkContext.defaultParallelism
     summary = bool(args.summary or args.report)
-    if kind == "parquet":
-        frame = spark.read.parquet(events)
-        result = replay(
-            frame,
-            journey,
-            until=until,
-            backfill=args.backfill,
-            partitions=partitions,
-            summary=summary,
-        )
-    else:
-        frame = spark.read.text(events)
-        result = replay_text(
-            frame,
-            journey,
-            until=until,
-            backfill=args.backfill,
-            partitions=partitions,
-            summary=summary,
-        )
+    run: Callable[..., Any]
+    if kind == "parquet":  # its rows, typed, as topo's Parquet reader reads them
+        run, frame = replay, spark.read.parquet(events)
+    else:  # its lines, each parsed by topo's own reader
+        run, frame = replay_text, spark.read.text(events)
+    result = run(
+        frame, journey, until=until, backfill=args.backfill, partitions=partitions, summary=summary
+    )
     result.persist()
     for name, write in outputs.items():
         if write is not None:

@@ -1,4 +1,5 @@
-"""What the Spark tests compare with: ``topo replay`` run here, as the command line writes it."""
+"""What replays elsewhere (worker processes, Spark) are compared with: ``topo replay`` run here, as
+the command line writes it, and the events the Spark tests replay."""
 
 from __future__ import annotations
 
