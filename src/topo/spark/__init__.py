@@ -24,4 +24,4 @@ from topo.spark.replaying import Result, replay  # noqa: E402 (after the check a
 from topo.spark.sessions import session  # noqa: E402
 from topo.spark.simulating import Simulation, simulate  # noqa: E402
 
-__all__ = ["NEEDS_PYSPARK", "Result", "Simulation", "replay", "session", "simulate"]
+__all__ = ["Result", "Simulation", "replay", "session", "simulate"]

@@ -112,8 +112,8 @@ class Result:
             raise UsageError(
                 f"a replay's outputs are triggers, states, rejects and withheld, not {output!r}"
             )
-        for row in self._sorted(output).select("line").toLocalIterator():
-            yield row["line"]
+        rows = self._sorted(output).select("line").toLocalIterator()
+        return (row["line"] for row in rows)
 
     def report(self) -> ReplayReport:
         """What the replay did, as ``topo replay`` reports it: counts, rejects by kind, funnel."""

@@ -64,8 +64,7 @@ class Simulation:
                 f"a simulation's outputs are events, triggers and states, not {output!r}"
             )
         rows = self.records.where(F.col("output") == output).orderBy("key").select("line")
-        for row in rows.toLocalIterator():
-            yield row["line"]
+        return (row["line"] for row in rows.toLocalIterator())
 
     def unpersist(self) -> None:
         self.records.unpersist()
