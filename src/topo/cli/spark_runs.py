@@ -48,12 +48,13 @@ def replay_on_spark(
     output's lines to its writer. The replay's :class:`topo.spark.Result`, kept."""
     spark = _session(master)
     from topo.spark.replaying import replay, replay_text
+    from topo.spark.sessions import cores
 
     events = args.events
     kind = _kind(events)
     # Without --partitions, a task per core Spark has (its shuffle default, 200, is for
     # clusters: on one machine most tasks would hold a handful of members)
-    partitions = args.partitions or spark.sparkContext.defaultParallelism
+    partitions = args.partitions or cores(spark)
     summary = bool(args.summary or args.report)
     run: Callable[..., Any]
     if kind == "parquet":  # its rows, typed, as topo's Parquet reader reads them

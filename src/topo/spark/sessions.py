@@ -15,7 +15,7 @@ from typing import Any
 
 from topo.errors import UsageError
 
-__all__ = ["NEEDS_JAVA", "session"]
+__all__ = ["NEEDS_JAVA", "cores", "session"]
 
 NEEDS_JAVA = (
     "Spark needs Java 17 or later, and none could be started: install a Java runtime "
@@ -51,3 +51,12 @@ def session(master: str = "local[*]", *, partitions: int | None = None) -> Any:
         raise
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def cores(spark: Any) -> int:
+    """How many tasks the session runs at once (its default parallelism); under Spark
+    Connect, which shows no SparkContext, its ``spark.sql.shuffle.partitions``."""
+    try:
+        return int(spark.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect: no SparkContext on the client
+        return int(spark.conf.get("spark.sql.shuffle.partitions") or 200)

@@ -28,6 +28,7 @@ from topo.simulation.parallel import Part, Share, Simulated, joined, run_share, 
 from topo.simulation.runner import START
 from topo.simulation.simulation import StrPath, checked
 from topo.spark.records import RECORDS_DDL, Collector
+from topo.spark.sessions import cores
 
 __all__ = ["Simulation", "simulate"]
 
@@ -91,7 +92,7 @@ def simulate(
         journey, personas, members=members, days=days, start=start, seed=seed, runs=runs,
         window=window,
     )  # fmt: skip
-    count = partitions or spark.sparkContext.defaultParallelism
+    count = partitions or cores(spark)
     if type(count) is not int or count < 1:
         raise UsageError(f"partitions is a whole number from 1, not {partitions!r}")
     unknown = [name for name in outputs if name not in _OUTPUTS]
