@@ -191,9 +191,9 @@ def _missing() -> str | None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under tests/spark is marked ``spark``."""
-    here = os.path.dirname(__file__)
+    spark = os.path.join(os.path.dirname(__file__), "spark", "")
     for item in items:
-        if str(item.path).startswith(here):
+        if str(item.path).startswith(spark):
             item.add_marker(pytest.mark.spark)
 
 

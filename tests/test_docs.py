@@ -68,7 +68,14 @@ def _personas_problems(body: str, journey: str, file: str) -> list[Diagnostic]:
 class TestPythonExamples:
     """Python examples in the docs run as written."""
 
-    @pytest.mark.parametrize("where,info,body", PYTHON, ids=[w for w, _, _ in PYTHON])
+    @pytest.mark.parametrize(
+        "where,info,body",
+        [
+            pytest.param(*block, marks=[pytest.mark.spark] if "spark" in block[1].split() else [])
+            for block in PYTHON
+        ],
+        ids=[w for w, _, _ in PYTHON],
+    )
     def test_example(
         self,
         where: str,
