@@ -3,7 +3,8 @@
 PySpark starts a Java process (the driver's JVM) and, for every task that runs Python, a Python
 worker: that worker must be the interpreter topo is installed in, so ``PYSPARK_PYTHON`` is set
 to this interpreter when it is not set already. Spark's web UI and console progress bars are
-off: topo prints its own summary.
+off, and so is the driver's logging below errors (``log4j2.properties`` beside this module)
+when the driver's JVM is started here: topo prints its own summary.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from topo.errors import UsageError
@@ -43,6 +45,11 @@ def session(master: str = "local[*]", *, partitions: int | None = None) -> Any:
     )
     if partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
+    if "PYSPARK_SUBMIT_ARGS" not in os.environ:  # the driver's JVM is started here: quiet it
+        logging = Path(__file__).with_name("log4j2.properties").as_uri()
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging}"
+        )
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # PySparkRuntimeError JAVA_GATEWAY_EXITED, or the JVM's own
