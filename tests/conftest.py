@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -171,3 +173,39 @@ class Links(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._in_script:
             self.scripts.append(data)
+
+
+# -- Spark (tests/spark): one session for the whole run -----------------------------------------
+
+
+def _missing() -> str | None:
+    try:
+        import pyarrow  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "PySpark is not installed (pip install '.[spark]')"
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        return "Java 17 is not installed (Spark needs it)"
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/spark is marked ``spark``."""
+    spark = os.path.join(os.path.dirname(__file__), "spark", "")
+    for item in items:
+        if str(item.path).startswith(spark):
+            item.add_marker(pytest.mark.spark)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One Spark session for every Spark test (starting one costs seconds): local, two cores,
+    two shuffle partitions, no UI; skipped, saying why, without PySpark or Java."""
+    missing = _missing()
+    if missing:
+        pytest.skip(missing)
+    from topo.spark import session
+
+    found = session("local[2]", partitions=2)
+    yield found
+    found.stop()

@@ -68,7 +68,14 @@ def _personas_problems(body: str, journey: str, file: str) -> list[Diagnostic]:
 class TestPythonExamples:
     """Python examples in the docs run as written."""
 
-    @pytest.mark.parametrize("where,info,body", PYTHON, ids=[w for w, _, _ in PYTHON])
+    @pytest.mark.parametrize(
+        "where,info,body",
+        [
+            pytest.param(*block, marks=[pytest.mark.spark] if "spark" in block[1].split() else [])
+            for block in PYTHON
+        ],
+        ids=[w for w, _, _ in PYTHON],
+    )
     def test_example(
         self,
         where: str,
@@ -76,10 +83,14 @@ class TestPythonExamples:
         body: str,
         monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path,
+        request: pytest.FixtureRequest,
     ) -> None:
         """The block runs without an exception from a folder that sees the repository's
         journeys and data as the root does; what it writes (a report) stays out of the
-        repository."""
+        repository. A ``python spark`` block runs in the tests' Spark session (skipped, saying
+        why, without PySpark or Java)."""
+        if "spark" in info.split()[1:]:
+            request.getfixturevalue("spark")
         for name in ("journeys", "data", "schema"):
             (tmp_path / name).symlink_to(ROOT / name)
         monkeypatch.chdir(tmp_path)

@@ -18,13 +18,11 @@ import topo.replay.parallel as parallel
 import topo.workers as workers
 from conftest import CDNOW, ROOT, event, run, write_jsonl
 from random_journeys import journeys, streams
+from replay_outputs import replayed_here
 from topo import load_journey
-from topo.engine.engine import Engine
 from topo.journey.model import Journey
-from topo.lines import json_line, reject_line, withheld_line
 from topo.replay.parallel import Outputs, replay_in_workers
 from topo.replay.readers import read_events
-from topo.replay.runner import replay, state_line
 from topo.workers import start_method, worker_of
 
 CLUB = str(ROOT / "journeys" / "knowledge-club.yaml")
@@ -184,19 +182,7 @@ assert len({worker_of(m, 2) for m in MEMBERS.values()}) == 2
 
 def one_process(journey: Journey, path: Path, until: datetime | None) -> dict[str, list[str]]:
     """What ``topo replay`` writes with one process (as the command line writes it)."""
-    found: dict[str, list[str]] = {name: [] for name in ("triggers", "rejects", "withheld")}
-    engine = Engine(journey, explain=False, withheld=True)
-    replay(
-        engine,
-        read_events(path, journey),
-        until=until,
-        on_trigger=lambda t: found["triggers"].append(json_line(t.to_dict())),
-        on_reject=lambda e, reason, line: found["rejects"].append(reject_line(e, reason, line)),
-        on_withheld=lambda t, cap: found["withheld"].append(withheld_line(t.to_dict(), cap)),
-    )
-    members = sorted(engine.store.members())
-    found["states"] = [json_line(state_line(engine, m, until)) for m in members]
-    return found
+    return replayed_here(journey, path, until)
 
 
 def in_workers(

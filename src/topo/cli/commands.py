@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         help="split the members over N processes (default 1; the outputs are the same for "
         "any N; not with --store sqlite: or events from stdin)",
     )
+    _engine_options(play)
     play.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     play.set_defaults(run=_replay)
 
@@ -152,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         help="split the members over N processes (default: one per core, at most one per "
         "5,000 members; the outputs are the same for any N)",
     )
+    _engine_options(sim)
     sim.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     sim.set_defaults(run=_simulate)
 
@@ -264,6 +266,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _engine_options(command: argparse.ArgumentParser) -> None:
+    """``--engine`` and ``--partitions``: where the members are run (see docs/spark.md)."""
+    command.add_argument(
+        "--engine",
+        metavar="ENGINE",
+        default="local",
+        help="local (the default: this machine's processes), or spark[:MASTER] to run on "
+        "Apache Spark (topo[spark]; MASTER like local[4], yarn; default local[*])",
+    )
+    command.add_argument(
+        "--partitions",
+        type=int,
+        metavar="N",
+        help="with --engine spark: the Spark tasks the members are spread over (default: "
+        "Spark's own); the outputs are the same for any N",
+    )
+
+
 def _report_options(command: argparse.ArgumentParser) -> None:
     """``--report`` and ``--summary``, as ``replay`` and ``simulate`` take them."""
     command.add_argument(
@@ -353,6 +373,13 @@ def _replay(args: argparse.Namespace) -> int:
             "back: run the backfill first, then --withheld on the events after it"
         )
     until = _timestamp(args.until) if args.until else None
+    master = _spark_master(args)
+    if master is not None:
+        if args.store != "memory" or args.workers != 1:
+            raise UsageError(
+                "--engine spark keeps members in Spark's tasks: leave out --store and --workers"
+            )
+        return _replay_on_spark(args, _load(args.journey, strict=args.strict), until, master)
     workers = worker_count(args.workers, "--workers")
     if workers > 1 and args.store != "memory":
         raise UsageError(
@@ -451,6 +478,45 @@ def _replay_in_workers(
     return EXIT_OK
 
 
+def _spark_master(args: argparse.Namespace) -> str | None:
+    """The Spark master of ``--engine`` (None: run here), with ``--partitions`` checked."""
+    from topo.cli.spark_runs import engine_master
+
+    master = engine_master(args.engine)
+    if args.partitions is not None:
+        if master is None:
+            raise UsageError("--partitions spreads members over Spark's tasks: add --engine spark")
+        if args.partitions < 1:
+            raise UsageError(f"--partitions is a whole number from 1, not {args.partitions}")
+    return master
+
+
+def _replay_on_spark(
+    args: argparse.Namespace, journey: Journey, until: datetime | None, master: str
+) -> int:
+    """``topo replay --engine spark``: see :mod:`topo.cli.spark_runs`."""
+    from topo.cli.spark_runs import replay_on_spark
+
+    if args.withheld and args.backfill:
+        raise UsageError("a backfill withholds no trigger: ask for --withheld without it")
+    with _Outputs(args, ("triggers", "states", "rejects", "withheld")) as out:
+        writers = {name: out.writer(name) for name in ("triggers", "states", "rejects", "withheld")}
+        if args.backfill:
+            writers["triggers"] = None
+        result = replay_on_spark(args, journey, until, master, writers)
+    try:
+        if args.summary or args.report:
+            summary = result.summary(_summary_end(result.latest(), until))
+            if args.summary:
+                _write_summary(summary, args.summary)
+            if args.report:
+                _write_report(summary, args.report)
+        print(result.report().summary(), file=sys.stderr)
+    finally:
+        result.unpersist()
+    return EXIT_OK
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     from topo.calibration.calibrate import calibrate
 
@@ -510,6 +576,9 @@ def _simulate(args: argparse.Namespace) -> int:
                 ) from None
             _print_diagnostics(exc.diagnostics)
             return EXIT_FINDINGS
+    master = _spark_master(args)
+    if master is not None:
+        return _simulate_on_spark(args, journey, personas, start, master)
     workers = _simulation_workers(args.workers, args.members)
     day = [0, max(args.days, 1)]
     sent = [0]
@@ -625,6 +694,35 @@ def _simulate_in_workers(
         _write_summary(done.summary, args.summary)
     if done.summary is not None and args.report:
         _write_report(done.summary, args.report)
+    _print_simulated(args, done)
+    return EXIT_OK
+
+
+def _simulate_on_spark(
+    args: argparse.Namespace, journey: Journey, personas: Any, start: datetime, master: str
+) -> int:
+    """``topo simulate --engine spark``: see :mod:`topo.cli.spark_runs`."""
+    from topo.cli.spark_runs import simulate_on_spark
+
+    if args.workers is not None:
+        raise UsageError("--engine spark spreads members over Spark's tasks: leave out --workers")
+    with _Outputs(args, ("triggers", "states", "events")) as out:
+        writers = {name: out.writer(name) for name in ("events", "triggers", "states")}
+        done = simulate_on_spark(args, journey, personas, start, master, writers)
+    try:
+        if args.summary:
+            _write_summary(done.summary, args.summary)
+        if args.report:
+            _write_report(done.summary, args.report)
+    finally:
+        done.unpersist()
+    _print_simulated(args, done.counts)
+    return EXIT_OK
+
+
+def _print_simulated(args: argparse.Namespace, done: Any) -> None:
+    """The counts of a simulation split over workers or Spark tasks (a
+    :class:`topo.simulation.parallel.Simulated`), as one process prints them."""
     runs = f" (the first of {args.runs} runs)" if args.runs > 1 else ""
     print(
         f"{_count(args.members, 'member')} over {_count(args.days, 'day')} ({done.joined:,} "
@@ -633,7 +731,6 @@ def _simulate_in_workers(
     )
     if done.rejected:
         _print_rejected(done.rejected)
-    return EXIT_OK
 
 
 def _write_summary(summary: dict[str, Any], path: str) -> None:

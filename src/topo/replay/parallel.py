@@ -4,7 +4,8 @@ Each worker reads the whole input and processes the events of its members only
 (:func:`topo.workers.worker_of`: a stable hash of the member id; a line naming no member goes to
 worker 0), through its own in-memory engine, with :func:`topo.replay.runner.replay`. Members
 never affect each other, so the workers together make exactly what one process makes; their
-records are merged back in the order one process writes them:
+records (keyed as :mod:`topo.replay.shares` says) are merged back in the order one process
+writes them:
 
 - triggers and withheld grants: those of the events in input order (by the line or row of
   the event that made them), then those of the advance to ``until`` in due-time order across
@@ -21,30 +22,22 @@ reads the input itself).
 from __future__ import annotations
 
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from topo.engine.engine import Engine
-from topo.engine.member_state import clock_time
-from topo.engine.metrics import microseconds
 from topo.engine.stores import MemoryStore
-from topo.engine.triggers import Trigger
 from topo.errors import UsageError
 from topo.journey.model import Journey
-from topo.lines import json_line, reject_line, withheld_line
-from topo.replay.readers import Item, Reading, read_events
-from topo.replay.runner import ReplayReport, replay, state_line
-from topo.report.walks import Flat, Walk, flat_walk, walk, walk_of
+from topo.replay.readers import Reading, read_events
+from topo.replay.runner import ReplayReport, replay
+from topo.replay.shares import Latest, Place, latest_of, member_records, summed
+from topo.report.walks import Flat, Walk, walk_of
 from topo.workers import Records, merged, run
 
-__all__ = ["Latest", "Outputs", "Replayed", "replay_in_workers"]
-
-Latest = tuple[datetime, str] | None
-"""The latest clock of a worker's members, and the first member (by id) with it."""
+__all__ = ["Outputs", "Replayed", "replay_in_workers"]
 
 
 @dataclass
@@ -150,29 +143,10 @@ def _hand_on(outputs: Outputs, files: list[list[Records]]) -> None:
 
 
 def _joined(parts: list[_Part]) -> Replayed:
-    report = ReplayReport(rejected=Counter())
-    for part in parts:
-        mine = part.report
-        report.read += mine.read
-        report.processed += mine.processed
-        report.rejected.update(mine.rejected)
-        report.triggers += mine.triggers
-        report.members += mine.members
-        for node, count in mine.funnel.items():
-            report.funnel[node] = report.funnel.get(node, 0) + count
+    report = summed([part.report for part in parts])
     walks = [walk_of(flat) for flat in merged([part.walks for part in parts])]
     latest = latest_of([part.latest for part in parts])
     return Replayed(report, walks, None if latest is None else latest[0])
-
-
-def latest_of(latest: Iterable[Latest]) -> Latest:
-    """The latest of the workers' latest clocks; of equal instants, the first member's (as
-    ``max`` over the members in id order gives it)."""
-    found = [item for item in latest if item is not None]
-    if not found:
-        return None
-    moment = max(item[0] for item in found)
-    return min((item for item in found if item[0] == moment), key=lambda item: item[1])
 
 
 def _work(task: _Task, report: Callable[..., None]) -> _Part:
@@ -183,77 +157,28 @@ def _work(task: _Task, report: Callable[..., None]) -> _Part:
     )
     reading = Reading()
     files = {name: Records(Path(task.folder) / f"{task.number}.{name}") for name in _NAMES}
-    place = _Place()
+    place = Place()
     part = (task.number, task.count)
     items = place.follow(read_events(task.events, task.journey, reading, part=part))
     done = replay(
         engine,
         items,
         until=task.until,
-        on_trigger=place.triggers(files["triggers"]) if triggers else None,
-        on_reject=place.rejects(files["rejects"]) if rejects else None,
-        on_withheld=place.withheld(files["withheld"]) if withheld else None,
+        on_trigger=place.triggers(files["triggers"].add) if triggers else None,
+        on_reject=place.rejects(files["rejects"].add) if rejects else None,
+        on_withheld=place.withheld(files["withheld"].add) if withheld else None,
         progress=lambda read: report(reading.done() or 0.0, place.read),
     )
     members = sorted(engine.store.members()) if states or walks else []
-    if states:
-        for member in members:
-            files["states"].add(member, json_line(state_line(engine, member, task.until)))
     found: list[tuple[str, Flat]] = []
-    latest: Latest = None
-    if walks:
-        for member in members:
-            state = engine.store.get(member)
-            if state is None:
-                continue
-            found.append((member, flat_walk(walk(state))))
-            clock = clock_time(state)
-            if latest is None or clock > latest[0]:
-                latest = (clock, member)
+    latest = member_records(
+        engine,
+        members,
+        task.until,
+        states=files["states"].add if states else None,
+        walks=(lambda member, flat: found.append((member, flat))) if walks else None,
+    )
     for file in files.values():
         file.close()
     report(1.0, place.read)
     return _Part(done, found, latest)
-
-
-class _Place:
-    """Where a worker's replay is: the line of the event being processed (None once the
-    events are done and the clock advances), and a running count that keeps the worker's
-    own order among records of one event or one member's timer."""
-
-    def __init__(self) -> None:
-        self.line: int | None = 0
-        self.count = 0
-        self.read = 0
-
-    def follow(self, items: Iterator[Item]) -> Iterator[Item]:
-        """The items, each noted as the current one."""
-        for item in items:
-            self.read += 1
-            self.line = item[0]
-            yield item
-        self.line = None
-
-    def key(self, trigger: Trigger) -> tuple[Any, ...]:
-        self.count += 1
-        if self.line is not None:
-            return (0, self.line, self.count)
-        return (1, microseconds(trigger.at), trigger.member, self.count)
-
-    def triggers(self, file: Records) -> Callable[[Trigger], None]:
-        def add(trigger: Trigger) -> None:
-            file.add(self.key(trigger), json_line(trigger.to_dict()))
-
-        return add
-
-    def rejects(self, file: Records) -> Callable[[Mapping[str, Any] | None, str, int], None]:
-        def add(event: Mapping[str, Any] | None, reason: str, line: int) -> None:
-            file.add(line, reject_line(event, reason, line))
-
-        return add
-
-    def withheld(self, file: Records) -> Callable[[Trigger, str], None]:
-        def add(trigger: Trigger, cap: str) -> None:
-            file.add(self.key(trigger), withheld_line(trigger.to_dict(), cap))
-
-        return add

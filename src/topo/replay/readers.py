@@ -32,7 +32,7 @@ from topo.journey.model import Journey
 from topo.journey.number_range import RANGE_TEXT
 from topo.workers import worker_of
 
-__all__ = ["Reading", "Unreadable", "read_events"]
+__all__ = ["Reading", "Unreadable", "json_item", "read_events", "row_event"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,12 +203,14 @@ def _json_lines(text: IO[str], part: tuple[int, int] | None = None) -> Iterator[
         owner = None if part is None else _line_owner(line, part[1])
         if owner is not None and owner != part[0]:  # type: ignore[index]
             continue
-        item = _json_line(number, line)
+        item = json_item(number, line)
         if part is None or owner is not None or _owner(item[1], part[1]) == part[0]:
             yield item
 
 
-def _json_line(number: int, line: str) -> Item:
+def json_item(number: int, line: str) -> Item:
+    """Line ``number`` of a JSON lines file (its line break removed) as an item: the event, or
+    an :class:`Unreadable` saying why it is none."""
     try:
         value = json.loads(line, object_pairs_hook=_unique_keys)
     except _RepeatedKey as repeated:
@@ -358,9 +360,7 @@ def _parquet_rows(path: Path, reading: Reading) -> Iterator[Item]:
                 batch = batch.cast(micro, safe=False)
             for row in batch.to_pylist():
                 number += 1
-                for name in decimals:
-                    row[name] = _decimal_number(row[name])
-                yield number, {key: value for key, value in row.items() if value is not None}
+                yield number, row_event(row, decimals)
     except (OSError, ValueError) as exc:  # pyarrow's errors are both (ArrowInvalid, ArrowIOError)
         raise UsageError(f"{path}: not a readable Parquet file ({exc})") from None
 
@@ -382,6 +382,15 @@ def _in_microseconds(pyarrow: Any, schema: Any) -> Any:
         fields.append(field)
     changed = pyarrow.schema(fields, metadata=schema.metadata)
     return None if changed.equals(schema) else changed
+
+
+def row_event(row: dict[str, Any], decimals: Sequence[str]) -> dict[str, Any]:
+    """A row of a table (as pyarrow's ``to_pylist`` gives it) as the event it holds: each
+    decimal of the columns ``decimals`` as the number JSON would carry, an empty (null) cell
+    an absent field."""
+    for name in decimals:
+        row[name] = _decimal_number(row[name])
+    return {key: value for key, value in row.items() if value is not None}
 
 
 def _decimal_number(value: Decimal | None) -> int | float | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,7 +31,16 @@ from topo.simulation.runner import START, Place, run_population
 from topo.simulation.simulation import StrPath, checked
 from topo.workers import Records, merged, run, worker_count
 
-__all__ = ["Simulated", "simulate_in_workers"]
+__all__ = [
+    "Outputs",
+    "Part",
+    "Share",
+    "Simulated",
+    "joined",
+    "run_share",
+    "simulate_in_workers",
+    "summary_of",
+]
 
 
 @dataclass
@@ -59,7 +68,10 @@ class Outputs:
 
 
 @dataclass
-class _Task:
+class Share:
+    """Share ``number`` of ``count`` of a simulation's members (those
+    :func:`topo.workers.worker_of` gives it), and which of its records are wanted."""
+
     journey: Journey
     personas: Personas
     members: int
@@ -68,16 +80,23 @@ class _Task:
     seed: int
     runs: int
     wanted: tuple[bool, bool, bool, bool]  # events, triggers, states, walks
-    folder: str
     number: int
     count: int
 
 
 @dataclass
-class _Part:
+class Part:
+    """What a share made: its counts (the first run's), each run's end, and each run's walks
+    by member (with ``walks`` wanted)."""
+
     simulated: Simulated
     ends: list[datetime]
-    walks: list[list[tuple[str, Flat]]]  # each run's, by member
+    walks: list[list[tuple[str, Flat]]]
+
+
+Sink = Callable[[Any, Any], object]
+"""Where a share's records go: ``add(key, value)``, in the share's own order (the key places
+the record in the order one process of all members keeps, see :func:`run_share`)."""
 
 
 _NAMES = ("events", "triggers", "states")
@@ -113,11 +132,7 @@ def simulate_in_workers(
     )
     with tempfile.TemporaryDirectory(prefix="topo-simulate-") as folder:
         tasks = [
-            (
-                _Task(
-                    journey, personas, members, days, start, seed, runs, wanted, folder, n, workers
-                ),
-            )
+            (Share(journey, personas, members, days, start, seed, runs, wanted, n, workers), folder)
             for n in range(workers)
         ]
 
@@ -125,7 +140,7 @@ def simulate_in_workers(
             if progress is not None:
                 progress(int(min(values[0::2])), int(sum(values[1::2])))
 
-        parts: list[_Part] = run(_work, tasks, progress=told)
+        parts: list[Part] = run(_work, tasks, progress=told)
         files = [[Records(Path(folder) / f"{n}.{name}") for n in range(workers)] for name in _NAMES]
         for callback, records in zip(
             (outputs.event, outputs.trigger, outputs.state), files, strict=True
@@ -133,6 +148,14 @@ def simulate_in_workers(
             if callback is not None:
                 for value in merged(records):
                     callback(value)
+    simulated = joined(parts)
+    if outputs.summary:
+        simulated.summary = summary_of(journey, parts, window)
+    return simulated
+
+
+def joined(parts: list[Part]) -> Simulated:
+    """The shares' counts added up (the summary is left to :func:`summary_of`)."""
     simulated = Simulated(None)
     for part in parts:
         mine = part.simulated
@@ -140,12 +163,12 @@ def simulate_in_workers(
         simulated.sent += mine.sent
         simulated.triggers += mine.triggers
         simulated.rejected.update(mine.rejected)
-    if outputs.summary:
-        simulated.summary = _summary(journey, parts, window)
     return simulated
 
 
-def _summary(journey: Journey, parts: list[_Part], window: timedelta) -> dict[str, Any]:
+def summary_of(journey: Journey, parts: list[Part], window: timedelta) -> dict[str, Any]:
+    """The summary of all runs, from every share's walks merged in member order, as one
+    process of all members reads them."""
     from topo.report.aggregate import combine
     from topo.report.summary import summarise_walks
 
@@ -156,11 +179,23 @@ def _summary(journey: Journey, parts: list[_Part], window: timedelta) -> dict[st
     return each[0] if len(each) == 1 else combine(each)
 
 
-def _work(task: _Task, report: Callable[[float, float], None]) -> _Part:
+def _work(task: Share, folder: str, report: Callable[[float, float], None]) -> Part:
     """One worker: its share of the members through every run; records to files."""
+    files = {name: Records(Path(folder) / f"{task.number}.{name}") for name in _NAMES}
+    part = run_share(task, {name: file.add for name, file in files.items()}, report)
+    for file in files.values():
+        file.close()
+    return part
+
+
+def run_share(
+    task: Share, sinks: Mapping[str, Sink], report: Callable[[float, float], None]
+) -> Part:
+    """A share of the members through every run: its events, triggers and states (the first
+    run's, as wanted) to ``sinks["events"]``, ``["triggers"]`` and ``["states"]`` with their
+    keys; ``report(day, events sent)`` told at each midnight of the first run."""
     events, triggers, states, walks = task.wanted
-    files = {name: Records(Path(task.folder) / f"{task.number}.{name}") for name in _NAMES}
-    part = _Part(Simulated(None), [], [])
+    part = Part(Simulated(None), [], [])
     for k in range(task.runs):
         first = k == 0
         place = Place(task.number, task.count)
@@ -174,11 +209,11 @@ def _work(task: _Task, report: Callable[[float, float], None]) -> _Part:
         def event(value: dict[str, Any], sent: list[int] = sent) -> None:
             sent[0] += 1
             if events:
-                files["events"].add(key(), json_line(value))
+                sinks["events"](key(), json_line(value))
 
         def trigger(value: Trigger, place: Place = place) -> None:
             extra = (microseconds(value.at), value.member) if place.key[1] in (-1, 2) else ()
-            files["triggers"].add(key(extra), json_line(value.to_dict()))
+            sinks["triggers"](key(extra), json_line(value.to_dict()))
 
         def progress(day: int, days: int, sent: list[int] = sent) -> None:
             report(day, sent[0])
@@ -211,12 +246,10 @@ def _work(task: _Task, report: Callable[[float, float], None]) -> _Part:
                     found = engine.state(member, as_of=done.end)
                     assert found is not None
                     keys = ("member", "node", "entered_at", "metrics", "attributes")
-                    files["states"].add(member, json_line({k: found[k] for k in keys}))
+                    sinks["states"](member, json_line({k: found[k] for k in keys}))
         part.ends.append(done.end)
         if walks:
             store = engine.store
             listed = [(m, flat_walk(walk(s))) for m in ids if (s := store.get(m)) is not None]
             part.walks.append(listed)
-    for file in files.values():
-        file.close()
     return part
