@@ -129,9 +129,11 @@ def sortable(key: tuple[Any, ...]) -> bytes:
 
     Where the records of many shares are merged by a system that sorts bytes rather than
     Python tuples (``topo.spark`` sorts them in Spark), this keeps one order: the keys made
-    for :func:`merged` itself. Numbers compare by value, ints and floats alike (as Python
-    compares them; an int beyond 2**53 is refused, since a float cannot hold it exactly);
-    texts by code point, each ending before anything that follows it."""
+    for :func:`merged` itself. Numbers compare by value, ints and floats alike, as Python
+    compares them: each is written as the float nearest it, then what a whole number differs
+    from that float by (a microsecond count past 2**53, of a time after the year 2255, is not
+    a float exactly; a whole number past 2**116 is refused); texts by code point, each ending before
+    anything that follows it."""
     parts = []
     for value in key:
         if isinstance(value, str):
@@ -140,18 +142,21 @@ def sortable(key: tuple[Any, ...]) -> bytes:
             text = value.encode("utf-8", "surrogatepass").replace(b"\x00", b"\x00\x01")
             parts.append(text + b"\x00\x00")
         elif isinstance(value, int | float) and not isinstance(value, bool):
-            if isinstance(value, int) and abs(value) > _EXACT:
-                raise ValueError(f"a key's whole number is within 2**53, got {value}")
-            bits = struct.unpack(">Q", struct.pack(">d", float(value)))[0]
+            if isinstance(value, int) and abs(value) > _LARGEST:
+                raise ValueError(f"a key's whole numbers are within 2**116, got {value}")
+            nearest = float(value)
+            # A float's value is itself; a whole number's, the float plus what rounding lost
+            rest = value - int(nearest) if isinstance(value, int) else 0
+            bits = struct.unpack(">Q", struct.pack(">d", nearest))[0]
             # IEEE 754 as unsigned bytes in order: negatives flipped whole, positives' sign set
             bits = bits ^ 0xFFFF_FFFF_FFFF_FFFF if bits >> 63 else bits | 1 << 63
-            parts.append(struct.pack(">Q", bits))
+            parts.append(struct.pack(">QQ", bits, rest + (1 << 63)))
         else:
             raise TypeError(f"a key holds numbers and texts, got {type(value).__name__}")
     return b"".join(parts)
 
 
-_EXACT = 2**53
+_LARGEST = 2**116  # rounding a whole number to a float loses less than 2**63 up to here
 
 
 Progress = Callable[[list[float]], object]
