@@ -92,6 +92,50 @@ class TestSimulateCommand:
 class TestWhatCannotRun:
     """One sentence, exit 2, no traceback: these need no Spark at all."""
 
+    def test_times_in_any_session_time_zone(self, spark: Any, tmp_path: Path, capsys: Any) -> None:
+        """Parquet times (instants in UTC) give the offsets topo's own reader gives, whatever
+        Spark's session time zone (the machine's by default): before, Paris's +01:00 came out."""
+        import pyarrow
+        import pyarrow.parquet
+
+        items = [e for e in cdnow_events("00060") if isinstance(e, dict) and "member" in e]
+        table = pyarrow.Table.from_pylist(items)
+        at = table.column("at").cast(pyarrow.string())
+        instants = pyarrow.compute.assume_timezone(
+            pyarrow.compute.strptime(
+                pyarrow.compute.utf8_slice_codeunits(at, 0, 19), "%Y-%m-%dT%H:%M:%S", "us"
+            ),
+            "UTC",
+        )
+        events = tmp_path / "e.parquet"
+        pyarrow.parquet.write_table(
+            table.set_column(table.column_names.index("at"), "at", instants), events
+        )
+        inputs = [CDNOW, str(events), "--until", UNTIL]
+        _, local = files("replay", inputs, tmp_path / "local", REPLAY_OUTPUTS, capsys)
+        zone = spark.conf.get("spark.sql.session.timeZone")
+        spark.conf.set("spark.sql.session.timeZone", "Europe/Paris")
+        try:
+            _, on_spark = files(
+                "replay", inputs, tmp_path / "spark", REPLAY_OUTPUTS, capsys, "--engine", "spark"
+            )
+        finally:
+            spark.conf.set("spark.sql.session.timeZone", zone)
+        assert on_spark == local and b"+00:00" in local["triggers"]
+
+    def test_a_missing_file_and_spark_errors_are_one_sentence(
+        self, spark: Any, tmp_path: Path, capsys: Any
+    ) -> None:
+        code, err = run(
+            ["replay", CDNOW, str(tmp_path / "none.jsonl"), "--engine", "spark"], capsys
+        )
+        assert code == 2 and err == f"topo: error: {tmp_path / 'none.jsonl'}: no such file\n"
+        broken = tmp_path / "broken.parquet"
+        broken.write_bytes(b"not parquet")
+        code, err = run(["replay", CDNOW, str(broken), "--engine", "spark"], capsys)
+        assert code == 2 and err.startswith("topo: error: Spark could not finish the run (")
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
     @pytest.mark.parametrize(
         ("extra", "words"),
         [

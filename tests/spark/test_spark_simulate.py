@@ -45,9 +45,24 @@ class TestSimulateOnSpark:
         finally:
             done.unpersist()
 
+    def test_without_a_summary_no_walk_comes_to_the_driver(self, spark: Any) -> None:
+        from topo.errors import UsageError
+        from topo.spark import simulate
+
+        done = simulate(spark, CLUB, members=50, days=30, partitions=2, summary=False)
+        try:
+            assert all(not any(part.walks) for part in done.parts)
+            assert done.counts.joined > 0 and done.counts.sent > 0
+            with pytest.raises(UsageError, match="kept no walks"):
+                done.summary  # noqa: B018
+        finally:
+            done.unpersist()
+
     def test_bad_partitions_is_one_sentence(self, spark: Any) -> None:
         from topo.errors import UsageError
         from topo.spark import simulate
 
         with pytest.raises(UsageError, match="partitions is a whole number from 1"):
             simulate(spark, CLUB, partitions=-2, members=1)
+        with pytest.raises(UsageError, match="partitions is a whole number from 1"):
+            simulate(spark, CLUB, partitions=0, members=1)

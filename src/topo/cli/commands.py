@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from topo._version import __version__
 from topo.cli.rendering import FORMATS, summary
+from topo.cli.spark_runs import spark_failure
 from topo.diagnostics import Diagnostic, Severity
 from topo.engine.stores import MemoryStore
 from topo.engine.triggers import Trigger
@@ -330,6 +331,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         _print_diagnostics(exc.diagnostics)
         return EXIT_FINDINGS
+    except Exception as exc:
+        said = spark_failure(exc)
+        if said is None:
+            raise
+        print(f"topo: error: {said}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _validate(args: argparse.Namespace) -> int:

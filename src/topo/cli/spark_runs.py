@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from topo.errors import UsageError
 from topo.journey.model import Journey
 
-__all__ = ["engine_master", "replay_on_spark", "simulate_on_spark"]
+__all__ = ["engine_master", "replay_on_spark", "simulate_on_spark", "spark_failure"]
 
 Writer = Callable[[str], None] | None
 
@@ -52,6 +53,8 @@ def replay_on_spark(
 
     events = args.events
     kind = _kind(events)
+    if "://" not in events and not Path(events).exists():  # Spark would say it in a trace
+        raise UsageError(f"{events}: no such file")
     # Without --partitions, a task per core Spark has (its shuffle default, 200, is for
     # clusters: on one machine most tasks would hold a handful of members)
     partitions = args.partitions or cores(spark)
@@ -113,9 +116,22 @@ def simulate_on_spark(
         runs=args.runs,
         partitions=args.partitions,
         outputs=tuple(name for name, write in outputs.items() if write is not None),
+        summary=bool(args.summary or args.report),
     )
     for name, write in outputs.items():
         if write is not None:
             for line in done.lines(name):
                 write(line)
     return done
+
+
+def spark_failure(exc: BaseException) -> str | None:
+    """What Spark (or its Java side) said went wrong, in one sentence, or None for an error
+    that is not Spark's: its first line, as Spark words it (a path not found, a task that
+    failed), without the Java and Python stack traces that follow."""
+    if type(exc).__module__.split(".")[0] not in ("pyspark", "py4j"):
+        return None
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    if len(first) > 300:
+        first = first[:300] + "..."
+    return f"Spark could not finish the run ({type(exc).__name__}: {first})"

@@ -225,7 +225,10 @@ def _run(
     moment = _until(until)
     if partitions is not None and (type(partitions) is not int or partitions < 1):
         raise UsageError(f"partitions is a whole number from 1, not {partitions!r}")
-    numbered = keyed.withColumn(SEQ, F.monotonically_increasing_id())
+    # Numbered once and kept (on the executors): the count of each partition's rows and the
+    # replay must see the same partitions, which a DataFrame computed twice need not give (a
+    # shuffle's partitions coalesced by adaptive execution by their sizes, say).
+    numbered = keyed.withColumn(SEQ, F.monotonically_increasing_id()).localCheckpoint()
     starts = _partition_starts(numbered)
     spark = keyed.sparkSession
     count = partitions or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
@@ -254,6 +257,23 @@ def _partition_starts(numbered: DataFrame) -> dict[int, int]:
     return starts
 
 
+def in_utc(batch: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
+    """``batch`` with its times (timestamps with a zone) in UTC.
+
+    Spark hands a task its timestamps in the session's time zone (``spark.sql.session.timeZone``,
+    by default the machine's), where topo's own Parquet reader reads the instants a file holds
+    in UTC; topo keeps the offset a time comes with (in triggers, states and windows), so the
+    same file must give the same offsets."""
+    columns = batch.columns
+    moved = False
+    for index, field in enumerate(batch.schema):
+        kind = field.type
+        if pyarrow.types.is_timestamp(kind) and kind.tz is not None and kind.tz != "UTC":
+            columns[index] = columns[index].cast(pyarrow.timestamp(kind.unit, tz="UTC"))
+            moved = True
+    return pyarrow.RecordBatch.from_arrays(columns, names=batch.schema.names) if moved else batch
+
+
 _COMPILED: dict[str, CompiledJourney] = {}
 """Journeys compiled in this Python worker (Spark reuses workers): by the pickle's digest."""
 
@@ -278,37 +298,35 @@ class _Fold:
         compiled = self._compiled()
         out = Collector()
         place = Place()
-        reports: list[ReplayReport] = []
-        latest: list[Latest] = []
+        report = ReplayReport()  # the partition's, summed member by member
+        latest: Latest = None
         withheld = not self.backfill
         sinks = {
             name: out.sink(name) for name in ("triggers", "rejects", "withheld", "states", "walks")
         }
         for _, rows in groupby(self._rows(batches), key=lambda row: row[KEY]):
             engine = Engine(compiled, MemoryStore(), backfill=self.backfill, withheld=withheld)
-            reports.append(
-                replay_events(
-                    engine,
-                    place.follow(self._items(rows)),
-                    until=self.until,
-                    on_trigger=None if self.backfill else place.triggers(sinks["triggers"]),
-                    on_reject=place.rejects(sinks["rejects"]),
-                    on_withheld=place.withheld(sinks["withheld"]) if withheld else None,
-                )
+            made = replay_events(
+                engine,
+                place.follow(self._items(rows)),
+                until=self.until,
+                on_trigger=None if self.backfill else place.triggers(sinks["triggers"]),
+                on_reject=place.rejects(sinks["rejects"]),
+                on_withheld=place.withheld(sinks["withheld"]) if withheld else None,
             )
+            report = summed([report, made])
             members = sorted(engine.store.members())
-            latest.append(
-                member_records(
-                    engine,
-                    members,
-                    self.until,
-                    states=sinks["states"],
-                    walks=sinks["walks"] if self.walks else None,
-                )
+            mine = member_records(
+                engine,
+                members,
+                self.until,
+                states=sinks["states"],
+                walks=sinks["walks"] if self.walks else None,
             )
+            latest = latest_of([latest, mine])
             if out.full():
                 yield out.take()
-        out.add("report", (), (summed(reports), latest_of(latest)))
+        out.add("report", (), (report, latest))
         yield out.take()
 
     def _compiled(self) -> CompiledJourney:
@@ -321,7 +339,7 @@ class _Fold:
     @staticmethod
     def _rows(batches: Iterator[pyarrow.RecordBatch]) -> Iterator[dict[str, Any]]:
         for batch in batches:
-            yield from batch.to_pylist()
+            yield from in_utc(batch).to_pylist()
 
     def _items(self, rows: Iterator[dict[str, Any]]) -> Iterator[Item]:
         starts = self.starts

@@ -53,9 +53,13 @@ def session(master: str = "local[*]", *, partitions: int | None = None) -> Any:
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # PySparkRuntimeError JAVA_GATEWAY_EXITED, or the JVM's own
-        if "JAVA_GATEWAY" in str(exc) or "Java" in str(exc):
-            raise UsageError(NEEDS_JAVA) from None
-        raise
+        # Java was found above: the JVM started and stopped (a master it cannot reach, a
+        # Java too old), or Spark refused the settings.
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+        raise UsageError(
+            f"Spark could not start on master {master} ({first[:300]}): is the master right, "
+            "and is Java 17 or later the java found (JAVA_HOME, or java on the PATH)?"
+        ) from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 

@@ -39,8 +39,11 @@ class Simulation:
     """A simulation on Spark: the summary of all runs (as ``topo simulate --summary`` writes
     it), the first run's counts, and its events, triggers and states as JSON lines."""
 
-    def __init__(self, records: DataFrame, journey: Journey, window: timedelta) -> None:
+    def __init__(
+        self, records: DataFrame, journey: Journey, window: timedelta, walks: bool
+    ) -> None:
         self.records = records.persist()
+        self._walks = walks
         parts = [
             pickle.loads(row["blob"])
             for row in records.where(F.col("output") == "part").orderBy("key").collect()
@@ -53,6 +56,10 @@ class Simulation:
     @property
     def summary(self) -> dict[str, Any]:
         """The report's figures, as ``topo simulate`` with the same seed makes them."""
+        if not self._walks:
+            raise UsageError(
+                "this simulation kept no walks for a summary: run it with summary=True"
+            )
         if self._summary is None:
             self._summary = summary_of(self._journey, self.parts, self._window)
         return self._summary
@@ -84,15 +91,18 @@ def simulate(
     window: timedelta = timedelta(days=30),
     partitions: int | None = None,
     outputs: tuple[str, ...] = (),
+    summary: bool = True,
 ) -> Simulation:
     """:func:`topo.simulate` on Spark, its members spread over ``partitions`` tasks (default:
     the session's default parallelism): the same summary for any number of partitions.
-    ``outputs`` names the first run's lines to keep too (events, triggers, states)."""
+    ``outputs`` names the first run's lines to keep too (events, triggers, states).
+    ``summary=False`` makes no summary, and brings no member's walk to the driver (each walk
+    takes about a kilobyte of the driver's memory until the summary is made)."""
     model, population, begin = checked(
         journey, personas, members=members, days=days, start=start, seed=seed, runs=runs,
         window=window,
     )  # fmt: skip
-    count = partitions or cores(spark)
+    count = cores(spark) if partitions is None else partitions
     if type(count) is not int or count < 1:
         raise UsageError(f"partitions is a whole number from 1, not {partitions!r}")
     unknown = [name for name in outputs if name not in _OUTPUTS]
@@ -101,11 +111,11 @@ def simulate(
             f"a simulation's outputs are events, triggers and states, not {unknown[0]!r}"
         )
     events, triggers, states = (name in outputs for name in _OUTPUTS)
-    wanted = (events, triggers, states, True)
+    wanted = (events, triggers, states, summary)
     share = Share(model, population, members, days, begin, seed, runs, wanted, 0, count)
     numbers = spark.range(0, count, 1, numPartitions=count)
     records = numbers.mapInArrow(_Shares(pickle.dumps(share)), RECORDS_DDL)
-    return Simulation(records, model, window)
+    return Simulation(records, model, window, summary)
 
 
 class _Shares:
