@@ -134,6 +134,7 @@ class TestWhatCannotRun:
         broken.write_bytes(b"not parquet")
         code, err = run(["replay", CDNOW, str(broken), "--engine", "spark"], capsys)
         assert code == 2 and err.startswith("topo: error: Spark could not finish the run (")
+        assert "not parquet" not in err  # a message may quote the data: never shown
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
     @pytest.mark.parametrize(
@@ -184,3 +185,18 @@ class TestWhatCannotRun:
         events = write_jsonl(tmp_path / "e.jsonl", [])
         code, err = run(["replay", CDNOW, str(events), "--engine", "spark"], capsys)
         assert code == 2 and "Spark needs Java 17" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_spark_error_never_repeats_its_message() -> None:
+    """Spark's messages may quote the events' values (a cast that failed names the text): the
+    sentence names the error's condition only."""
+    from topo.cli.spark_runs import spark_failure
+
+    class CastFailed(Exception):
+        def getCondition(self) -> str:
+            return "CAST_INVALID_INPUT"
+
+    CastFailed.__module__ = "pyspark.errors.exceptions.captured"
+    said = spark_failure(CastFailed("The value 'ann@example.com' cannot be cast to INT"))
+    assert said is not None and "CAST_INVALID_INPUT" in said and "ann@" not in said
+    assert spark_failure(ValueError("not Spark's")) is None

@@ -127,11 +127,14 @@ def simulate_on_spark(
 
 def spark_failure(exc: BaseException) -> str | None:
     """What Spark (or its Java side) said went wrong, in one sentence, or None for an error
-    that is not Spark's: its first line, as Spark words it (a path not found, a task that
-    failed), without the Java and Python stack traces that follow."""
+    that is not Spark's: its error condition (``PATH_NOT_FOUND``, ``CAST_INVALID_INPUT``, ...)
+    or class, never its message, which may quote a value of the events (an attribute marked
+    pii among them); Spark's log holds the rest."""
     if type(exc).__module__.split(".")[0] not in ("pyspark", "py4j"):
         return None
-    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
-    if len(first) > 300:
-        first = first[:300] + "..."
-    return f"Spark could not finish the run ({type(exc).__name__}: {first})"
+    condition = getattr(exc, "getCondition", None)
+    named = condition() if callable(condition) else None
+    return (
+        f"Spark could not finish the run ({named or type(exc).__name__}); its log says more, "
+        "and may show values of the events"
+    )
